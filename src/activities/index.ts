@@ -1,0 +1,20 @@
+import { createAltcraftActivities } from './altcraft';
+import { createFileActivities } from './files';
+import type { ActivityDeps } from './context';
+
+export type { ActivityDeps } from './context';
+
+/** Activities that run on the main task queue (no vendor quota applies). */
+export function createCommonActivities(deps: ActivityDeps) {
+  return { ...createFileActivities(deps) };
+}
+
+/** Activities per vendor task queue, so each vendor's quota is enforced by its own queue's rate limit. */
+export function createVendorActivities(deps: ActivityDeps) {
+  return {
+    altcraft: createAltcraftActivities(deps),
+  };
+}
+
+export type CommonActivities = ReturnType<typeof createCommonActivities>;
+export type AltcraftActivities = ReturnType<typeof createAltcraftActivities>;

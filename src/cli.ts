@@ -1,0 +1,232 @@
+import { Command, CommanderError } from 'commander';
+import { version } from '../package.json';
+import { ExportClient, ExportFailedError, InputError, type SupportedProvider } from './client';
+import { ConfigError, loadDotenv, readConfig, type Config } from './config';
+import { SIMULATOR_DEFAULT_PORT, ensureLocalTemporal, runDev, untilSignal } from './dev/dev';
+import { createLogger } from './logger';
+import { PROVIDER_SPECS } from './shared/providers';
+import { startSimulator } from './simulator';
+import { startWorker } from './worker';
+import { declareProviderOptions, inCliTerms, inputFromOptions } from './cli/export-options';
+import { EXIT, UsageError, printFailure, printManifest } from './cli/output';
+import { describeStatus, showProgress } from './cli/progress';
+
+/** Runs the `exportflow` command line and resolves with its exit status. */
+export async function main(argv: string[]): Promise<number> {
+  loadDotenv();
+  let exitCode: number = EXIT.ok;
+  const program = buildProgram((code) => (exitCode = code));
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    return reportError(err);
+  }
+}
+
+function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('exportflow')
+    .description('Durable bulk exports from Altcraft, APSIS One and myTracker, run as Temporal workflows.')
+    .version(version)
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command('dev')
+    .description('local Temporal dev server (unless one answers), worker and callback receiver, in the foreground')
+    .option('--simulate', 'also start the vendor simulator and point every provider at it')
+    .option('--simulator-port <port>', 'port for the simulator', String(SIMULATOR_DEFAULT_PORT))
+    .action(async (opts: { simulate?: boolean; simulatorPort: string }) => {
+      const config = configOrThrow();
+      const logger = createLogger(config.logLevel, { service: 'exportflow' });
+      setExit(
+        await runDev(config, logger, { simulate: opts.simulate === true, simulatorPort: port(opts.simulatorPort) }),
+      );
+    });
+
+  program
+    .command('server')
+    .description('only the local Temporal dev server at TEMPORAL_ADDRESS (Web UI on 8233), in the foreground')
+    .action(async () => {
+      const config = configOrThrow();
+      const logger = createLogger(config.logLevel, { service: 'exportflow-server' });
+      const server = await ensureLocalTemporal(config, logger);
+      if (!server) {
+        process.stderr.write(`a Temporal server already answers at ${config.temporal.address}; nothing to start\n`);
+        return;
+      }
+      process.stderr.write(`Temporal dev server at ${server.address}, Web UI ${server.uiUrl}. Ctrl-C stops it.\n`);
+      await Promise.race([untilSignal(), new Promise((r) => server.child.once('exit', r))]);
+      await server.stop();
+    });
+
+  program
+    .command('worker')
+    .description('only the worker (and the callback receiver), against TEMPORAL_ADDRESS')
+    .action(async () => {
+      const config = configOrThrow();
+      const logger = createLogger(config.logLevel, { service: 'exportflow-worker' });
+      const worker = await startWorker(config, logger);
+      await Promise.race([untilSignal(), worker.done]);
+      await worker.shutdown();
+    });
+
+  program
+    .command('simulate')
+    .description('only the vendor simulator (Altcraft, APSIS One, myTracker) on 127.0.0.1')
+    .option('--port <port>', 'port to listen on', String(SIMULATOR_DEFAULT_PORT))
+    .action(async (opts: { port: string }) => {
+      const sim = await startSimulator({ port: port(opts.port) });
+      const c = sim.credentials;
+      process.stderr.write(
+        [
+          `vendor simulator listening at ${sim.url} (Ctrl-C stops it). Point a worker at it with:`,
+          `  ALTCRAFT_BASE_URL=${sim.url} ALTCRAFT_TOKEN=${c.altcraftToken}`,
+          `  APSIS_BASE_URL=${sim.url} APSIS_CLIENT_ID=${c.apsisClientId} APSIS_CLIENT_SECRET=${c.apsisClientSecret}`,
+          `  MYTRACKER_BASE_URL=${sim.url} MYTRACKER_API_USER_ID=${c.mytrackerUserId} MYTRACKER_API_SECRET=${c.mytrackerSecret}`,
+          '',
+        ].join('\n'),
+      );
+      await untilSignal();
+      await sim.close();
+    });
+
+  const exportCmd = program
+    .command('export')
+    .description('start one export (see `exportflow export <provider> --help`)');
+  for (const provider of Object.keys(PROVIDER_SPECS) as SupportedProvider[]) {
+    const sub = exportCmd
+      .command(provider)
+      .description(`start an export from ${provider}`)
+      .option('--id <workflowId>', 'workflow id to use (starting twice with one id is idempotent)')
+      .option('--wait', 'show progress and print the manifest at the end')
+      .option('--json', 'machine-readable output on stdout');
+    declareProviderOptions(provider, sub).action(
+      async (opts: Record<string, string | undefined> & { wait?: boolean; json?: boolean }) => {
+        const input = inputFromOptions(provider, opts);
+        try {
+          ExportClient.validate(provider, input);
+        } catch (err) {
+          if (err instanceof InputError) throw inCliTerms(err);
+          throw err;
+        }
+        const client = await connect();
+        try {
+          const started = await client
+            .start(provider, input as never, opts.id !== undefined ? { workflowId: opts.id } : {})
+            .catch((err: unknown) => {
+              throw err instanceof InputError ? inCliTerms(err) : err;
+            });
+          if (!opts.wait) {
+            process.stdout.write(
+              opts.json
+                ? `${JSON.stringify({ workflowId: started.workflowId, existing: started.existing })}\n`
+                : `${started.workflowId}\n`,
+            );
+            return;
+          }
+          setExit(await waitAndPrint(client, started.workflowId, opts.json === true));
+        } finally {
+          await client.close();
+        }
+      },
+    );
+  }
+
+  program
+    .command('status <workflowId>')
+    .description('phase, vendor progress, bytes and files so far')
+    .option('--json', 'machine-readable output')
+    .action(async (workflowId: string, opts: { json?: boolean }) => {
+      const client = await connect();
+      try {
+        const status = await client.status(workflowId);
+        if (opts.json) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+        else if (status.manifest) printManifest(status.manifest, false);
+        else if (status.error)
+          process.stdout.write(`${status.execution.toLowerCase()}: ${status.error.type}: ${status.error.message}\n`);
+        else process.stdout.write(`${describeStatus(status)}\n`);
+      } finally {
+        await client.close();
+      }
+    });
+
+  program
+    .command('result <workflowId>')
+    .description('wait for the export to end and print its manifest')
+    .option('--json', 'the manifest JSON alone on stdout')
+    .action(async (workflowId: string, opts: { json?: boolean }) => {
+      const client = await connect();
+      try {
+        setExit(await waitAndPrint(client, workflowId, opts.json === true, false));
+      } finally {
+        await client.close();
+      }
+    });
+
+  program
+    .command('cancel <workflowId>')
+    .description('cancel an export; its partial files are removed')
+    .action(async (workflowId: string) => {
+      const client = await connect();
+      try {
+        await client.cancel(workflowId);
+        process.stderr.write(`cancellation requested for ${workflowId}\n`);
+      } finally {
+        await client.close();
+      }
+    });
+
+  return program;
+}
+
+async function waitAndPrint(client: ExportClient, workflowId: string, json: boolean, progress = true): Promise<number> {
+  const display = progress ? showProgress(client, workflowId) : null;
+  try {
+    const manifest = await client.result(workflowId);
+    display?.stop();
+    printManifest(manifest, json);
+    return EXIT.ok;
+  } catch (err) {
+    display?.stop();
+    if (err instanceof ExportFailedError) return printFailure(err, json);
+    throw err;
+  }
+}
+
+function configOrThrow(): Config {
+  return readConfig();
+}
+
+async function connect(): Promise<ExportClient> {
+  const config = configOrThrow();
+  try {
+    return await ExportClient.connect({}, config);
+  } catch (err) {
+    throw new Error(
+      `cannot reach Temporal at ${config.temporal.address}: ${(err as Error).message}. Start it with \`npx exportflow dev\` or set TEMPORAL_ADDRESS.`,
+    );
+  }
+}
+
+function port(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new UsageError(`--port: expected a port number 0-65535, got "${text}"`);
+  return n;
+}
+
+function reportError(err: unknown): number {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0)
+      return EXIT.ok;
+    return EXIT.usage;
+  }
+  if (err instanceof UsageError || err instanceof InputError || err instanceof ConfigError) {
+    process.stderr.write(`exportflow: ${err.message}\n`);
+    return EXIT.usage;
+  }
+  process.stderr.write(`exportflow: ${(err as Error)?.message ?? String(err)}\n`);
+  return EXIT.failed;
+}

@@ -1,0 +1,38 @@
+import { ExportFailedError, type ExportManifest } from '../client';
+import { formatBytes } from '../util/duration';
+
+/** Exit codes from CONTRACT.md. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+/** Usage or input problem: exit 2, nothing started. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** Prints a manifest: JSON alone on stdout with --json, a readable summary otherwise. */
+export function printManifest(manifest: ExportManifest, json: boolean): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
+    return;
+  }
+  const lines = [
+    `export ${manifest.workflowId} completed (${manifest.provider}, vendor job ${manifest.remote.id}, requested ${manifest.remote.attempts}x)`,
+    ...manifest.files.map(
+      (f) =>
+        `  ${f.path}  ${formatBytes(f.bytes)}${f.rows !== null ? `  ${f.rows} rows` : ''}  sha256 ${f.sha256}${f.encoding ? `  (${f.encoding})` : ''}`,
+    ),
+    `  total rows: ${manifest.totalRows ?? 'unknown'}; ${manifest.startedAt} -> ${manifest.finishedAt}`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** Prints why an export did not complete and returns exit status 1. */
+export function printFailure(err: ExportFailedError, json: boolean): number {
+  if (json) {
+    process.stdout.write(
+      `${JSON.stringify({ status: err.status, error: { type: err.type, message: err.message } })}\n`,
+    );
+  }
+  process.stderr.write(`export ${err.workflowId} ${err.status}: ${err.type}: ${err.message}\n`);
+  return EXIT.failed;
+}

@@ -1,0 +1,61 @@
+import type { ExportClient, ExportStatus } from '../client';
+import { formatBytes, formatDuration } from '../util/duration';
+
+/** One line describing where an export is, e.g. `waiting for vendor: processing 42% (poll 3)`. */
+export function describeStatus(status: ExportStatus): string {
+  const p = status.progress;
+  if (!p) return status.execution.toLowerCase();
+  const elapsed = formatDuration(Date.now() - Date.parse(p.startedAt));
+  switch (p.phase) {
+    case 'creating':
+      return `[${p.provider}] requesting the export from the vendor (attempt ${p.attempts + 1}) · ${elapsed}`;
+    case 'waiting': {
+      const pct = p.vendorPercent !== null ? ` ${p.vendorPercent}%` : '';
+      return `[${p.provider}] vendor job ${p.remoteId}: ${p.vendorStatus ?? 'requested'}${pct} (polls: ${p.polls}) · ${elapsed}`;
+    }
+    case 'downloading': {
+      const bytes = p.bytesDone + status.inFlightBytes;
+      return `[${p.provider}] downloading ${p.filesDone}/${p.filesTotal ?? '?'} files, ${formatBytes(bytes)} · ${elapsed}`;
+    }
+    default:
+      return `[${p.provider}] ${p.phase}${p.error ? `: ${p.error}` : ''}`;
+  }
+}
+
+/**
+ * Shows progress on stderr until `stop` is called: a self-rewriting line on a terminal, a plain line per
+ * change otherwise (so logs of CI and scripts stay readable).
+ */
+export function showProgress(client: ExportClient, workflowId: string): { stop: () => void } {
+  const tty = process.stderr.isTTY === true;
+  let last = '';
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const tick = async () => {
+    try {
+      const line = describeStatus(await client.status(workflowId));
+      if (stopped) return;
+      if (tty) process.stderr.write(`\r\x1b[K${line}`);
+      else if (stripClock(line) !== stripClock(last)) process.stderr.write(`${line}\n`);
+      last = line;
+    } catch {
+      // Progress is best effort; the result wait reports real failures.
+    }
+    if (!stopped) timer = setTimeout(tick, 1000);
+  };
+  process.stderr.write(
+    `export ${workflowId} started; waiting for it to finish (Ctrl-C stops waiting, not the export)\n`,
+  );
+  void tick();
+  return {
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      if (tty && last) process.stderr.write('\n');
+    },
+  };
+}
+
+function stripClock(line: string): string {
+  return line.replace(/ · .*$/, '');
+}

@@ -1,0 +1,218 @@
+import { randomBytes } from 'node:crypto';
+import {
+  ApplicationFailure,
+  CancelledFailure,
+  Client,
+  Connection,
+  TerminatedFailure,
+  TimeoutFailure,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  defaultPayloadConverter,
+  type WorkflowExecutionStatusName,
+} from '@temporalio/client';
+import { readConfig, type Config } from './config';
+import { describeIssues, type Timing } from './shared/inputs';
+import type { ExportManifest, ExportProgress } from './shared/manifest';
+import { PROVIDER_SPECS, isSupportedProvider, type ProviderInput, type SupportedProvider } from './shared/providers';
+
+export type { ExportManifest, ExportProgress, ManifestFile, Provider } from './shared/manifest';
+export { PROVIDER_SPECS } from './shared/providers';
+export type { SupportedProvider, ProviderInput } from './shared/providers';
+
+/** Bad input, rejected before anything starts. The message names the field. */
+export class InputError extends Error {
+  override name = 'InputError';
+}
+
+/** How an export ended when it did not complete. */
+export class ExportFailedError extends Error {
+  override name = 'ExportFailedError';
+  constructor(
+    readonly workflowId: string,
+    readonly status: 'failed' | 'cancelled',
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ExportStatus {
+  workflowId: string;
+  /** Temporal's view: RUNNING, COMPLETED, FAILED, CANCELLED, TERMINATED, TIMED_OUT, CONTINUED_AS_NEW. */
+  execution: WorkflowExecutionStatusName;
+  progress: ExportProgress | null;
+  /** Bytes of files still being downloaded, from the download activities' heartbeats. */
+  inFlightBytes: number;
+  manifest: ExportManifest | null;
+  error: { type: string; message: string } | null;
+}
+
+export interface ExportClientOptions {
+  address?: string;
+  namespace?: string;
+  taskQueue?: string;
+  /** Poll and wait settings put into each export's input; defaults come from the environment. */
+  timing?: Timing;
+}
+
+const WORKFLOW_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@+=-]{0,199}$/;
+
+/**
+ * Typed access to exportflow for other services: start exports, follow them, read results, cancel them.
+ * Inputs are validated with the same zod schemas the workflows use, before anything reaches Temporal.
+ */
+export class ExportClient {
+  private constructor(
+    readonly temporal: Client,
+    private readonly connection: Connection | undefined,
+    readonly taskQueue: string,
+    private readonly timing: Timing,
+  ) {}
+
+  /** Connects using TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / EXPORTFLOW_TASK_QUEUE unless told otherwise. */
+  static async connect(options: ExportClientOptions = {}, config: Config = readConfig()): Promise<ExportClient> {
+    const connection = await Connection.connect({ address: options.address ?? config.temporal.address });
+    const client = new Client({ connection, namespace: options.namespace ?? config.temporal.namespace });
+    const timing: Timing = options.timing ?? {
+      pollInitialMs: config.timing.pollInitialMs,
+      pollMaxMs: config.timing.pollMaxMs,
+      maxWaitMs: config.timing.maxWaitMs,
+      heartbeatTimeoutMs: config.timing.heartbeatTimeoutMs,
+    };
+    return new ExportClient(client, connection, options.taskQueue ?? config.taskQueue, timing);
+  }
+
+  /** Wraps an existing Temporal client (the caller keeps ownership of its connection). */
+  static fromClient(client: Client, taskQueue = 'exportflow', timing: Timing = {}): ExportClient {
+    return new ExportClient(client, undefined, taskQueue, timing);
+  }
+
+  /** Validates an input for a provider and returns it parsed; throws InputError naming the field. */
+  static validate<P extends SupportedProvider>(provider: P, input: unknown) {
+    if (!isSupportedProvider(provider)) throw new InputError(`provider: unknown provider "${String(provider)}"`);
+    const parsed = PROVIDER_SPECS[provider].schema.safeParse(input);
+    if (!parsed.success) throw new InputError(describeIssues(parsed.error));
+    return parsed.data;
+  }
+
+  /**
+   * Starts an export and returns its workflow id. With a caller-chosen `workflowId`, starting twice is
+   * idempotent: the second call returns the existing export instead of creating a second vendor job.
+   */
+  async start<P extends SupportedProvider>(
+    provider: P,
+    input: ProviderInput<P>,
+    options: { workflowId?: string } = {},
+  ): Promise<{ workflowId: string; runId: string | undefined; existing: boolean }> {
+    const parsed = ExportClient.validate(provider, input);
+    if (options.workflowId !== undefined && !WORKFLOW_ID_PATTERN.test(options.workflowId)) {
+      throw new InputError(
+        'id: a workflow id is 1-200 characters of letters, digits and ._:@+=- and starts with a letter or digit',
+      );
+    }
+    const spec = PROVIDER_SPECS[provider];
+    const workflowId = options.workflowId ?? defaultWorkflowId(provider, spec.describe(parsed as never));
+    const args = { ...(input as object), timing: { ...this.timing, ...((input as { timing?: Timing }).timing ?? {}) } };
+    try {
+      const handle = await this.temporal.workflow.start(spec.workflowType, {
+        taskQueue: this.taskQueue,
+        workflowId,
+        args: [args],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        staticSummary: spec.summary(parsed as never),
+      });
+      return { workflowId, runId: handle.firstExecutionRunId, existing: false };
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return { workflowId, runId: undefined, existing: true };
+      throw err;
+    }
+  }
+
+  /** Waits for the export to end; resolves with its manifest or rejects with ExportFailedError. */
+  async result(workflowId: string): Promise<ExportManifest> {
+    try {
+      return (await this.temporal.workflow.getHandle(workflowId).result()) as ExportManifest;
+    } catch (err) {
+      throw toExportFailed(workflowId, err);
+    }
+  }
+
+  /** Phase, vendor progress and bytes so far; for a finished export, its manifest or error. */
+  async status(workflowId: string): Promise<ExportStatus> {
+    const handle = this.temporal.workflow.getHandle(workflowId);
+    const description = await handle.describe();
+    const execution = description.status.name;
+    const status: ExportStatus = {
+      workflowId,
+      execution,
+      progress: null,
+      inFlightBytes: 0,
+      manifest: null,
+      error: null,
+    };
+    if (execution === 'RUNNING') {
+      status.progress = await handle.query<ExportProgress>('progress').catch(() => null);
+      for (const activity of description.raw.pendingActivities ?? []) {
+        const payload = activity.heartbeatDetails?.payloads?.[0];
+        if (!payload) continue;
+        const point = defaultPayloadConverter.fromPayload<{ offset?: number }>(payload as never);
+        if (typeof point?.offset === 'number') status.inFlightBytes += point.offset;
+      }
+    } else if (execution === 'COMPLETED') {
+      status.manifest = await this.result(workflowId);
+    } else {
+      try {
+        await this.result(workflowId);
+      } catch (err) {
+        if (err instanceof ExportFailedError) status.error = { type: err.type, message: err.message };
+      }
+    }
+    return status;
+  }
+
+  /** Cancels an export; the workflow removes its partial files before it ends. */
+  async cancel(workflowId: string): Promise<void> {
+    await this.temporal.workflow.getHandle(workflowId).cancel();
+  }
+
+  async close(): Promise<void> {
+    await this.connection?.close();
+  }
+}
+
+/** `export-altcraft-database-1-20261124T213000Z-1a2b3c`: readable in the Web UI and unique. */
+export function defaultWorkflowId(provider: SupportedProvider, what: string): string {
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  const safe = what.replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 60);
+  return `export-${provider}-${safe}-${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Digs the user-facing reason out of Temporal's failure wrappers. */
+export function toExportFailed(workflowId: string, err: unknown): unknown {
+  if (err instanceof WorkflowNotFoundError) return err;
+  if (!(err instanceof WorkflowFailedError)) return err;
+  let cause: unknown = err.cause;
+  while (cause instanceof Error && (cause as { cause?: unknown }).cause && !(cause instanceof ApplicationFailure)) {
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  if (err.cause instanceof CancelledFailure || cause instanceof CancelledFailure) {
+    return new ExportFailedError(workflowId, 'cancelled', 'Cancelled', 'the export was cancelled');
+  }
+  if (err.cause instanceof TerminatedFailure) {
+    return new ExportFailedError(workflowId, 'failed', 'Terminated', 'the export was terminated by an operator');
+  }
+  if (cause instanceof ApplicationFailure) {
+    return new ExportFailedError(workflowId, 'failed', cause.type ?? 'Error', cause.message);
+  }
+  if (cause instanceof TimeoutFailure) {
+    return new ExportFailedError(workflowId, 'failed', 'Timeout', cause.message);
+  }
+  return new ExportFailedError(workflowId, 'failed', 'Error', (cause as Error)?.message ?? err.message);
+}

@@ -1,0 +1,135 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { z } from 'zod';
+import { parseDuration } from './util/duration';
+
+/** Environment variables from CONTRACT.md, read once and validated; a `.env` in the working directory is read too. */
+let dotenvLoaded = false;
+export function loadDotenv(cwd = process.cwd()): void {
+  if (dotenvLoaded) return;
+  dotenvLoaded = true;
+  const file = path.join(cwd, '.env');
+  if (fs.existsSync(file)) process.loadEnvFile(file);
+}
+
+const duration = (name: string, fallback: string) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      try {
+        return parseDuration(value && value.trim() !== '' ? value : fallback);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `${name}: ${(err as Error).message}` });
+        return z.NEVER;
+      }
+    });
+
+const hostPort = (name: string) =>
+  z.string().regex(/^[^\s:]+:\d{1,5}$/, `${name} must be host:port, e.g. 127.0.0.1:8787`);
+
+const optionalUrl = (name: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v && v.trim() !== '' ? v.trim().replace(/\/+$/, '') : undefined))
+    .pipe(z.url({ message: `${name} must be an http(s) URL` }).optional());
+
+const blankToUndefined = z
+  .string()
+  .optional()
+  .transform((v) => (v && v.trim() !== '' ? v : undefined));
+
+const EnvSchema = z.object({
+  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233').pipe(hostPort('TEMPORAL_ADDRESS')),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  EXPORTFLOW_TASK_QUEUE: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, 'EXPORTFLOW_TASK_QUEUE may hold letters, digits, dot, dash and underscore')
+    .default('exportflow'),
+  EXPORT_DIR: z.string().min(1).default('./exports'),
+  ALTCRAFT_BASE_URL: optionalUrl('ALTCRAFT_BASE_URL'),
+  ALTCRAFT_TOKEN: blankToUndefined,
+  APSIS_BASE_URL: optionalUrl('APSIS_BASE_URL').transform((v) => v ?? 'https://api.apsis.one'),
+  APSIS_CLIENT_ID: blankToUndefined,
+  APSIS_CLIENT_SECRET: blankToUndefined,
+  CALLBACK_LISTEN: z.string().default('127.0.0.1:8787').pipe(hostPort('CALLBACK_LISTEN')),
+  CALLBACK_PUBLIC_URL: optionalUrl('CALLBACK_PUBLIC_URL'),
+  CALLBACK_SECRET: blankToUndefined,
+  MYTRACKER_BASE_URL: optionalUrl('MYTRACKER_BASE_URL').transform((v) => v ?? 'https://tracker.my.com'),
+  MYTRACKER_API_USER_ID: blankToUndefined,
+  MYTRACKER_API_SECRET: blankToUndefined,
+  EXPORTFLOW_POLL_INITIAL: duration('EXPORTFLOW_POLL_INITIAL', '5s'),
+  EXPORTFLOW_POLL_MAX: duration('EXPORTFLOW_POLL_MAX', '5m'),
+  EXPORTFLOW_MAX_WAIT: duration('EXPORTFLOW_MAX_WAIT', '24h'),
+  EXPORTFLOW_HEARTBEAT_TIMEOUT: duration('EXPORTFLOW_HEARTBEAT_TIMEOUT', '30s'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  METRICS_LISTEN: z
+    .string()
+    .optional()
+    .transform((v) => (v && v.trim() !== '' ? v : undefined))
+    .pipe(hostPort('METRICS_LISTEN').optional()),
+  EXPORTFLOW_DATA_DIR: z.string().min(1).default('./.data'),
+});
+
+export type Config = ReturnType<typeof readConfig>;
+
+/** A configuration problem found before anything starts; the message names the variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads and validates the environment; throws ConfigError naming each bad variable. */
+export function readConfig(env: NodeJS.ProcessEnv = process.env) {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  if (e.EXPORTFLOW_POLL_INITIAL > e.EXPORTFLOW_POLL_MAX) {
+    throw new ConfigError('invalid configuration: EXPORTFLOW_POLL_INITIAL must not exceed EXPORTFLOW_POLL_MAX');
+  }
+  return {
+    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE },
+    taskQueue: e.EXPORTFLOW_TASK_QUEUE,
+    exportDir: path.resolve(e.EXPORT_DIR),
+    dataDir: path.resolve(e.EXPORTFLOW_DATA_DIR),
+    altcraft: { baseUrl: e.ALTCRAFT_BASE_URL, token: e.ALTCRAFT_TOKEN },
+    apsis: { baseUrl: e.APSIS_BASE_URL, clientId: e.APSIS_CLIENT_ID, clientSecret: e.APSIS_CLIENT_SECRET },
+    mytracker: { baseUrl: e.MYTRACKER_BASE_URL, userId: e.MYTRACKER_API_USER_ID, secret: e.MYTRACKER_API_SECRET },
+    callbacks: {
+      listen: e.CALLBACK_LISTEN,
+      publicUrl: e.CALLBACK_PUBLIC_URL ?? `http://${e.CALLBACK_LISTEN}`,
+      secret: e.CALLBACK_SECRET,
+    },
+    timing: {
+      pollInitialMs: e.EXPORTFLOW_POLL_INITIAL,
+      pollMaxMs: e.EXPORTFLOW_POLL_MAX,
+      maxWaitMs: e.EXPORTFLOW_MAX_WAIT,
+      heartbeatTimeoutMs: e.EXPORTFLOW_HEARTBEAT_TIMEOUT,
+    },
+    logLevel: e.LOG_LEVEL,
+    metricsListen: e.METRICS_LISTEN,
+  };
+}
+
+/** The callback HMAC key: CALLBACK_SECRET, or one generated once and kept in `<dataDir>/callback-secret`. */
+export function callbackSecret(config: Config): string {
+  if (config.callbacks.secret) return config.callbacks.secret;
+  const file = path.join(config.dataDir, 'callback-secret');
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    fs.mkdirSync(config.dataDir, { recursive: true });
+    const secret = crypto.randomBytes(32).toString('base64url');
+    // wx: two processes starting at once must end up with one secret, not two.
+    try {
+      fs.writeFileSync(file, secret, { flag: 'wx', mode: 0o600 });
+      return secret;
+    } catch {
+      return fs.readFileSync(file, 'utf8').trim();
+    }
+  }
+}

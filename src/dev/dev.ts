@@ -1,0 +1,123 @@
+import path from 'node:path';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { startSimulator } from '../simulator';
+import { startWorker } from '../worker';
+import { acquireDevLock } from './lock';
+import { ensureTemporalCli, portAnswers, startDevServer, waitForTemporal, type DevServer } from './temporal-server';
+
+export const SIMULATOR_DEFAULT_PORT = 8790;
+
+/** Starts the local Temporal dev server unless one already answers at TEMPORAL_ADDRESS. */
+export async function ensureLocalTemporal(
+  config: Config,
+  logger: Logger,
+  opts: { uiPort?: number | null } = {},
+): Promise<DevServer | null> {
+  if (await portAnswers(config.temporal.address)) {
+    await waitForTemporal(config.temporal.address, 15_000);
+    logger.info({ temporal: config.temporal.address }, 'using the Temporal server already answering there');
+    return null;
+  }
+  const cli = await ensureTemporalCli();
+  const server = await startDevServer({
+    cli,
+    address: config.temporal.address,
+    namespace: config.temporal.namespace,
+    dbFile: path.join(config.dataDir, 'temporal.sqlite'),
+    uiPort: opts.uiPort === undefined ? 8233 : opts.uiPort,
+    logFile: path.join(config.dataDir, 'temporal-server.log'),
+  });
+  logger.info({ temporal: server.address, ui: server.uiUrl }, 'started the local Temporal dev server');
+  return server;
+}
+
+/** Resolves on the first SIGINT/SIGTERM. */
+export function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (signal: NodeJS.Signals) => resolve(signal);
+    process.once('SIGINT', on);
+    process.once('SIGTERM', on);
+  });
+}
+
+/**
+ * `exportflow dev`: local Temporal (unless one answers), worker, and with `simulate` the vendor simulator,
+ * all in the foreground until Ctrl-C, which stops them in reverse order.
+ */
+export async function runDev(
+  config: Config,
+  logger: Logger,
+  opts: { simulate: boolean; simulatorPort?: number },
+): Promise<number> {
+  const lock = acquireDevLock(config.dataDir);
+  if ('heldBy' in lock) {
+    process.stderr.write(
+      `exportflow dev is already running (pid ${lock.heldBy}). Use that one, stop it with Ctrl-C, or run \`exportflow worker\` to add a worker.\n`,
+    );
+    return 1;
+  }
+  const cleanups: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((err) => logger.error({ err }, 'stop failed'));
+    lock.release();
+  };
+  const signal = untilSignal();
+  try {
+    const server = await ensureLocalTemporal(config, logger);
+    if (server) cleanups.push(() => server.stop());
+    let workerConfig = config;
+    if (opts.simulate) {
+      const sim = await startSimulator({ port: opts.simulatorPort ?? SIMULATOR_DEFAULT_PORT });
+      cleanups.push(() => sim.close());
+      workerConfig = simulatedConfig(config, sim.url, sim.credentials);
+      logger.info({ simulator: sim.url }, 'vendor simulator started; all providers point at it');
+    }
+    const worker = await startWorker(workerConfig, logger);
+    cleanups.push(() => worker.shutdown());
+    printNextSteps(config, server?.uiUrl ?? null, opts.simulate);
+    const ended = await Promise.race([signal.then(() => 'signal' as const), worker.done.then(() => 'worker' as const)]);
+    if (ended === 'worker') logger.warn('worker stopped on its own; shutting down');
+    await stopAll();
+    return 0;
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+/** The worker's configuration with every provider pointed at the simulator and its credentials. */
+export function simulatedConfig(
+  config: Config,
+  url: string,
+  creds: {
+    altcraftToken: string;
+    apsisClientId: string;
+    apsisClientSecret: string;
+    mytrackerUserId: string;
+    mytrackerSecret: string;
+  },
+): Config {
+  return {
+    ...config,
+    altcraft: { baseUrl: url, token: creds.altcraftToken },
+    apsis: { baseUrl: url, clientId: creds.apsisClientId, clientSecret: creds.apsisClientSecret },
+    mytracker: { baseUrl: url, userId: creds.mytrackerUserId, secret: creds.mytrackerSecret },
+  };
+}
+
+function printNextSteps(config: Config, uiUrl: string | null, simulate: boolean): void {
+  const lines = [
+    '',
+    'exportflow is running. Ctrl-C stops it.',
+    `  Temporal:   ${config.temporal.address} (namespace ${config.temporal.namespace})${uiUrl ? `, Web UI ${uiUrl}` : ''}`,
+    `  task queue: ${config.taskQueue}; files land in ${config.exportDir}/<workflowId>/`,
+    '',
+    'In another terminal, try:',
+    simulate
+      ? '  npx exportflow export altcraft --source-type database --source-id 1 --wait'
+      : '  npx exportflow export altcraft --source-type database --source-id <id> --wait   (needs ALTCRAFT_BASE_URL and ALTCRAFT_TOKEN here)',
+    '',
+  ];
+  process.stderr.write(lines.join('\n'));
+}

@@ -1,0 +1,137 @@
+import { ERROR_TYPES, VendorError, snippet, where } from '../errors';
+import { callVendor, checkShape, parseVendorJson } from '../http';
+import { ALTCRAFT_PATHS, altcraftStatusMeaning } from './constants';
+import { AltcraftCreateData, AltcraftEnvelope, AltcraftStatusData, type AltcraftCreateRequest } from './schemas';
+
+export interface AltcraftCredentials {
+  baseUrl: string;
+  token: string;
+}
+
+export type AltcraftTaskState =
+  | { kind: 'running'; status: string; progress: number | null }
+  | { kind: 'done'; status: string; urls: string[]; total: number | null };
+
+/** A small Altcraft API client: create a profiles export, read its task status, address its files. */
+export class AltcraftClient {
+  constructor(private readonly creds: AltcraftCredentials) {}
+
+  /** Asks Altcraft for a profiles export and returns its task id. */
+  async createExport(req: AltcraftCreateRequest, signal?: AbortSignal): Promise<string> {
+    const data = await this.call('profiles/get_all', ALTCRAFT_PATHS.createExport, { ...req }, signal);
+    return checkShape('altcraft', 'profiles/get_all', data, AltcraftCreateData).task_id;
+  }
+
+  /** Reads a task's state; a failed task or an unknown status word throws a final VendorError. */
+  async taskStatus(taskId: string, signal?: AbortSignal): Promise<AltcraftTaskState> {
+    const raw = await this.call('tasks/status', ALTCRAFT_PATHS.taskStatus, { task_id: taskId }, signal);
+    const data = checkShape('altcraft', 'tasks/status', raw, AltcraftStatusData);
+    return interpretStatus(taskId, data);
+  }
+
+  /** The absolute URL and auth header for one of a finished task's `urls` (relative to the panel). */
+  downloadTarget(url: string): { url: string; headers: Record<string, string> } {
+    return {
+      url: resolveDownloadUrl(this.creds.baseUrl, url),
+      headers: { authorization: `Bearer ${this.creds.token}` },
+    };
+  }
+
+  private async call(endpoint: string, path: string, body: object, signal?: AbortSignal): Promise<unknown> {
+    const answer = await callVendor({
+      vendor: 'altcraft',
+      endpoint,
+      method: 'POST',
+      url: this.creds.baseUrl + path,
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ token: this.creds.token, ...body }),
+      signal,
+    });
+    const envelope = parseVendorJson('altcraft', endpoint, answer, AltcraftEnvelope);
+    if (envelope.error !== 0) throw altcraftBodyError(endpoint, envelope.error, envelope.error_text);
+    return envelope.data;
+  }
+}
+
+/** Interprets a task status with the status table in constants.ts. Exported for unit tests. */
+export function interpretStatus(taskId: string, data: AltcraftStatusData): AltcraftTaskState {
+  const at = where('altcraft', 'tasks/status');
+  const meaning = altcraftStatusMeaning(data.status);
+  if (meaning === 'inFlight') return { kind: 'running', status: data.status, progress: data.progress ?? null };
+  if (meaning === 'failed') {
+    const errors = data.result?.errors ?? [];
+    const why = errors.length > 0 ? `: ${snippet(JSON.stringify(errors))}` : '';
+    throw new VendorError(
+      ERROR_TYPES.jobFailed,
+      `Altcraft task ${taskId} ended with status "${data.status}"${why}`,
+      false,
+      {
+        vendor: 'altcraft',
+        endpoint: 'tasks/status',
+      },
+    );
+  }
+  if (meaning === 'unknown') {
+    throw new VendorError(
+      ERROR_TYPES.response,
+      `${at} reported an unknown status "${snippet(data.status, 60)}" for task ${taskId}`,
+      false,
+      { vendor: 'altcraft', endpoint: 'tasks/status' },
+    );
+  }
+  const result = data.result;
+  if (!result) {
+    throw new VendorError(
+      ERROR_TYPES.response,
+      `${at} said "${data.status}" for task ${taskId} but gave no result`,
+      false,
+      {
+        vendor: 'altcraft',
+        endpoint: 'tasks/status',
+      },
+    );
+  }
+  if (result.errors.length > 0 && (result.total ?? 0) === 0) {
+    throw new VendorError(
+      ERROR_TYPES.jobFailed,
+      `Altcraft task ${taskId} finished with errors and no profiles: ${snippet(JSON.stringify(result.errors))}`,
+      false,
+      { vendor: 'altcraft', endpoint: 'tasks/status' },
+    );
+  }
+  if (result.urls.length === 0 && (result.total ?? 0) > 0) {
+    throw new VendorError(ERROR_TYPES.response, `${at} said task ${taskId} is done but listed no file URLs`, false, {
+      vendor: 'altcraft',
+      endpoint: 'tasks/status',
+    });
+  }
+  return { kind: 'done', status: data.status, urls: result.urls, total: result.total ?? null };
+}
+
+/** `error` non-zero in the body: final, since retrying the same call gets the same answer. */
+function altcraftBodyError(endpoint: string, code: number, text: string): VendorError {
+  return new VendorError('AltcraftError', `Altcraft ${endpoint}: error ${code} "${snippet(text, 200)}"`, false, {
+    vendor: 'altcraft',
+    endpoint,
+  });
+}
+
+/**
+ * Resolves a `urls` entry against the panel. Entries are opaque paths; an absolute URL is accepted only on the
+ * panel's own origin, so the token is never sent to another host.
+ */
+export function resolveDownloadUrl(baseUrl: string, url: string): string {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(url)) {
+    const target = new URL(url);
+    if (target.origin !== new URL(baseUrl).origin) {
+      throw new VendorError(
+        ERROR_TYPES.response,
+        `Altcraft gave a download URL on another host (${target.host}); refusing to send the token there`,
+        false,
+        { vendor: 'altcraft', endpoint: 'download' },
+      );
+    }
+    return target.toString();
+  }
+  return baseUrl.replace(/\/+$/, '') + (url.startsWith('/') ? url : `/${url}`);
+}

@@ -1,0 +1,78 @@
+/**
+ * Vendor errors, classified once where the HTTP answer is read (DESIGN.md): retryable ones are worth another
+ * attempt (network, 5xx, 429); final ones are not (bad token, bad input, unknown id, vendor said "failed").
+ * Messages name the vendor and endpoint and never carry a credential.
+ */
+export const VENDOR_NAMES = { altcraft: 'Altcraft', apsis: 'APSIS One', mytracker: 'myTracker' } as const;
+export type Vendor = keyof typeof VENDOR_NAMES;
+
+export const ERROR_TYPES = {
+  /** Credentials rejected (401/403, or the vendor's own "invalid token"). Final. */
+  auth: 'VendorAuthError',
+  /** The vendor rejected what we asked for (4xx, bad input). Final. */
+  request: 'VendorRequestError',
+  /** Over a vendor quota (429). Retryable after Retry-After. */
+  rateLimited: 'VendorRateLimited',
+  /** Network failure, timeout or 5xx. Retryable. */
+  unavailable: 'VendorUnavailable',
+  /** The answer was not what the vendor documents (HTML page, unknown status word, missing field). Final. */
+  response: 'VendorResponseError',
+  /** The vendor finished the job as failed/cancelled. Final. */
+  jobFailed: 'VendorJobFailed',
+  /** The vendor job or its file is gone or expired; the workflow may request the export again. */
+  gone: 'VendorJobGone',
+  /** A download did not arrive whole (length, gzip, changed file). Retryable. */
+  integrity: 'DownloadIntegrityError',
+  /** Writing the file failed for a reason retrying cannot fix (disk full, permissions). Final. */
+  storage: 'StorageError',
+} as const;
+export type ErrorType = (typeof ERROR_TYPES)[keyof typeof ERROR_TYPES] | 'AltcraftError' | 'InvalidInput';
+
+export class VendorError extends Error {
+  override name = 'VendorError';
+  constructor(
+    readonly type: ErrorType,
+    message: string,
+    readonly retryable: boolean,
+    readonly details: { vendor?: Vendor; endpoint?: string; status?: number; retryAfterMs?: number } = {},
+  ) {
+    super(message);
+  }
+}
+
+/** Where a vendor call went, for messages: `Altcraft tasks/status`. */
+export function where(vendor: Vendor, endpoint: string): string {
+  return `${VENDOR_NAMES[vendor]} ${endpoint}`;
+}
+
+/** Parses Retry-After (seconds or an HTTP date) into ms, capped so a hostile value cannot park us for days. */
+export function parseRetryAfter(value: string | string[] | undefined, nowMs = Date.now()): number | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (!text) return undefined;
+  const capMs = 3_600_000;
+  if (/^\s*\d+(\.\d+)?\s*$/.test(text)) return Math.min(Math.round(Number(text) * 1000), capMs);
+  const date = Date.parse(text);
+  if (Number.isNaN(date)) return undefined;
+  return Math.min(Math.max(0, date - nowMs), capMs);
+}
+
+/** Removes credentials that some vendors accept in query strings, before a URL is put in a message or log. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    for (const key of [...u.searchParams.keys()]) {
+      if (/token|secret|signature|key|auth|password/i.test(key)) u.searchParams.set(key, '***');
+    }
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return url.replace(/([?&](?:token|secret|signature|key|auth|password)[^=]*=)[^&]*/gi, '$1***');
+  }
+}
+
+/** Shortens a response body for an error message (an HTML error page is shown as its first words). */
+export function snippet(text: string, max = 160): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}

@@ -1,0 +1,55 @@
+/** The manifest: a finished export's result (CONTRACT.md), returned by every export workflow. */
+export const PROVIDERS = ['altcraft', 'apsis-segment', 'apsis-profile', 'mytracker'] as const;
+export type Provider = (typeof PROVIDERS)[number];
+
+export interface ManifestFile {
+  path: string;
+  name: string;
+  bytes: number;
+  sha256: string;
+  contentType: string;
+  encoding: 'gzip' | null;
+  rows: number | null;
+}
+
+export interface ExportManifest {
+  workflowId: string;
+  provider: Provider;
+  status: 'completed';
+  remote: { id: string; attempts: number };
+  files: ManifestFile[];
+  totalRows: number | null;
+  startedAt: string;
+  finishedAt: string;
+}
+
+/** What the `progress` query answers: enough for `exportflow status` and a progress bar. */
+export const PHASES = ['creating', 'waiting', 'downloading', 'completed', 'failed', 'cancelled'] as const;
+export type Phase = (typeof PHASES)[number];
+
+export interface ExportProgress {
+  provider: Provider;
+  phase: Phase;
+  remoteId: string | null;
+  attempts: number;
+  /** Vendor-reported progress, 0..100, when the vendor reports one. */
+  vendorPercent: number | null;
+  vendorStatus: string | null;
+  polls: number;
+  filesTotal: number | null;
+  filesDone: number;
+  bytesDone: number;
+  startedAt: string;
+  updatedAt: string;
+  error: string | null;
+}
+
+/** Sums rows across files; null when any file's rows are unknown (e.g. XLSX). */
+export function totalRowsOf(files: ManifestFile[]): number | null {
+  let total = 0;
+  for (const file of files) {
+    if (file.rows === null) return null;
+    total += file.rows;
+  }
+  return total;
+}

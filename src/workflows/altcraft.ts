@@ -1,0 +1,73 @@
+import { continueAsNew, proxyActivities } from '@temporalio/workflow';
+import type { AltcraftActivities } from '../activities';
+import type { AltcraftPoll } from '../activities/altcraft';
+import { fileNamesFor } from '../shared/file-names';
+import { AltcraftInputSchema, resolveTiming, type AltcraftInput } from '../shared/inputs';
+import type { ExportManifest } from '../shared/manifest';
+import { failureType, parseInput } from './failures';
+import { MAX_REMOTE_ATTEMPTS, discardRemote, pollUntilDone, runExport, vendorQueue } from './steps';
+import { ExportTracker } from './tracker';
+
+/**
+ * Exports all profiles of an Altcraft database or segment: create the task once, poll it with back-off,
+ * stream every file. A task that fails on Altcraft's side or whose files expire is requested again (bounded).
+ */
+export async function altcraftExport(rawInput: AltcraftInput): Promise<ExportManifest> {
+  const input = parseInput(AltcraftInputSchema, rawInput);
+  const timing = resolveTiming(input.timing);
+  const tracker = new ExportTracker('altcraft', input.carryOver);
+  const api = proxyActivities<AltcraftActivities>({
+    taskQueue: vendorQueue('altcraft'),
+    startToCloseTimeout: '2m',
+    // Each attempt is one vendor call; final errors (bad token, unknown task) are non-retryable.
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 6 },
+  });
+  const download = proxyActivities<AltcraftActivities>({
+    taskQueue: vendorQueue('altcraft'),
+    startToCloseTimeout: '12h',
+    heartbeatTimeout: timing.heartbeatTimeoutMs,
+    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 20 },
+  });
+
+  return runExport(tracker, async () => {
+    for (;;) {
+      if (!tracker.remoteId) {
+        tracker.setPhase('creating');
+        const { taskId } = await api.altcraftCreateExport({
+          sourceType: input.sourceType,
+          sourceId: input.sourceId,
+          format: input.format,
+          filter: input.filter,
+        });
+        tracker.created(taskId);
+      }
+      const taskId = tracker.remoteId!;
+      const done = await pollUntilDone<Extract<AltcraftPoll, { state: 'done' }>>(
+        tracker,
+        timing,
+        async () => {
+          const poll = await api.altcraftTaskStatus({ taskId });
+          return poll.state === 'done' ? { done: poll } : { running: { status: poll.status, percent: poll.progress } };
+        },
+        () => continueAsNew<typeof altcraftExport>({ ...rawInput, carryOver: tracker.carryOver() }),
+        `Altcraft task ${taskId}`,
+      );
+
+      const names = fileNamesFor(done.urls, `${input.sourceId}_${input.sourceType}_export`, '.csv');
+      tracker.startDownloads(done.urls.length);
+      try {
+        for (const [index, url] of done.urls.entries()) {
+          tracker.fileStored(await download.altcraftDownload({ url, fileName: names[index]! }));
+        }
+      } catch (err) {
+        // Download links that vanished: the task is spent; ask Altcraft for a new one while attempts remain.
+        if (failureType(err) === 'VendorJobGone' && tracker.attempts < MAX_REMOTE_ATTEMPTS) {
+          await discardRemote(tracker);
+          continue;
+        }
+        throw err;
+      }
+      return tracker.manifest();
+    }
+  });
+}

@@ -1,0 +1,108 @@
+import {
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  proxyActivities,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { CommonActivities } from '../activities';
+import type { Timing } from '../shared/inputs';
+import type { ExportManifest } from '../shared/manifest';
+import { nextPollDelayMs } from './backoff';
+import { isTransient, userMessage } from './failures';
+import type { ExportTracker } from './tracker';
+
+/** How often a vendor job may be requested in one export (first try + re-requests after vendor failures). */
+export const MAX_REMOTE_ATTEMPTS = 3;
+/** Status polls that failed even after their activity's own retries, in a row, before the export gives up. */
+const MAX_CONSECUTIVE_POLL_FAILURES = 10;
+/** Bound history well below Temporal's limits even when the server does not suggest continuing. */
+const MAX_HISTORY_EVENTS = 10_000;
+
+const common = proxyActivities<CommonActivities>({
+  startToCloseTimeout: '1m',
+  retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10 },
+});
+
+/** Name of a vendor's activity task queue: the workflow's own queue plus the vendor, e.g. `exportflow-altcraft`. */
+export function vendorQueue(vendor: 'altcraft' | 'apsis' | 'mytracker'): string {
+  return `${workflowInfo().taskQueue}-${vendor}`;
+}
+
+export type PollResult<T> =
+  { done: T } | { running: { status: string; percent: number | null; retryAfterMs?: number } };
+
+/**
+ * Polls a vendor job until it is done, sleeping on durable timers with exponential back-off and jitter.
+ * Transient poll failures are survived until the deadline (EXPORTFLOW_MAX_WAIT from the export's start);
+ * final ones end the export. When history grows, `continueAsNew` is called with the tracker's carry-over.
+ */
+export async function pollUntilDone<T>(
+  tracker: ExportTracker,
+  timing: Required<Timing>,
+  pollOnce: () => Promise<PollResult<T>>,
+  continueAsNew: () => Promise<never>,
+  describeJob: string,
+): Promise<T> {
+  const deadline = Date.parse(tracker.progress.startedAt) + timing.maxWaitMs;
+  let round = 0;
+  let failuresInRow = 0;
+  for (;;) {
+    let retryAfterMs: number | undefined;
+    try {
+      const result = await pollOnce();
+      failuresInRow = 0;
+      if ('done' in result) return result.done;
+      tracker.polled(result.running.status, result.running.percent);
+      retryAfterMs = result.running.retryAfterMs;
+    } catch (err) {
+      if (!isTransient(err) || ++failuresInRow >= MAX_CONSECUTIVE_POLL_FAILURES) throw err;
+      tracker.progress.vendorStatus = `poll failed, will retry: ${userMessage(err)}`;
+    }
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      const last = tracker.progress.vendorStatus ? ` (last status "${tracker.progress.vendorStatus}"` : ' (';
+      const pct = tracker.progress.vendorPercent !== null ? `, ${tracker.progress.vendorPercent}%)` : ')';
+      throw ApplicationFailure.create({
+        type: 'VendorTimeout',
+        message: `${describeJob} did not finish within EXPORTFLOW_MAX_WAIT (${Math.round(timing.maxWaitMs / 1000)}s)${last}${last === ' (' ? 'no status)' : pct}`,
+        nonRetryable: true,
+      });
+    }
+    await sleep(Math.min(left, nextPollDelayMs(round++, timing, Math.random, retryAfterMs)));
+    if (historyIsLong()) await continueAsNew();
+  }
+}
+
+/** Forgets a spent vendor job and removes the files already taken from it, before the export asks anew. */
+export async function discardRemote(tracker: ExportTracker): Promise<void> {
+  await common.removeExportFiles({ workflowId: workflowInfo().workflowId });
+  tracker.dropRemote();
+}
+
+function historyIsLong(): boolean {
+  const info = workflowInfo();
+  return info.continueAsNewSuggested || info.historyLength > MAX_HISTORY_EVENTS;
+}
+
+/**
+ * Runs an export body and keeps its promises on the way out: a cancelled or failed export removes what it
+ * stored (no half result without a manifest), and the progress query says how it ended.
+ */
+export async function runExport(tracker: ExportTracker, body: () => Promise<ExportManifest>): Promise<ExportManifest> {
+  try {
+    return await body();
+  } catch (err) {
+    const cancelled = isCancellation(err);
+    // continue-as-new is not a failure: it surfaces as an exception that must pass through untouched.
+    if (isContinueAsNew(err)) throw err;
+    tracker.failed(userMessage(err), cancelled);
+    await CancellationScope.nonCancellable(() => common.removeExportFiles({ workflowId: workflowInfo().workflowId }));
+    throw err;
+  }
+}
+
+function isContinueAsNew(err: unknown): boolean {
+  return (err as { name?: string })?.name === 'ContinueAsNew';
+}
