@@ -1,0 +1,240 @@
+/**
+ * Simulated APSIS One: OAuth client credentials, the profiles-in-segment report (poll a URL; seed 003) and,
+ * through apsis-profile.ts, the single-profile export (callbacks; seed 002).
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { bearerToken, parseJson, sendEmpty, sendJson, type Ctx } from './http';
+import { createApsisProfiles, type ApsisProfileConfig } from './apsis-profile';
+import { sendReportFile, type ApsisReport, type PollUrlKind } from './apsis-report-file';
+import type { ServedFile } from './types';
+
+export { APSIS_CSV_TYPE, XLSX_TYPE, type ApsisReport } from './apsis-report-file';
+
+export interface ApsisSimConfig extends ApsisProfileConfig {
+  clientId: string;
+  clientSecret: string;
+  tokenTtlSec: number;
+  /** The token endpoint's limit (the docs say about 10 a minute); 429 with Retry-After beyond it. */
+  tokenRequestsPerMinute: number;
+  reportReadyAfterMs: number;
+  /** Which response field carries the poll URL, and which status words that URL speaks. */
+  pollUrlKind: PollUrlKind;
+  pollUrlValidityMs: number;
+  rowsFor?: (sectionDiscriminator: string) => number;
+  rows: number;
+  /** attributes + tags above this -> 413. */
+  maxColumns: number;
+  /** Request bodies above this -> 413. */
+  maxBodyBytes: number;
+  /** The first N reports created (since reset) answer 410 once due, as if the file was lost. */
+  goneFirstReports: number;
+  /** The first N reports created answer 503 (processing failed) instead of the file. */
+  failFirstReports: number;
+  supportRange: boolean;
+  downloadBytesPerSec?: number;
+}
+
+export const APSIS_DEFAULTS: ApsisSimConfig = {
+  clientId: 'sim-apsis-client',
+  clientSecret: 'sim-apsis-secret',
+  tokenTtlSec: 86400,
+  tokenRequestsPerMinute: 10,
+  reportReadyAfterMs: 1500,
+  pollUrlKind: 'v2',
+  pollUrlValidityMs: 24 * 3600 * 1000,
+  rows: 50,
+  maxColumns: 50,
+  maxBodyBytes: 100 * 1024,
+  goneFirstReports: 0,
+  failFirstReports: 0,
+  supportRange: false,
+  callbackDelayMs: 300,
+  duplicateCallback: false,
+  omitCallback: false,
+  forgedCallbackFirst: false,
+  callbackRetries: 3,
+  callbackRetryDelayMs: 500,
+};
+
+const REPORTS_PATH = '/audience/profiles/reports/segments';
+const POLL_FIELD = { v2: 'file_download_url_v2', v1: 'file_download_url', poll_url: 'poll_url' } as const;
+
+function problem(status: number, title: string, detail: string): Record<string, unknown> {
+  return { type: 'about:blank', title, status, detail };
+}
+
+function isStringArray(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((x) => typeof x === 'string' && x.length > 0);
+}
+
+export function createApsis(config: ApsisSimConfig, served: ServedFile[]) {
+  let tokens = new Map<string, number>(); // access token -> expiry (ms)
+  let tokenRequests: number[] = [];
+  let reports = new Map<string, ApsisReport>();
+  let reportCount = 0;
+  const profiles = createApsisProfiles(config);
+
+  function route(method: string, path: string): string | undefined {
+    if (path === '/oauth/token') return 'token';
+    if (path === REPORTS_PATH) return 'segment-report';
+    if (path.startsWith(`${REPORTS_PATH}/`)) return 'poll';
+    if (path.startsWith('/audience/profiles/export-single/'))
+      return method === 'POST' ? 'export-single' : 'profile-data';
+    if (path.startsWith('/audience/') || path.startsWith('/oauth/')) return 'other';
+    return undefined;
+  }
+
+  async function token(ctx: Ctx): Promise<unknown> {
+    const now = Date.now();
+    tokenRequests = tokenRequests.filter((t) => now - t < 60_000);
+    if (tokenRequests.length >= config.tokenRequestsPerMinute) {
+      const retry = Math.max(1, Math.ceil(((tokenRequests[0] ?? now) + 60_000 - now) / 1000));
+      return sendJson(ctx, 429, problem(429, 'Too Many Requests', 'Token request limit exceeded'), {
+        'Retry-After': String(retry),
+      });
+    }
+    tokenRequests.push(now);
+    const body = parseJson(ctx);
+    if (typeof body !== 'object' || body === null)
+      return sendJson(ctx, 400, { error: 'invalid_request', error_description: 'JSON body expected' });
+    const b = body as Record<string, unknown>;
+    if (b.grant_type !== 'client_credentials')
+      return sendJson(ctx, 400, {
+        error: 'unsupported_grant_type',
+        error_description: 'grant_type must be client_credentials',
+      });
+    if (b.client_id !== config.clientId || b.client_secret !== config.clientSecret) {
+      return sendJson(ctx, 401, { error: 'invalid_client', error_description: 'Invalid client credentials' });
+    }
+    const accessToken = `sim.${randomBytes(24).toString('base64url')}`;
+    tokens.set(accessToken, now + config.tokenTtlSec * 1000);
+    return sendJson(ctx, 200, { access_token: accessToken, expires_in: config.tokenTtlSec, token_type: 'Bearer' });
+  }
+
+  function authorized(ctx: Ctx): boolean {
+    const t = bearerToken(ctx);
+    const expiry = t === undefined ? undefined : tokens.get(t);
+    return expiry !== undefined && expiry > Date.now();
+  }
+
+  async function createReport(ctx: Ctx): Promise<unknown> {
+    if (ctx.bodyTooLarge || ctx.body.length > config.maxBodyBytes) {
+      return sendJson(ctx, 413, problem(413, 'Payload Too Large', 'Request body too large'));
+    }
+    const body = parseJson(ctx);
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      return sendJson(ctx, 400, problem(400, 'Bad Request', 'JSON object expected'));
+    const b = body as Record<string, unknown>;
+    const bad = (detail: string): Promise<unknown> => sendJson(ctx, 400, problem(400, 'Bad Request', detail));
+    if (typeof b.section_discriminator !== 'string' || b.section_discriminator === '')
+      return bad('section_discriminator is required');
+    const segments = b.segments as Record<string, unknown> | undefined;
+    if (typeof segments !== 'object' || segments === null) return bad('segments is required');
+    const discriminators = segments.segment_discriminators;
+    if (typeof discriminators !== 'object' || discriminators === null || Array.isArray(discriminators)) {
+      return bad('segments.segment_discriminators must be an object');
+    }
+    const values = Object.values(discriminators);
+    if (values.length === 0 || !values.every((v) => typeof v === 'string' && v !== ''))
+      return bad('segments.segment_discriminators must map names to discriminators');
+    if (segments.timezone !== undefined && typeof segments.timezone !== 'string')
+      return bad('segments.timezone must be a string');
+    if (b.attributes !== undefined && !isStringArray(b.attributes))
+      return bad('attributes must be an array of discriminators');
+    if (b.tags !== undefined && !isStringArray(b.tags)) return bad('tags must be an array of discriminators');
+    const columns =
+      ((b.attributes as string[] | undefined) ?? []).length + ((b.tags as string[] | undefined) ?? []).length;
+    if (columns > config.maxColumns)
+      return sendJson(ctx, 413, problem(413, 'Payload Too Large', 'Too many attributes and tags requested'));
+
+    const id = randomUUID();
+    const kind = config.pollUrlKind;
+    const section = b.section_discriminator;
+    const report: ApsisReport = {
+      id,
+      kind,
+      pollPath: kind === 'v2' ? `${REPORTS_PATH}/v2/${id}` : `${REPORTS_PATH}/${id}`,
+      createdAt: Date.now(),
+      section,
+      seed: `apsis:${section}:${(values as string[]).slice().sort().join('|')}`,
+      rows: config.rowsFor ? config.rowsFor(section) : config.rows,
+      gone: reportCount < config.goneFirstReports,
+      failing: reportCount < config.failFirstReports,
+      request: b,
+    };
+    reportCount++;
+    reports.set(id, report);
+    return sendJson(ctx, 200, {
+      id,
+      [POLL_FIELD[kind]]: `${ctx.base}${report.pollPath}`,
+      expires_at: new Date(report.createdAt + config.pollUrlValidityMs).toISOString(),
+    });
+  }
+
+  async function poll(ctx: Ctx): Promise<unknown> {
+    const rest = ctx.url.pathname.slice(REPORTS_PATH.length + 1);
+    const isV2 = rest.startsWith('v2/');
+    const report = reports.get(isV2 ? rest.slice(3) : rest);
+    const valid = report !== undefined && (report.kind === 'v2') === isV2;
+    if (!report || !valid) {
+      // Older URLs answer 410 for an invalid id; _v2 URLs answer 404.
+      return isV2
+        ? sendJson(ctx, 404, problem(404, 'Not Found', 'Invalid report id'))
+        : sendJson(ctx, 410, problem(410, 'Gone', 'Report not available or id invalid'));
+    }
+    const age = Date.now() - report.createdAt;
+    if (age > config.pollUrlValidityMs) return sendJson(ctx, 410, problem(410, 'Gone', 'Report expired'));
+    if (age < config.reportReadyAfterMs) {
+      return isV2
+        ? sendEmpty(ctx, 202, { 'Retry-After': '1' })
+        : sendJson(ctx, 404, problem(404, 'Not Found', 'Report not ready yet'));
+    }
+    if (report.gone) return sendJson(ctx, 410, problem(410, 'Gone', 'Report file is no longer available'));
+    if (report.failing) return sendJson(ctx, 503, problem(503, 'Service Unavailable', 'Report processing failed'));
+    return sendReportFile(ctx, report, config, served);
+  }
+
+  async function handle(ctx: Ctx, endpoint: string): Promise<unknown> {
+    if (endpoint === 'other') return sendJson(ctx, 404, problem(404, 'Not Found', 'No such endpoint'));
+    const wantMethod = endpoint === 'poll' || endpoint === 'profile-data' ? 'GET' : 'POST';
+    if (ctx.method !== wantMethod)
+      return sendJson(ctx, 405, problem(405, 'Method Not Allowed', `Use ${wantMethod}`), { Allow: wantMethod });
+    if (endpoint === 'token') return token(ctx);
+    if (!authorized(ctx)) {
+      return sendJson(ctx, 401, problem(401, 'Unauthorized', 'Missing, invalid or expired access token'), {
+        'WWW-Authenticate': 'Bearer error="invalid_token"',
+      });
+    }
+    if (endpoint === 'segment-report') return createReport(ctx);
+    if (endpoint === 'poll') return poll(ctx);
+    if (endpoint === 'export-single') return profiles.requestExport(ctx);
+    return profiles.serveData(ctx);
+  }
+
+  return {
+    config,
+    served,
+    route,
+    handle,
+    reports: (): ApsisReport[] => [...reports.values()],
+    profileExports: profiles.exports,
+    callbacksSent: profiles.callbacksSent,
+    /** Invalidates every access token issued so far, so the next call gets 401 and the client must refresh. */
+    expireTokens(): void {
+      tokens = new Map();
+    },
+    /** Stops pending callback deliveries (reset and close). */
+    stop(): void {
+      profiles.stop();
+    },
+    /** Issued access tokens stay valid across reset: a running worker's cached token keeps working. */
+    reset(): void {
+      tokenRequests = [];
+      reports = new Map();
+      reportCount = 0;
+      profiles.reset();
+    },
+  };
+}
+
+export type ApsisSim = ReturnType<typeof createApsis>;

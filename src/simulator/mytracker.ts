@@ -1,0 +1,234 @@
+/**
+ * Simulated myTracker segment export (PROVIDERS.md, seed 004): create.json -> get.json -> signed .csv.gz links.
+ * Every request, downloads included, must carry a valid AuthHMAC signature and stays inside the user's quota.
+ */
+import { createHash } from 'node:crypto';
+import { csvRows } from './datasets';
+import { serveFile } from './files';
+import { gzipChunks, gzipInfo } from './gzip';
+import { sendJson, skipBytes, type Ctx } from './http';
+import { Quota, verifyMytrackerAuthorization } from './mytracker-auth';
+import type { ServedFile } from './types';
+
+export interface MyTrackerSimConfig {
+  userId: string;
+  secret: string;
+  exportDurationMs: number;
+  files: number;
+  rowsPerFile: number;
+  /** Links expire this many seconds after the get.json that issued them. */
+  linkTtlSec: number;
+  /** The first N exports created (since reset) end in "Error occurred" for good: the client must create anew. */
+  errorOccurredTimes: number;
+  /** Every export answers "Error occurred" this many polls after finishing, then "Success!" (transient). */
+  transientErrorPolls: number;
+  /** When set, finished exports report "User error occurred" with this errorMessage. */
+  userError?: string;
+  /** When true, finished exports report "Canceled by user". */
+  canceled?: boolean;
+  requestsPerSecond: number;
+  requestsPerMinute: number;
+  requestsPerHour: number;
+  supportRange: boolean;
+  downloadBytesPerSec?: number;
+}
+
+export const MYTRACKER_DEFAULTS: MyTrackerSimConfig = {
+  userId: '10001',
+  secret: 'sim-mytracker-secret',
+  exportDurationMs: 2000,
+  files: 3,
+  rowsPerFile: 40,
+  linkTtlSec: 3600,
+  errorOccurredTimes: 0,
+  transientErrorPolls: 0,
+  requestsPerSecond: 10,
+  requestsPerMinute: 100,
+  requestsPerHour: 1000,
+  supportRange: true,
+};
+
+export interface MyTrackerFile {
+  exportId: string;
+  path: string;
+  seed: string;
+  rows: number;
+  /** Unix seconds; undefined until a get.json has issued the link. */
+  expiresAt?: number;
+}
+
+export interface MyTrackerExport {
+  id: string;
+  idSegment: string;
+  createdAt: number;
+  header: boolean;
+  query: Record<string, string>;
+  broken: boolean;
+  transientLeft: number;
+  files: MyTrackerFile[];
+}
+
+const PREFIX = '/api/segment/v1/export/';
+const envelope = (code: number, message: string, data: unknown): Record<string, unknown> => ({ code, message, data });
+const GZIP_TYPE = 'application/gzip';
+
+export function createMyTracker(config: MyTrackerSimConfig, served: ServedFile[]) {
+  let exports = new Map<string, MyTrackerExport>();
+  let created = 0;
+  let nextId = 1001; // never reused across reset, so a stale id held by a client stays unknown
+  const filesByPath = new Map<string, MyTrackerFile>();
+  const quota = new Quota();
+
+  function route(method: string, path: string): string | undefined {
+    void method;
+    if (path === `${PREFIX}create.json`) return 'create';
+    if (path === `${PREFIX}get.json`) return 'get';
+    if (path.startsWith('/storage/download/')) return 'download';
+    if (path.startsWith('/api/')) return 'other';
+    return undefined;
+  }
+
+  function notFound(ctx: Ctx, detail: string): Promise<unknown> {
+    return sendJson(ctx, 404, envelope(404, 'Not Found', { error: { detail } }));
+  }
+
+  async function create(ctx: Ctx): Promise<unknown> {
+    const idSegment = ctx.url.searchParams.get('idSegment');
+    if (idSegment === null || !/^\d+$/.test(idSegment)) {
+      return sendJson(
+        ctx,
+        400,
+        envelope(400, 'Bad Request', { error: { detail: 'idSegment is required and must be an integer' } }),
+      );
+    }
+    const headerParam = ctx.url.searchParams.get('includeHeaderLine');
+    const id = String(nextId++);
+    const files: MyTrackerFile[] = [];
+    for (let k = 0; k < Math.max(1, config.files); k++) {
+      const hex = createHash('md5').update(`${id}:${k}`).digest('hex');
+      const file: MyTrackerFile = {
+        exportId: id,
+        path: `/storage/download/segment/${id}.${k + 1}.${hex}.csv.gz`,
+        seed: `mytracker:${idSegment}:${k}`,
+        rows: config.rowsPerFile,
+      };
+      files.push(file);
+      filesByPath.set(file.path, file);
+    }
+    exports.set(id, {
+      id,
+      idSegment,
+      createdAt: Date.now(),
+      header: !(headerParam === '0' || headerParam === 'false'),
+      query: Object.fromEntries(ctx.url.searchParams),
+      broken: created < config.errorOccurredTimes,
+      transientLeft: config.transientErrorPolls,
+      files,
+    });
+    created++;
+    return sendJson(ctx, 200, envelope(200, 'Ok', { idSegmentExport: id }));
+  }
+
+  async function get(ctx: Ctx): Promise<unknown> {
+    const exp = exports.get(ctx.url.searchParams.get('idSegmentExport') ?? '');
+    if (!exp) return notFound(ctx, 'Segment export request not found');
+    const elapsed = Date.now() - exp.createdAt;
+    const base = { idSegmentExport: exp.id };
+    if (elapsed < config.exportDurationMs) {
+      const pct = Math.min(99, Math.floor((elapsed / config.exportDurationMs) * 100));
+      return sendJson(ctx, 200, envelope(200, 'Ok', { ...base, status: 'In progress', progress: `${pct}%` }));
+    }
+    if (config.canceled) return sendJson(ctx, 200, envelope(200, 'Ok', { ...base, status: 'Canceled by user' }));
+    if (config.userError !== undefined)
+      return sendJson(
+        ctx,
+        200,
+        envelope(200, 'Ok', { ...base, status: 'User error occurred', errorMessage: config.userError }),
+      );
+    if (exp.broken || exp.transientLeft > 0) {
+      if (!exp.broken) exp.transientLeft--;
+      return sendJson(ctx, 200, envelope(200, 'Ok', { ...base, status: 'Error occurred' }));
+    }
+    // Each successful poll issues the links afresh, so polling again is how a client renews expired links.
+    const expires = Math.floor(Date.now() / 1000) + config.linkTtlSec;
+    const files = exp.files.map((f) => {
+      f.expiresAt = expires;
+      return { link: `${ctx.base}${f.path}`, timestampExpires: String(expires) };
+    });
+    return sendJson(ctx, 200, envelope(200, 'Ok', { ...base, status: 'Success!', files }));
+  }
+
+  async function download(ctx: Ctx): Promise<unknown> {
+    const file = filesByPath.get(ctx.url.pathname);
+    const exp = file ? exports.get(file.exportId) : undefined;
+    if (!file || !exp || file.expiresAt === undefined) return notFound(ctx, 'File not found');
+    if (Date.now() / 1000 > file.expiresAt)
+      return sendJson(ctx, 410, envelope(410, 'Gone', { error: { detail: 'Link expired' } }));
+    const source = (): Iterable<Buffer> => csvRows(file.seed, file.rows, { header: exp.header });
+    const info = await gzipInfo(`${file.seed}|${file.rows}|${exp.header}`, source);
+    return serveFile(
+      ctx,
+      {
+        vendor: 'mytracker',
+        size: info.bytes,
+        chunksFrom: (start) => skipBytes(gzipChunks(source()), start),
+        contentType: GZIP_TYPE,
+        etag: `"${info.sha256.slice(0, 32)}"`,
+        lastModified: new Date(Math.floor((exp.createdAt + config.exportDurationMs) / 1000) * 1000),
+        supportRange: config.supportRange,
+        bytesPerSec: config.downloadBytesPerSec,
+        record: { rows: file.rows, encoding: 'gzip', decodedSha256: info.decodedSha256, seed: file.seed },
+      },
+      served,
+    );
+  }
+
+  async function handle(ctx: Ctx, endpoint: string): Promise<unknown> {
+    const fullUrl = `${ctx.base}${ctx.req.url ?? '/'}`;
+    const creds = { userId: config.userId, secret: config.secret };
+    if (
+      !verifyMytrackerAuthorization(
+        ctx.req.headers.authorization,
+        creds,
+        ctx.method,
+        fullUrl,
+        ctx.body.toString('utf8'),
+      )
+    ) {
+      return sendJson(ctx, 403, envelope(403, 'Access denied', null));
+    }
+    const retryAfter = quota.check(config.userId, {
+      perSecond: config.requestsPerSecond,
+      perMinute: config.requestsPerMinute,
+      perHour: config.requestsPerHour,
+    });
+    if (retryAfter > 0) {
+      return sendJson(ctx, 429, envelope(429, 'Too Many Requests', { error: { detail: 'Request limit exceeded' } }), {
+        'Retry-After': String(retryAfter),
+      });
+    }
+    if (endpoint === 'other') return notFound(ctx, 'Method not found');
+    const wantMethod = endpoint === 'create' ? 'POST' : 'GET';
+    if (ctx.method !== wantMethod)
+      return sendJson(ctx, 405, envelope(405, 'Method Not Allowed', null), { Allow: wantMethod });
+    if (endpoint === 'create') return create(ctx);
+    if (endpoint === 'get') return get(ctx);
+    return download(ctx);
+  }
+
+  return {
+    config,
+    served,
+    route,
+    handle,
+    exports: (): MyTrackerExport[] => [...exports.values()],
+    reset(): void {
+      exports = new Map();
+      filesByPath.clear();
+      created = 0;
+      quota.reset();
+    },
+  };
+}
+
+export type MyTrackerSim = ReturnType<typeof createMyTracker>;

@@ -1,0 +1,36 @@
+/** Shared record types of the vendor simulator. */
+
+export type SimVendor = 'altcraft' | 'apsis' | 'mytracker';
+export type LoggedVendor = SimVendor | 'admin' | 'unknown';
+
+/** One request as the simulator saw it; secrets in the query are replaced by '***'. */
+export interface SimRequest {
+  vendor: LoggedVendor;
+  /** Short endpoint name, e.g. 'get_all', 'status', 'download', 'token', 'segment-report', 'poll', 'create', 'get'. */
+  endpoint: string;
+  method: string;
+  path: string;
+  /** Final HTTP status; 0 when the connection was cut before a status was sent. */
+  status: number;
+  hadAuthorization: boolean;
+  range?: string;
+  at: number;
+}
+
+/** A file body sent completely with status 200 (ranged 206 answers are not recorded here). */
+export interface ServedFile {
+  vendor: SimVendor;
+  path: string;
+  /** Bytes sent on the wire. */
+  bytes: number;
+  /** sha256 (hex) of the bytes sent on the wire. */
+  sha256: string;
+  rows: number | null;
+  contentType: string;
+  encoding: 'gzip' | null;
+  /** sha256 of the decoded CSV/XLSX when the wire bytes were gzip. */
+  decodedSha256?: string;
+  /** Data set seed: csvInfo(seed, rows) reproduces the decoded CSV. */
+  seed?: string;
+  at: number;
+}
