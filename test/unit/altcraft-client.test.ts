@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { AltcraftClient, interpretStatus, resolveDownloadUrl } from '../../src/providers/altcraft/client';
+import { VendorError } from '../../src/providers/errors';
+import { startSimulator, type Simulator } from '../../src/simulator';
+
+const isVendorError = (type: string, retryable: boolean, message?: RegExp) => (err: unknown) =>
+  err instanceof VendorError && err.type === type && err.retryable === retryable && (!message || message.test(err.message));
+
+describe('Altcraft status mapping', () => {
+  const done = { errors: [], total: 3, urls: ['/api/download/x.csv'] };
+  test('"completed" and "success" both mean done', () => {
+    for (const status of ['completed', 'success', 'SUCCESS']) {
+      const s = interpretStatus('t1', { status, progress: 100, result: done });
+      assert.equal(s.kind, 'done');
+    }
+  });
+  test('in-flight words keep polling and carry the progress', () => {
+    for (const status of ['pending', 'processing', 'in_progress', 'new']) {
+      assert.deepEqual(interpretStatus('t1', { status, progress: 40 }), { kind: 'running', status, progress: 40 });
+    }
+  });
+  test('error/failed/canceled end the export with the vendor text', () => {
+    for (const status of ['error', 'failed', 'canceled']) {
+      assert.throws(
+        () => interpretStatus('t1', { status, result: { errors: ['disk quota'], urls: [] } }),
+        isVendorError('VendorJobFailed', false, /disk quota/),
+      );
+    }
+  });
+  test('errors with total 0 is a failed export, not an empty success', () => {
+    assert.throws(
+      () => interpretStatus('t1', { status: 'completed', result: { errors: ['bad segment'], total: 0, urls: [] } }),
+      isVendorError('VendorJobFailed', false, /bad segment/),
+    );
+  });
+  test('an unknown status word is a typed failure naming the word', () => {
+    assert.throws(() => interpretStatus('t1', { status: 'exploded' }), isVendorError('VendorResponseError', false, /"exploded"/));
+  });
+  test('download URLs stay on the panel host', () => {
+    assert.equal(resolveDownloadUrl('https://p.example.com', '/api/download/a.csv'), 'https://p.example.com/api/download/a.csv');
+    assert.equal(resolveDownloadUrl('https://p.example.com/sub', '/api/download/a.csv'), 'https://p.example.com/sub/api/download/a.csv');
+    assert.throws(() => resolveDownloadUrl('https://p.example.com', 'https://evil.example.net/a.csv'), /another host/);
+  });
+});
+
+describe('Altcraft client against the simulator over HTTP', () => {
+  let sim: Simulator;
+  let api: AltcraftClient;
+  before(async () => {
+    sim = await startSimulator({ altcraft: { taskDurationMs: 0 } });
+    api = new AltcraftClient({ baseUrl: sim.url, token: sim.credentials.altcraftToken });
+  });
+  after(() => sim.close());
+  beforeEach(() => sim.reset());
+
+  test('creates a task and reads it to done', async () => {
+    const id = await api.createExport({ source_type: 'database', source_id: 1 });
+    const state = await api.taskStatus(id);
+    assert.equal(state.kind, 'done');
+    assert.equal(state.kind === 'done' && state.urls.length, 1);
+  });
+  test('a wrong token is a final AltcraftError with the vendor code and text, never the token', async () => {
+    const bad = new AltcraftClient({ baseUrl: sim.url, token: 'wrong-token-value' });
+    await assert.rejects(bad.createExport({ source_type: 'database', source_id: 1 }), (err: unknown) => {
+      assert.ok(isVendorError('AltcraftError', false, /^Altcraft profiles\/get_all: error \d+ ".+"$/)(err), String(err));
+      assert.ok(!(err as Error).message.includes('wrong-token-value'));
+      return true;
+    });
+  });
+  test('an unknown task id is an error, not "still running"', async () => {
+    await assert.rejects(api.taskStatus('task_does-not-exist'), isVendorError('AltcraftError', false));
+  });
+  test('5xx and connection resets are retryable; 429 carries Retry-After', async () => {
+    sim.faults.add({ vendor: 'altcraft', endpoint: 'get_all', kind: 'status', status: 502 });
+    await assert.rejects(api.createExport({ source_type: 'database', source_id: 1 }), isVendorError('VendorUnavailable', true, /HTTP 502/));
+    sim.faults.add({ vendor: 'altcraft', endpoint: 'get_all', kind: 'reset' });
+    await assert.rejects(api.createExport({ source_type: 'database', source_id: 1 }), isVendorError('VendorUnavailable', true));
+    sim.faults.add({ vendor: 'altcraft', endpoint: 'get_all', kind: 'status', status: 429, headers: { 'retry-after': '7' } });
+    await assert.rejects(api.createExport({ source_type: 'database', source_id: 1 }), (err: unknown) => {
+      assert.ok(isVendorError('VendorRateLimited', true)(err));
+      assert.equal((err as VendorError).details.retryAfterMs, 7_000);
+      return true;
+    });
+  });
+  test('401/403 are final credential errors', async () => {
+    sim.faults.add({ vendor: 'altcraft', endpoint: 'status', kind: 'status', status: 403 });
+    await assert.rejects(api.taskStatus('t'), isVendorError('VendorAuthError', false, /HTTP 403/));
+  });
+  test('an HTML page or a drifted schema is a typed response error showing what was seen', async () => {
+    sim.faults.add({ vendor: 'altcraft', endpoint: 'get_all', kind: 'html' });
+    await assert.rejects(api.createExport({ source_type: 'database', source_id: 1 }), isVendorError('VendorResponseError', false, /HTML/));
+    sim.faults.add({ vendor: 'altcraft', endpoint: 'get_all', kind: 'json', body: { data: { taskId: 'x' }, error: 0, error_text: 'ok' } });
+    await assert.rejects(api.createExport({ source_type: 'database', source_id: 1 }), isVendorError('VendorResponseError', false, /task_id/));
+  });
+});
