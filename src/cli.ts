@@ -9,6 +9,7 @@ import { startSimulator } from './simulator';
 import { startWorker } from './worker';
 import { declareProviderOptions, inCliTerms, inputFromOptions } from './cli/export-options';
 import { EXIT, UsageError, printFailure, printManifest } from './cli/output';
+import { registerOpsCommands } from './cli/ops-commands';
 import { describeStatus, showProgress } from './cli/progress';
 
 /** Runs the `exportflow` command line and resolves with its exit status. */
@@ -178,6 +179,7 @@ function buildProgram(setExit: (code: number) => void): Command {
       }
     });
 
+  registerOpsCommands(program);
   return program;
 }
 

@@ -13,6 +13,7 @@ import {
   type WorkflowExecutionStatusName,
 } from '@temporalio/client';
 import { readConfig, type Config } from './config';
+import { EXPORT_SEARCH_ATTRIBUTES } from './shared/search-attributes';
 import { describeIssues, type Timing } from './shared/inputs';
 import type { ExportManifest, ExportProgress } from './shared/manifest';
 import { PROVIDER_SPECS, isSupportedProvider, type ProviderInput, type SupportedProvider } from './shared/providers';
@@ -48,6 +49,17 @@ export interface ExportStatus {
   inFlightBytes: number;
   manifest: ExportManifest | null;
   error: { type: string; message: string } | null;
+}
+
+export interface ExportListing {
+  workflowId: string;
+  execution: WorkflowExecutionStatusName;
+  provider: string | null;
+  phase: string | null;
+  remoteId: string | null;
+  bytes: number | null;
+  startedAt: string;
+  closedAt: string | null;
 }
 
 export interface ExportClientOptions {
@@ -121,7 +133,8 @@ export class ExportClient {
         taskQueue: this.taskQueue,
         workflowId,
         args: [args],
-        workflowIdConflictPolicy: 'USE_EXISTING',
+        // The default conflict policy (fail) plus no reuse makes a repeated id land in the catch below, whether
+        // the first export is still running or already closed: the caller gets that export, not a second job.
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         staticSummary: spec.summary(parsed as never),
       });
@@ -172,6 +185,34 @@ export class ExportClient {
       }
     }
     return status;
+  }
+
+  /**
+   * Recent exports from Temporal visibility, newest first, optionally filtered by provider and phase (the
+   * ExportProvider/ExportPhase search attributes operators use in the Web UI).
+   */
+  async list(filter: { provider?: string; phase?: string; limit?: number } = {}): Promise<ExportListing[]> {
+    const clauses = [`TaskQueue="${this.taskQueue}"`];
+    const quote = (v: string) => `"${v.replace(/["\\]/g, '')}"`;
+    if (filter.provider) clauses.push(`ExportProvider=${quote(filter.provider)}`);
+    if (filter.phase) clauses.push(`ExportPhase=${quote(filter.phase)}`);
+    const limit = Math.min(Math.max(filter.limit ?? 20, 1), 1000);
+    const out: ExportListing[] = [];
+    for await (const wf of this.temporal.workflow.list({ query: clauses.join(' AND '), pageSize: Math.min(limit, 100) })) {
+      const sa = wf.typedSearchAttributes;
+      out.push({
+        workflowId: wf.workflowId,
+        execution: wf.status.name,
+        provider: sa.get(EXPORT_SEARCH_ATTRIBUTES.provider) ?? null,
+        phase: sa.get(EXPORT_SEARCH_ATTRIBUTES.phase) ?? null,
+        remoteId: sa.get(EXPORT_SEARCH_ATTRIBUTES.remoteId) ?? null,
+        bytes: sa.get(EXPORT_SEARCH_ATTRIBUTES.bytes) ?? null,
+        startedAt: wf.startTime.toISOString(),
+        closedAt: wf.closeTime?.toISOString() ?? null,
+      });
+      if (out.length >= limit) break;
+    }
+    return out;
   }
 
   /** Cancels an export; the workflow removes its partial files before it ends. */

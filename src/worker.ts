@@ -1,7 +1,9 @@
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createCommonActivities, createVendorActivities } from './activities';
 import type { Config } from './config';
 import type { Logger } from './logger';
+import { installVendorMetrics } from './metrics';
+import { ensureSearchAttributes } from './temporal-setup';
 
 /** Per-vendor activity limits: one task queue per vendor, so the limit holds across every worker. */
 export const VENDOR_LIMITS = {
@@ -13,19 +15,26 @@ export const VENDOR_LIMITS = {
 
 let runtimeInstalled = false;
 
-/** Routes the SDK's own logs into our JSON logger instead of the console. */
-export function installRuntime(logger: Logger): void {
+/**
+ * Routes the SDK's own logs into our JSON logger (its chatter only at debug), and serves Prometheus metrics
+ * (SDK metrics plus exportflow's own) on METRICS_LISTEN when set.
+ */
+export function installRuntime(logger: Logger, metricsListen?: string): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  const level = (logger.level === 'silent' ? 'ERROR' : logger.level.toUpperCase()) as LogLevel;
-  const sdkLevel: LogLevel = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'].includes(level) ? level : 'INFO';
+  const verbose = logger.level === 'debug' || logger.level === 'trace';
   Runtime.install({
-    logger: new DefaultLogger(sdkLevel, (entry) => {
+    logger: new DefaultLogger(verbose ? 'DEBUG' : 'WARN', (entry) => {
+      if (/No (workflows|activities) registered|No Nexus services/.test(entry.message)) return;
       const method =
         entry.level === 'TRACE' ? 'trace' : (entry.level.toLowerCase() as 'debug' | 'info' | 'warn' | 'error');
       logger[method]({ sdk: true, ...(entry.meta ?? {}) }, entry.message);
     }),
+    ...(metricsListen
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsListen, countersTotalSuffix: true } } } }
+      : {}),
   });
+  installVendorMetrics(Runtime.instance().metricMeter);
 }
 
 export interface RunningWorker {
@@ -40,8 +49,13 @@ export interface RunningWorker {
  * on `<queue>-<vendor>` with that vendor's rate limit.
  */
 export async function startWorker(config: Config, logger: Logger): Promise<RunningWorker> {
-  installRuntime(logger);
+  installRuntime(logger, config.metricsListen);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const added = await ensureSearchAttributes(connection, config.temporal.namespace).catch((err: Error) => {
+    logger.warn({ err: err.message }, 'could not check/register search attributes; run `exportflow setup` with operator rights');
+    return [];
+  });
+  if (added.length > 0) logger.info({ added }, 'registered search attributes');
   const deps = { config, logger };
   const vendorActivities = createVendorActivities(deps);
   const main = await Worker.create({

@@ -4,16 +4,15 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
+import { EXPORT_SEARCH_ATTRIBUTES } from '../shared/search-attributes';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
-/** Custom search attributes exportflow registers on a dev server (Web UI filters). */
-export const SEARCH_ATTRIBUTES = {
-  ExportProvider: 'Keyword',
-  ExportPhase: 'Keyword',
-  ExportRemoteId: 'Keyword',
-  ExportBytes: 'Int',
-} as const;
+/** `--search-attribute Name=Type` flags for the dev server (Web UI filters); see shared/search-attributes.ts. */
+function searchAttributeFlags(): string[] {
+  const cliType = { KEYWORD: 'Keyword', INT: 'Int' } as Record<string, string>;
+  return Object.values(EXPORT_SEARCH_ATTRIBUTES).flatMap((key) => ['--search-attribute', `${key.name}=${cliType[key.type]}`]);
+}
 
 /** Finds or installs the Temporal CLI via scripts/ensure-temporal (never via an SDK download). */
 export async function ensureTemporalCli(): Promise<string> {
@@ -96,7 +95,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   }
   if (opts.uiPort === null) args.push('--headless');
   else if (opts.uiPort !== undefined) args.push('--ui-port', String(opts.uiPort));
-  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
+  args.push(...searchAttributeFlags());
   const out = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'ignore';
   const child = spawn(opts.cli, args, { stdio: ['ignore', out, out] });
   if (typeof out === 'number') fs.closeSync(out);

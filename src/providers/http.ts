@@ -1,5 +1,6 @@
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
+import { observeHttp } from './observe';
 import { ERROR_TYPES, VendorError, parseRetryAfter, snippet, where, type Vendor } from './errors';
 
 /** One connection pool for vendor API calls; timeouts keep a silent vendor from hanging an activity. */
@@ -44,8 +45,10 @@ export async function callVendor(call: VendorCall): Promise<VendorAnswer> {
       dispatcher: call.dispatcher ?? apiAgent,
     });
   } catch (err) {
+    observeHttp(call.vendor, call.endpoint, 0);
     throw networkError(at, call.vendor, call.endpoint, err);
   }
+  observeHttp(call.vendor, call.endpoint, res.statusCode);
   let text: string;
   try {
     text = await readBounded(res.body, MAX_JSON_BYTES);

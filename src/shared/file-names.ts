@@ -14,7 +14,7 @@ export function sanitizeFileName(raw: string, fallback = 'export'): string {
   name = name
     .split(/[\\/]/)
     .pop()!
-    .replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '_')
+    .replace(/[\u0000-\u001f\u007f<>"|?*]/g, '_')
     .replace(/^[.\s]+/, '')
     .replace(/\s+$/, '');
   if (name === '' || name === '.' || name === '..') name = fallback;

@@ -1,4 +1,6 @@
-import { setHandler, workflowInfo } from '@temporalio/workflow';
+import { metricMeter, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { METRIC_NAMES } from '../shared/metric-names';
+import { EXPORT_SEARCH_ATTRIBUTES as SA } from '../shared/search-attributes';
 import type { CarryOver } from '../shared/inputs';
 import {
   totalRowsOf,
@@ -36,6 +38,9 @@ export class ExportTracker {
       error: null,
     };
     setHandler(progressQuery, () => this.progress);
+    this.publish(true);
+    // A continued run carries state over; only the first run of an export counts as a start.
+    if (!carry) this.count(METRIC_NAMES.started);
   }
 
   get remoteId(): string | null {
@@ -47,8 +52,10 @@ export class ExportTracker {
   }
 
   setPhase(phase: Phase): void {
+    const changed = this.progress.phase !== phase;
     this.progress.phase = phase;
     this.touch();
+    if (changed) this.publish(true);
   }
 
   /** Records a freshly created vendor job; from here on replays and restarts reuse it. */
@@ -57,7 +64,9 @@ export class ExportTracker {
     this.progress.attempts += 1;
     this.progress.vendorPercent = null;
     this.progress.vendorStatus = null;
-    this.setPhase('waiting');
+    this.progress.phase = 'waiting';
+    this.touch();
+    this.publish(true);
   }
 
   /** Forgets a vendor job that failed or expired on the vendor's side, so the next step creates a new one. */
@@ -75,6 +84,8 @@ export class ExportTracker {
     this.progress.vendorStatus = status;
     if (percent !== null) this.progress.vendorPercent = percent;
     this.touch();
+    this.publish(false);
+    this.count(METRIC_NAMES.polls);
   }
 
   startDownloads(count: number): void {
@@ -87,11 +98,13 @@ export class ExportTracker {
     this.progress.filesDone = this.files.length;
     this.progress.bytesDone += file.bytes;
     this.touch();
+    this.publish(true);
   }
 
   failed(message: string, cancelled: boolean): void {
     this.progress.error = message;
     this.setPhase(cancelled ? 'cancelled' : 'failed');
+    this.count(METRIC_NAMES.failed, { outcome: cancelled ? 'cancelled' : 'failed' });
   }
 
   carryOver(): CarryOver {
@@ -105,6 +118,10 @@ export class ExportTracker {
 
   manifest(): ExportManifest {
     this.setPhase('completed');
+    this.count(METRIC_NAMES.completed);
+    metricMeter
+      .createHistogram(METRIC_NAMES.duration, 'int', 'ms', 'export duration from first request to manifest')
+      .record(Math.max(0, Date.now() - Date.parse(this.progress.startedAt)), { provider: this.progress.provider });
     return {
       workflowId: workflowInfo().workflowId,
       provider: this.progress.provider,
@@ -115,6 +132,29 @@ export class ExportTracker {
       startedAt: this.progress.startedAt,
       finishedAt: new Date().toISOString(),
     };
+  }
+
+  /**
+   * Mirrors the state where operators look: the Web UI's current details (no history event) and, when
+   * `searchable`, the search attributes (one history event each, so only on phase, job or file changes).
+   */
+  private publish(searchable: boolean): void {
+    const p = this.progress;
+    const vendor = p.vendorStatus ? `, vendor: ${p.vendorStatus}${p.vendorPercent !== null ? ` ${p.vendorPercent}%` : ''}` : '';
+    const files = p.filesTotal !== null ? `, files ${p.filesDone}/${p.filesTotal}, ${p.bytesDone} bytes` : '';
+    setCurrentDetails(`**${p.phase}**${p.remoteId ? ` · vendor job ${p.remoteId} (attempt ${p.attempts})` : ''}${vendor}${files}${p.error ? ` · ${p.error}` : ''}`);
+    if (!searchable) return;
+    upsertSearchAttributes([
+      { key: SA.provider, value: p.provider },
+      { key: SA.phase, value: p.phase },
+      { key: SA.remoteId, value: p.remoteId },
+      { key: SA.bytes, value: p.bytesDone },
+    ]);
+  }
+
+  /** Workflow metrics are emitted once, not again on replay (the SDK takes care of that). */
+  private count(name: string, tags: Record<string, string> = {}): void {
+    metricMeter.createCounter(name).add(1, { provider: this.progress.provider, ...tags });
   }
 
   private touch(): void {

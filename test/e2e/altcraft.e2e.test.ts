@@ -7,6 +7,7 @@ import { ExportClient } from '../../src/client';
 import { readConfig } from '../../src/config';
 import { startSimulator, type Simulator } from '../../src/simulator';
 import { testEnv } from '../helpers/env';
+import { historyText } from '../helpers/history';
 import { runCli, spawnWorker, waitFor, type WorkerProcess } from '../helpers/processes';
 import { startTestTemporal } from '../helpers/temporal';
 
@@ -191,7 +192,7 @@ describe('altcraft export end to end', () => {
     let histories = 0;
     for await (const wf of client.temporal.workflow.list({ query: `TaskQueue="${env.EXPORTFLOW_TASK_QUEUE}"` })) {
       const history = await client.temporal.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
-      const text = JSON.stringify(history, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v));
+      const text = historyText(history);
       assert.ok(text.includes('sourceType'), 'history payloads were decoded (the input is readable)');
       assert.equal(text.includes(token), false, `token found in history of ${wf.workflowId}`);
       histories++;

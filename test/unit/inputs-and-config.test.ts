@@ -6,7 +6,7 @@ import { ConfigError, readConfig } from '../../src/config';
 describe('export input validation (shared by CLI, client and workflows)', () => {
   test('a valid Altcraft input gets the csv default', () => {
     const parsed = ExportClient.validate('altcraft', { sourceType: 'segment', sourceId: 12 });
-    assert.equal(parsed.format, 'csv');
+    assert.equal((parsed as { format?: string }).format, 'csv');
   });
   const bad: [unknown, RegExp][] = [
     [{ sourceType: 'segment' }, /sourceId: expected a positive integer/],

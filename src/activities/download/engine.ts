@@ -8,6 +8,7 @@ import zlib from 'node:zlib';
 import { Agent, request, type Dispatcher } from 'undici';
 import { ERROR_TYPES, VendorError, redactUrl, snippet, type Vendor } from '../../providers/errors';
 import { networkError, statusError } from '../../providers/http';
+import { observeBytes, observeHttp } from '../../providers/observe';
 import type { ManifestFile } from '../../shared/manifest';
 import { CsvRowCounter } from './row-counter';
 
@@ -72,8 +73,10 @@ export async function downloadToFile(spec: DownloadSpec): Promise<DownloadOutcom
       dispatcher: spec.dispatcher ?? downloadAgent,
     });
   } catch (err) {
+    observeHttp(spec.vendor, 'download', 0);
     throw networkError(`${vendorLabel(spec)} download`, spec.vendor, 'download', err);
   }
+  observeHttp(spec.vendor, 'download', res.statusCode);
 
   if (spec.notReadyStatuses?.includes(res.statusCode)) {
     await res.body.dump();
@@ -171,6 +174,7 @@ export async function downloadToFile(spec: DownloadSpec): Promise<DownloadOutcom
   await fsp.rename(partPath, finalPath);
   await fsyncDir(spec.dir);
   report(true);
+  observeBytes(spec.vendor, size - offset);
   return {
     ready: true,
     resumed: offset > 0,
