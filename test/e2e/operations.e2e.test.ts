@@ -71,11 +71,28 @@ describe('operations', () => {
     assert.equal(sim.count({ vendor: 'altcraft', endpoint: 'get_all' }), 1);
   });
 
+  test('a service with only @temporalio/client starts an export by workflow type name', async () => {
+    const handle = await client.temporal.workflow.start('altcraftExport', {
+      taskQueue: env.EXPORTFLOW_TASK_QUEUE!,
+      workflowId: 'bare-client-export-23',
+      args: [{ sourceType: 'database', sourceId: 23 }],
+    });
+    const manifest = (await handle.result()) as { files: { rows: number; sha256: string; path: string }[] };
+    assert.equal(manifest.files[0]!.rows, 123);
+    assert.equal(crypto.createHash('sha256').update(fs.readFileSync(manifest.files[0]!.path)).digest('hex'), manifest.files[0]!.sha256);
+    const bad = await client.temporal.workflow.start('altcraftExport', {
+      taskQueue: env.EXPORTFLOW_TASK_QUEUE!,
+      workflowId: 'bare-client-bad-input',
+      args: [{ sourceType: 'table', sourceId: -1 }],
+    });
+    await assert.rejects(bad.result(), (err: Error) => /sourceType: expected "database" or "segment"/.test(String((err.cause as Error)?.message)));
+  });
+
   test('the worker serves Prometheus metrics with export, poll, HTTP status and byte counters', async () => {
     // Visibility is eventually consistent: wait until it shows every export this file finished so far.
     const completed = await waitFor('visibility to count the completed exports', async () => {
       const { count } = await client.temporal.workflow.count(`TaskQueue="${env.EXPORTFLOW_TASK_QUEUE}" AND ExecutionStatus="Completed"`);
-      return count >= 2 ? count : undefined;
+      return count >= 3 ? count : undefined;
     });
     const text = await (await fetch(metricsUrl)).text();
     const value = (name: string, labels: Record<string, string>) => {
