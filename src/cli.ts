@@ -10,6 +10,7 @@ import { startWorker } from './worker';
 import { declareProviderOptions, inCliTerms, inputFromOptions } from './cli/export-options';
 import { EXIT, UsageError, printFailure, printManifest } from './cli/output';
 import { registerOpsCommands } from './cli/ops-commands';
+import { EXPORT_EXAMPLES, PROGRAM_EXAMPLES, examplesText } from './cli/examples';
 import { describeStatus, showProgress } from './cli/progress';
 
 /** Runs the `exportflow` command line and resolves with its exit status. */
@@ -31,7 +32,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .version(version)
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .addHelpText('after', examplesText(PROGRAM_EXAMPLES));
 
   program
     .command('dev')
@@ -102,7 +104,8 @@ function buildProgram(setExit: (code: number) => void): Command {
       .description(`start an export from ${provider}`)
       .option('--id <workflowId>', 'workflow id to use (starting twice with one id is idempotent)')
       .option('--wait', 'show progress and print the manifest at the end')
-      .option('--json', 'machine-readable output on stdout');
+      .option('--json', 'machine-readable output on stdout')
+      .addHelpText('after', examplesText(EXPORT_EXAMPLES[provider]));
     declareProviderOptions(provider, sub).action(
       async (opts: Record<string, string | undefined> & { wait?: boolean; json?: boolean }) => {
         const input = inputFromOptions(provider, opts);

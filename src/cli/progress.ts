@@ -1,10 +1,25 @@
 import type { ExportClient, ExportStatus } from '../client';
 import { formatBytes, formatDuration } from '../util/duration';
 
+/** A text progress bar, e.g. `[######--------------]`. */
+export function progressBar(fraction: number, width = 20): string {
+  const filled = Math.round(Math.min(1, Math.max(0, fraction)) * width);
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
+}
+
+/** The bar for an export's current phase (vendor percent while waiting, files while downloading), or ''. */
+function barFor(status: ExportStatus): string {
+  const p = status.progress;
+  if (p?.phase === 'waiting' && p.vendorPercent !== null) return `${progressBar(p.vendorPercent / 100)} `;
+  if (p?.phase === 'downloading' && p.filesTotal) return `${progressBar(p.filesDone / p.filesTotal)} `;
+  return '';
+}
+
 /** One line describing where an export is, e.g. `waiting for vendor: processing 42% (poll 3)`. */
-export function describeStatus(status: ExportStatus): string {
+export function describeStatus(status: ExportStatus, withBar = false): string {
   const p = status.progress;
   if (!p) return status.execution.toLowerCase();
+  if (withBar) return barFor(status) + describeStatus(status, false);
   const elapsed = formatDuration(Date.now() - Date.parse(p.startedAt));
   switch (p.phase) {
     case 'creating':
@@ -33,7 +48,7 @@ export function showProgress(client: ExportClient, workflowId: string): { stop: 
   let timer: NodeJS.Timeout | undefined;
   const tick = async () => {
     try {
-      const line = describeStatus(await client.status(workflowId));
+      const line = describeStatus(await client.status(workflowId), tty);
       if (stopped) return;
       if (tty) process.stderr.write(`\r\x1b[K${line}`);
       else if (stripClock(line) !== stripClock(last)) process.stderr.write(`${line}\n`);
