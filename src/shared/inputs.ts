@@ -18,6 +18,8 @@ export const TimingSchema = z
       .max(30 * 86_400_000)
       .optional(),
     heartbeatTimeoutMs: z.number().int().min(1000).max(3_600_000).optional(),
+    /** Status polls per workflow run before it continues as new, keeping each run's history small. */
+    pollsPerRun: z.number().int().min(1).max(2_000).optional(),
   })
   .strict();
 export type Timing = z.infer<typeof TimingSchema>;
@@ -27,6 +29,7 @@ export const DEFAULT_TIMING = {
   pollMaxMs: 300_000,
   maxWaitMs: 86_400_000,
   heartbeatTimeoutMs: 30_000,
+  pollsPerRun: 500,
 } as const satisfies Required<Timing>;
 
 export function resolveTiming(timing: Timing | undefined): Required<Timing> {

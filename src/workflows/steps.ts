@@ -1,6 +1,7 @@
 import {
   ApplicationFailure,
   CancellationScope,
+  ContinueAsNew,
   isCancellation,
   proxyActivities,
   sleep,
@@ -48,6 +49,7 @@ export async function pollUntilDone<T>(
   const deadline = Date.parse(tracker.progress.startedAt) + timing.maxWaitMs;
   let round = 0;
   let failuresInRow = 0;
+  let pollsThisRun = 0;
   for (;;) {
     let retryAfterMs: number | undefined;
     try {
@@ -71,7 +73,7 @@ export async function pollUntilDone<T>(
       });
     }
     await sleep(Math.min(left, nextPollDelayMs(round++, timing, Math.random, retryAfterMs)));
-    if (historyIsLong()) await continueAsNew();
+    if (++pollsThisRun >= timing.pollsPerRun || historyIsLong()) await continueAsNew();
   }
 }
 
@@ -104,5 +106,5 @@ export async function runExport(tracker: ExportTracker, body: () => Promise<Expo
 }
 
 function isContinueAsNew(err: unknown): boolean {
-  return (err as { name?: string })?.name === 'ContinueAsNew';
+  return err instanceof ContinueAsNew;
 }
