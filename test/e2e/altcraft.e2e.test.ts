@@ -3,6 +3,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import type { temporal } from '@temporalio/proto';
 import { ExportClient } from '../../src/client';
 import { readConfig } from '../../src/config';
 import { startSimulator, type Simulator } from '../../src/simulator';
@@ -204,7 +205,7 @@ describe('altcraft export end to end', () => {
       const createsPerRun: number[] = []; // newest run first
       while (runId && runs < 50) {
         runs++;
-        const history = await client.temporal.workflow.getHandle(workflowId, runId).fetchHistory();
+        const history: temporal.api.history.v1.IHistory = await client.temporal.workflow.getHandle(workflowId, runId).fetchHistory();
         const events = history.events ?? [];
         createsPerRun.push(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'altcraftCreateExport').length);
         runId = events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
