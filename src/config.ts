@@ -3,6 +3,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { z } from 'zod';
 import { parseDuration } from './util/duration';
+import { formatS3Uri, isS3Uri, parseS3Uri } from './util/s3-uri';
 
 /** Environment variables from CONTRACT.md, read once and validated; a `.env` in the working directory is read too. */
 let dotenvLoaded = false;
@@ -48,7 +49,14 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._-]+$/, 'EXPORTFLOW_TASK_QUEUE may hold letters, digits, dot, dash and underscore')
     .default('exportflow'),
-  EXPORT_DIR: z.string().min(1).default('./exports'),
+  EXPORT_DIR: z
+    .string()
+    .min(1)
+    .default('./exports')
+    .refine(
+      (v) => !isS3Uri(v) || parseS3Uri(v) !== undefined,
+      'EXPORT_DIR must be a directory or s3://<bucket>[/<prefix>]',
+    ),
   ALTCRAFT_BASE_URL: optionalUrl('ALTCRAFT_BASE_URL'),
   ALTCRAFT_TOKEN: blankToUndefined,
   APSIS_BASE_URL: optionalUrl('APSIS_BASE_URL').transform((v) => v ?? 'https://api.apsis.one'),
@@ -94,7 +102,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
   return {
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE },
     taskQueue: e.EXPORTFLOW_TASK_QUEUE,
-    exportDir: path.resolve(e.EXPORT_DIR),
+    // An s3:// EXPORT_DIR is a bucket and key prefix (AWS_* variables say where and as whom), not a local path.
+    exportDir: isS3Uri(e.EXPORT_DIR) ? formatS3Uri(parseS3Uri(e.EXPORT_DIR)!) : path.resolve(e.EXPORT_DIR),
     dataDir: path.resolve(e.EXPORTFLOW_DATA_DIR),
     altcraft: { baseUrl: e.ALTCRAFT_BASE_URL, token: e.ALTCRAFT_TOKEN },
     apsis: { baseUrl: e.APSIS_BASE_URL, clientId: e.APSIS_CLIENT_ID, clientSecret: e.APSIS_CLIENT_SECRET },

@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { ResumePoint } from './download/engine';
 import { sanitizeFileName } from '../shared/file-names';
+import { isS3Uri } from '../util/s3-uri';
 
 /** What every activity factory receives from the worker. */
 export interface ActivityDeps {
@@ -11,15 +12,43 @@ export interface ActivityDeps {
   logger: Logger;
 }
 
-/** `<EXPORT_DIR>/<workflowId>`; the id is sanitised so it can never climb out of EXPORT_DIR. */
+/**
+ * `<EXPORT_DIR>/<workflowId>` (a local path, or an `s3://bucket/prefix/<workflowId>` URI when EXPORT_DIR is one);
+ * the id is sanitised so it can never climb out of EXPORT_DIR.
+ */
 export function exportDirFor(config: Config, workflowId: string): string {
-  return path.join(config.exportDir, sanitizeFileName(workflowId, 'export'));
+  const name = sanitizeFileName(workflowId, 'export');
+  if (isS3Uri(config.exportDir)) return `${config.exportDir.replace(/\/+$/, '')}/${name}`;
+  return path.join(config.exportDir, name);
 }
 
 /** The resume point the previous attempt of this activity heartbeated, if any. */
 export function lastResumePoint(): ResumePoint | undefined {
   const details = Context.current().info.heartbeatDetails as ResumePoint | undefined;
   return details && typeof details.offset === 'number' && details.offset > 0 ? details : undefined;
+}
+
+/** How often an activity heartbeats while it waits on a vendor (the SDK sends at most one per 0.8 x timeout). */
+const KEEP_ALIVE_MS = 1000;
+
+/**
+ * Runs an activity body while heartbeating, so an activity that waits long for a vendor's first byte is not
+ * mistaken for one on a dead worker (heartbeat timeout, then a second request), and a cancelled or timed-out
+ * activity learns of it and aborts its call through `signal`. `details` is what each heartbeat carries (a
+ * download's resume point): the latest value, so a keep-alive never erases progress.
+ */
+export async function keepAlive<T>(
+  body: (signal: AbortSignal) => Promise<T>,
+  details: () => unknown = () => undefined,
+): Promise<T> {
+  const ctx = Context.current();
+  ctx.heartbeat(details());
+  const timer = setInterval(() => ctx.heartbeat(details()), KEEP_ALIVE_MS);
+  try {
+    return await body(ctx.cancellationSignal);
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 /** The workflow this activity works for; exportflow's activities only ever run inside a workflow. */

@@ -93,25 +93,36 @@ describe('download engine', () => {
 
   test('a truncated body is a retryable integrity error and leaves no file under the final name', async () => {
     const dir = tempDir('engine');
-    await assert.rejects(downloadToFile(spec('truncated', dir)), (e: unknown) => e instanceof VendorError && e.retryable);
+    await assert.rejects(
+      downloadToFile(spec('truncated', dir)),
+      (e: unknown) => e instanceof VendorError && e.retryable,
+    );
     assert.equal(fs.existsSync(path.join(dir, 'data.csv')), false);
   });
 
   test('a corrupt gzip stream is detected and not stored as done', async () => {
     const dir = tempDir('engine');
-    await assert.rejects(downloadToFile(spec('badgzip', dir)), (e: unknown) => e instanceof VendorError && e.type === 'DownloadIntegrityError' && e.retryable);
+    await assert.rejects(
+      downloadToFile(spec('badgzip', dir)),
+      (e: unknown) => e instanceof VendorError && e.type === 'DownloadIntegrityError' && e.retryable,
+    );
     assert.equal(fs.existsSync(path.join(dir, 'data.csv.gz')), false);
   });
 
   test('404/410 at download means the link is gone (the workflow may request anew)', async () => {
-    await assert.rejects(downloadToFile(spec('gone', tempDir('engine'))), (e: unknown) => e instanceof VendorError && e.type === 'VendorJobGone');
+    await assert.rejects(
+      downloadToFile(spec('gone', tempDir('engine'))),
+      (e: unknown) => e instanceof VendorError && e.type === 'VendorJobGone',
+    );
   });
 
   test('resumes from a previous attempt with Range and the final sha256 covers the whole file', async () => {
     const dir = tempDir('engine');
     fs.writeFileSync(path.join(dir, '.data.csv.part'), body.subarray(0, 300_000 + 123));
     seen.length = 0;
-    const out = await downloadToFile(spec('ranged', dir, { resume: { offset: 300_000, etag: '"v1"', total: body.length } }));
+    const out = await downloadToFile(
+      spec('ranged', dir, { resume: { offset: 300_000, etag: '"v1"', total: body.length } }),
+    );
     assert.ok(out.ready && out.resumed);
     assert.equal(seen[0]!.range, 'bytes=300000-');
     assert.equal(out.file.sha256, sha);

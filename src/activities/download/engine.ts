@@ -1,16 +1,11 @@
-import crypto from 'node:crypto';
-import fs from 'node:fs';
-import fsp from 'node:fs/promises';
-import path from 'node:path';
-import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import zlib from 'node:zlib';
 import { Agent, request, type Dispatcher } from 'undici';
-import { ERROR_TYPES, VendorError, redactUrl, snippet, type Vendor } from '../../providers/errors';
+import { ERROR_TYPES, VendorError, parseRetryAfter, redactUrl, snippet, type Vendor } from '../../providers/errors';
 import { networkError, statusError } from '../../providers/http';
 import { observeBytes, observeHttp } from '../../providers/observe';
 import type { ManifestFile } from '../../shared/manifest';
-import { CsvRowCounter } from './row-counter';
+import { fileSinkFor, type FileSink } from './storage';
+import { VerifyingSink } from './verify';
 
 /** Long bodies may pause, but a connection silent for two minutes is dead. */
 export const downloadAgent = new Agent({ connectTimeout: 15_000, headersTimeout: 120_000, bodyTimeout: 120_000 });
@@ -28,6 +23,7 @@ export interface DownloadSpec {
   url: string;
   /** Credentials for the vendor; never logged, never returned. */
   headers: Record<string, string>;
+  /** A local directory, or an `s3://bucket/prefix` URI (multipart upload; the manifest path is the URI). */
   dir: string;
   fileName: string;
   /** Count CSV rows in the (decoded) content. */
@@ -37,26 +33,33 @@ export interface DownloadSpec {
   notReadyStatuses?: readonly number[];
   /** Vendor-specific meaning of an error status; return undefined to use the default mapping. */
   classifyStatus?: (status: number, bodyText: string) => VendorError | undefined;
+  /** Vetoes a 200/206 answer before any byte is stored (e.g. not the format asked for). */
+  checkResponse?: (headers: Record<string, string | string[] | undefined>) => VendorError | undefined;
   resume?: ResumePoint;
   onProgress?: (point: ResumePoint) => void;
   signal?: AbortSignal;
   dispatcher?: Dispatcher;
 }
 
-export type DownloadOutcome = { ready: true; file: ManifestFile; resumed: boolean } | { ready: false; status: number };
+export type DownloadOutcome =
+  { ready: true; file: ManifestFile; resumed: boolean } | { ready: false; status: number; retryAfterMs?: number };
 
 const PROGRESS_INTERVAL_MS = 1000;
 
 /**
- * Streams one vendor file to `<dir>/<fileName>`: body -> sha256 (+ gunzip -> CSV row count) -> `.part` file ->
- * fsync -> rename. Memory stays constant; the file appears under its final name only when complete and verified.
- * With `resume`, continues with a Range request and starts clean when the server cannot honour it.
+ * Streams one vendor file to `<dir>/<fileName>`: body -> sha256 (+ gunzip -> CSV row count) -> storage (a local
+ * `.part` file -> fsync -> rename, or an S3 multipart upload completed at the end). Memory stays constant; the
+ * file appears under its final name only when complete and verified (length, gzip stream). With `resume`,
+ * continues with a Range request when the server answers 206 for the same entity, and starts clean otherwise.
  */
 export async function downloadToFile(spec: DownloadSpec): Promise<DownloadOutcome> {
-  await fsp.mkdir(spec.dir, { recursive: true });
-  const finalPath = path.join(spec.dir, spec.fileName);
-  const partPath = path.join(spec.dir, `.${spec.fileName}.part`);
-  const resume = await usableResumePoint(partPath, spec.resume);
+  const sink = fileSinkFor(spec.dir, spec.fileName);
+  let resume: ResumePoint | undefined;
+  try {
+    resume = await sink.usableResume(spec.resume);
+  } catch (err) {
+    throw downloadFailure(spec, err);
+  }
 
   const headers: Record<string, string> = { ...spec.headers };
   if (resume) {
@@ -80,40 +83,39 @@ export async function downloadToFile(spec: DownloadSpec): Promise<DownloadOutcom
 
   if (spec.notReadyStatuses?.includes(res.statusCode)) {
     await res.body.dump();
-    return { ready: false, status: res.statusCode };
+    const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
+    return { ready: false, status: res.statusCode, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+  }
+  if (resume && res.statusCode === 416) {
+    // The stored bytes reach past the file (it shrank, or only the rename was left): start over.
+    await res.body.dump();
+    return downloadToFile({ ...spec, resume: undefined });
   }
   if (res.statusCode !== 200 && res.statusCode !== 206) {
     const text = await res.body.text().catch(() => '');
     throw spec.classifyStatus?.(res.statusCode, text) ?? defaultDownloadError(spec, res.statusCode, res.headers, text);
   }
+  const vetoed = spec.checkResponse?.(res.headers);
+  if (vetoed) {
+    await res.body.dump();
+    throw vetoed;
+  }
 
   const etag = header(res.headers, 'etag');
   const lastModified = header(res.headers, 'last-modified');
+  const range = res.statusCode === 206 ? parseContentRange(header(res.headers, 'content-range')) : undefined;
   let offset = 0;
-  if (resume && res.statusCode === 206) {
-    const range = parseContentRange(header(res.headers, 'content-range'));
-    const sameFile =
-      range !== undefined &&
-      range.start === resume.offset &&
-      (resume.total === undefined || range.total === undefined || range.total === resume.total) &&
-      (!resume.etag || !etag || resume.etag === etag);
-    if (!sameFile) {
-      // The server sent another part or another file: nothing from before can be trusted.
+  if (res.statusCode === 206) {
+    if (!resume) {
+      await res.body.dump();
+      throw integrityError(spec, `${vendorLabel(spec)} download answered 206 to a request without Range`);
+    }
+    if (!sameEntity(resume, range, etag, lastModified)) {
+      // Another part or another version of the file: nothing stored before can be trusted.
       await res.body.dump();
       return downloadToFile({ ...spec, resume: undefined });
     }
     offset = resume.offset;
-  } else if (res.statusCode === 206) {
-    await res.body.dump();
-    throw new VendorError(
-      ERROR_TYPES.integrity,
-      `${vendorLabel(spec)} download answered 206 to a request without Range`,
-      true,
-      {
-        vendor: spec.vendor,
-        endpoint: 'download',
-      },
-    );
   }
 
   const encoding = /gzip/i.test(header(res.headers, 'content-encoding') ?? '') ? 'gzip' : null;
@@ -121,145 +123,88 @@ export async function downloadToFile(spec: DownloadSpec): Promise<DownloadOutcom
   const contentType = (header(res.headers, 'content-type') ?? spec.contentTypeFallback ?? 'application/octet-stream')
     .split(';')[0]!
     .trim();
-  const expectedTotal =
-    res.statusCode === 206
-      ? parseContentRange(header(res.headers, 'content-range'))?.total
-      : numberHeader(res.headers, 'content-length');
+  const length = numberHeader(res.headers, 'content-length');
+  const expectedTotal = range ? (range.total ?? (length !== undefined ? offset + length : undefined)) : length;
 
-  const sink = new VerifyingSink(spec.countCsvRows, gzipped);
-  if (offset > 0) await sink.replayPrefix(partPath, offset);
-  else await fsp.rm(partPath, { force: true });
+  let rows: number | null = null;
+  // Whether the stored bytes are worth a Range request on the next attempt.
+  let keepStored = true;
+  const verifier = new VerifyingSink(
+    spec.countCsvRows,
+    gzipped,
+    async (bytes) => {
+      const size = offset + bytes;
+      if (expectedTotal !== undefined && size !== expectedTotal) {
+        keepStored = size < expectedTotal;
+        throw integrityError(
+          spec,
+          `${vendorLabel(spec)} download of ${spec.fileName} ended at ${size} bytes, expected ${expectedTotal}`,
+        );
+      }
+      try {
+        rows = await verifier.finish();
+      } catch (err) {
+        keepStored = false;
+        throw integrityError(
+          spec,
+          `${vendorLabel(spec)} download of ${spec.fileName} ${gzipped ? 'is not a valid gzip stream' : 'could not be checked'}: ${(err as Error).message}`,
+        );
+      }
+    },
+    expectedTotal,
+  );
 
-  const out = fs.createWriteStream(partPath, offset > 0 ? { flags: 'r+', start: offset } : { flags: 'w' });
+  let out: Awaited<ReturnType<FileSink['open']>> | undefined;
   let lastReport = 0;
   const report = (force: boolean) => {
     const now = Date.now();
-    if (!force && now - lastReport < PROGRESS_INTERVAL_MS) return;
+    if (!out || (!force && now - lastReport < PROGRESS_INTERVAL_MS)) return;
     lastReport = now;
-    spec.onProgress?.({ offset: offset + out.bytesWritten, etag, lastModified, total: expectedTotal });
+    spec.onProgress?.({ offset: offset + out.written(), etag, lastModified, total: expectedTotal });
   };
   const timer = setInterval(() => report(false), PROGRESS_INTERVAL_MS);
+  let location: string;
   try {
-    await pipeline(res.body, sink, out, { signal: spec.signal });
+    if (offset > 0) await verifier.replay(sink.readStored(offset));
+    out = await sink.open(offset, contentType);
+    await pipeline(res.body, verifier, out.stream, { signal: spec.signal });
+    location = await sink.commit();
   } catch (err) {
     clearInterval(timer);
+    res.body.destroy();
+    verifier.destroy();
+    const failure = downloadFailure(spec, err);
+    const keep = keepStored && !(failure.type === ERROR_TYPES.storage && !failure.retryable);
+    await sink.discard(keep, failure).catch(() => undefined);
+    // After discard, so the heartbeat never claims bytes that a destroyed writer dropped.
     report(true);
-    throw downloadFailure(spec, err);
+    throw failure;
   }
   clearInterval(timer);
-
-  const size = offset + out.bytesWritten;
-  if (expectedTotal !== undefined && size !== expectedTotal) {
-    throw new VendorError(
-      ERROR_TYPES.integrity,
-      `${vendorLabel(spec)} download of ${spec.fileName} ended at ${size} bytes, expected ${expectedTotal}`,
-      true,
-      { vendor: spec.vendor, endpoint: 'download' },
-    );
-  }
-  let rows: number | null;
-  try {
-    rows = await sink.finish();
-  } catch (err) {
-    // A truncated or corrupt gzip stream: the stored bytes are not a whole file.
-    await fsp.rm(partPath, { force: true });
-    throw new VendorError(
-      ERROR_TYPES.integrity,
-      `${vendorLabel(spec)} download of ${spec.fileName} is not a valid gzip stream: ${(err as Error).message}`,
-      true,
-      { vendor: spec.vendor, endpoint: 'download' },
-    );
-  }
-  await fsyncFile(partPath);
-  await fsp.rename(partPath, finalPath);
-  await fsyncDir(spec.dir);
   report(true);
+  const size = offset + verifier.bytes;
   observeBytes(spec.vendor, size - offset);
   return {
     ready: true,
     resumed: offset > 0,
-    file: { path: finalPath, name: spec.fileName, bytes: size, sha256: sink.sha256(), contentType, encoding, rows },
+    file: { path: location, name: spec.fileName, bytes: size, sha256: verifier.sha256(), contentType, encoding, rows },
   };
 }
 
-/** Hashes every byte and, when asked, counts CSV rows of the decoded content, passing bytes through unchanged. */
-class VerifyingSink extends Transform {
-  private readonly hash = crypto.createHash('sha256');
-  private readonly counter: CsvRowCounter | null;
-  private readonly gunzip: zlib.Gunzip | null;
-  private gunzipError: Error | null = null;
-
-  constructor(countRows: boolean, gzipped: boolean) {
-    super();
-    this.counter = countRows ? new CsvRowCounter() : null;
-    this.gunzip = this.counter && gzipped ? zlib.createGunzip() : null;
-    if (this.gunzip && this.counter) {
-      const counter = this.counter;
-      this.gunzip.on('data', (chunk: Buffer) => counter.push(chunk));
-      this.gunzip.on('error', (err) => (this.gunzipError = err));
-    }
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.observe(chunk).then(() => done(null, chunk), done);
-  }
-
-  /** Resolves once the decoder can take more, so a slow gunzip slows the download instead of filling memory. */
-  private observe(chunk: Buffer): Promise<void> {
-    this.hash.update(chunk);
-    const gunzip = this.gunzip;
-    if (!gunzip) {
-      this.counter?.push(chunk);
-      return Promise.resolve();
-    }
-    if (this.gunzipError || gunzip.write(chunk)) return Promise.resolve();
-    return new Promise((resolve) => {
-      const settle = () => {
-        gunzip.off('drain', settle);
-        gunzip.off('error', settle);
-        resolve();
-      };
-      gunzip.on('drain', settle);
-      gunzip.on('error', settle);
-    });
-  }
-
-  /** Feeds the bytes already on disk from an earlier attempt, so hash and count cover the whole file. */
-  async replayPrefix(file: string, length: number): Promise<void> {
-    for await (const chunk of fs.createReadStream(file, { start: 0, end: length - 1 }))
-      await this.observe(chunk as Buffer);
-  }
-
-  async finish(): Promise<number | null> {
-    if (this.gunzip) {
-      const gunzip = this.gunzip;
-      await new Promise<void>((resolve, reject) => {
-        if (this.gunzipError) return reject(this.gunzipError);
-        gunzip.once('error', reject);
-        gunzip.once('end', resolve);
-        gunzip.end();
-        gunzip.resume();
-      });
-    }
-    return this.counter ? this.counter.dataRows() : null;
-  }
-
-  sha256(): string {
-    return this.hash.digest('hex');
-  }
-}
-
-async function usableResumePoint(partPath: string, resume: ResumePoint | undefined): Promise<ResumePoint | undefined> {
-  if (!resume || resume.offset <= 0) return undefined;
-  try {
-    const stat = await fsp.stat(partPath);
-    if (stat.size < resume.offset) return undefined;
-    // Bytes past the last heartbeat were never acknowledged; cut them and fetch them again.
-    if (stat.size > resume.offset) await fsp.truncate(partPath, resume.offset);
-    return resume;
-  } catch {
-    return undefined;
-  }
+/** A 206 continues the stored bytes only if it starts where they end and describes the same entity. */
+function sameEntity(
+  resume: ResumePoint,
+  range: { start: number; end: number; total?: number } | undefined,
+  etag: string | undefined,
+  lastModified: string | undefined,
+): boolean {
+  if (!range || range.start !== resume.offset) return false;
+  if (resume.total !== undefined && range.total !== undefined && range.total !== resume.total) return false;
+  if (range.total !== undefined && range.end !== range.total - 1) return false;
+  // A validator we saw before must come back unchanged; a server that stopped sending it cannot be trusted.
+  if (resume.etag !== undefined && etag !== resume.etag) return false;
+  if (resume.lastModified !== undefined && lastModified !== resume.lastModified) return false;
+  return true;
 }
 
 function defaultDownloadError(
@@ -279,10 +224,17 @@ function defaultDownloadError(
   return statusError(spec.vendor, 'download', { status, headers, text });
 }
 
+function integrityError(spec: DownloadSpec, message: string): VendorError {
+  return new VendorError(ERROR_TYPES.integrity, message, true, { vendor: spec.vendor, endpoint: 'download' });
+}
+
+/** Disk full, quota, read-only or permission problems: retrying on the same storage cannot fix them. */
+const FINAL_STORAGE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'EFBIG', 'ENAMETOOLONG']);
+
 function downloadFailure(spec: DownloadSpec, err: unknown): VendorError {
   if (err instanceof VendorError) return err;
   const code = (err as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EROFS' || code === 'EACCES' || code === 'EPERM') {
+  if (code && FINAL_STORAGE_CODES.has(code)) {
     return new VendorError(
       ERROR_TYPES.storage,
       `cannot write ${spec.fileName} into ${spec.dir}: ${code} (${(err as Error).message})`,
@@ -291,15 +243,7 @@ function downloadFailure(spec: DownloadSpec, err: unknown): VendorError {
     );
   }
   const at = `${vendorLabel(spec)} download of ${spec.fileName} (${redactUrl(spec.url)})`;
-  return new VendorError(
-    ERROR_TYPES.integrity,
-    `${at} was interrupted: ${snippet((err as Error)?.message ?? String(err))}`,
-    true,
-    {
-      vendor: spec.vendor,
-      endpoint: 'download',
-    },
-  );
+  return integrityError(spec, `${at} was interrupted: ${snippet((err as Error)?.message ?? String(err))}`);
 }
 
 function vendorLabel(spec: DownloadSpec): string {
@@ -324,26 +268,4 @@ export function parseContentRange(
   const match = /^\s*bytes\s+(\d+)-(\d+)\/(\d+|\*)\s*$/i.exec(value ?? '');
   if (!match) return undefined;
   return { start: Number(match[1]), end: Number(match[2]), total: match[3] === '*' ? undefined : Number(match[3]) };
-}
-
-async function fsyncFile(file: string): Promise<void> {
-  const handle = await fsp.open(file, 'r+');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  try {
-    const handle = await fsp.open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // Some filesystems refuse fsync on directories; the rename itself is still atomic.
-  }
 }

@@ -1,0 +1,166 @@
+/**
+ * `npm run bench` (second half): N concurrent Altcraft exports through the vendor simulator, a real Temporal dev
+ * server and an in-process worker. Reports completions, p50/p95 overhead beyond the vendor's own time (the
+ * simulated task takes --task-ms; everything else — create call, poll back-off, download, scheduling — is
+ * overhead) and history events per export. Not a test: a shared 2-core machine makes the numbers noisy.
+ *   --n 100,500        export counts, one round each (default 100,500)
+ *   --rows 1000        rows per exported file
+ *   --task-ms 2000     how long the simulated Altcraft task runs
+ *   --vendor-rate 200  Altcraft activity starts per second on its task queue. The simulator has no quota, so the
+ *                      default lifts the production limit (5/s) to measure exportflow itself; pass 5 to see the
+ *                      quota at work (N exports then need at least N × ~5 activities / 5 s).
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ExportClient } from '../src/client';
+import { readConfig } from '../src/config';
+import { ensureTemporalCli, startDevServer } from '../src/dev/temporal-server';
+import { createLogger } from '../src/logger';
+import { simulatorEnv, startSimulator } from '../src/simulator';
+import { startWorker, VENDOR_LIMITS } from '../src/worker';
+import { describeMachine, printTable } from './machine';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!);
+      }
+    }),
+  );
+  return out;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      n: { type: 'string', default: '100,500' },
+      rows: { type: 'string', default: '1000' },
+      'task-ms': { type: 'string', default: '2000' },
+      'vendor-rate': { type: 'string', default: '200' },
+      'timeout-s': { type: 'string', default: '900' },
+    },
+  });
+  const counts = values.n.split(',').map(Number);
+  const rows = Number(values.rows);
+  const taskMs = Number(values['task-ms']);
+  const vendorRate = Number(values['vendor-rate']);
+  const machine = describeMachine();
+
+  // The simulator has no quota: the bench decides how fast the Altcraft queue may start activities.
+  const limits = VENDOR_LIMITS.altcraft as { maxActivitiesPerSecond: number; maxConcurrent: number };
+  limits.maxActivitiesPerSecond = vendorRate;
+  limits.maxConcurrent = Math.max(limits.maxConcurrent, Math.min(200, vendorRate));
+
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'exportflow-bench-concurrent-'));
+  const temporal = await startDevServer({
+    cli: await ensureTemporalCli(),
+    address: `127.0.0.1:${await freePort()}`,
+    uiPort: null,
+  });
+  const sim = await startSimulator({ altcraft: { taskDurationMs: taskMs, rowsFor: () => rows } });
+  const env = {
+    TEMPORAL_ADDRESS: temporal.address,
+    EXPORTFLOW_TASK_QUEUE: `bench-${process.pid}`,
+    EXPORT_DIR: path.join(work, 'exports'),
+    EXPORTFLOW_DATA_DIR: path.join(work, 'data'),
+    EXPORTFLOW_POLL_INITIAL: '500ms',
+    EXPORTFLOW_POLL_MAX: '2s',
+    CALLBACK_LISTEN: '127.0.0.1:0',
+    LOG_LEVEL: 'warn',
+    ...simulatorEnv(sim),
+  };
+  const config = readConfig(env);
+  const worker = await startWorker(config, createLogger('warn', { service: 'bench' }));
+  const client = await ExportClient.connect({}, config);
+  const table: (string | number)[][] = [];
+  try {
+    for (const n of counts) {
+      const started = Date.now();
+      const ids = await mapLimited(
+        Array.from({ length: n }, (_, i) => i + 1),
+        50,
+        async (sourceId) => (await client.start('altcraft', { sourceType: 'database', sourceId })).workflowId,
+      );
+      const deadline = new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('timed out')), Number(values['timeout-s']) * 1000).unref(),
+      );
+      const results = await Promise.allSettled(ids.map((id) => Promise.race([client.result(id), deadline])));
+      const wallS = (Date.now() - started) / 1000;
+      const manifests = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      const overheads = manifests
+        .map((m) => Date.parse(m.finishedAt) - Date.parse(m.startedAt) - taskMs)
+        .sort((a, b) => a - b);
+      const events = (
+        await mapLimited(ids, 20, async (id) => (await client.temporal.workflow.getHandle(id).fetchHistory()).events)
+      ).map((e) => e?.length ?? 0);
+      const failed = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+      if (failed.length > 0) console.error(`n=${n}: first failure: ${String(failed[0]!.reason)}`);
+      table.push([
+        n,
+        `${manifests.length}/${n}`,
+        wallS.toFixed(1),
+        (percentile(overheads, 50) / 1000).toFixed(2),
+        (percentile(overheads, 95) / 1000).toFixed(2),
+        (events.reduce((a, b) => a + b, 0) / events.length).toFixed(1),
+        Math.max(...events),
+      ]);
+      process.stderr.write(`done: ${n} exports\n`);
+    }
+    console.log(`\n## Concurrent Altcraft exports\n\n${machine}\n`);
+    console.log(
+      `Simulated task ${taskMs} ms, ${rows} rows per file, polls every 0.5 s → 2 s with back-off, ` +
+        `Altcraft queue ${vendorRate} activity starts/s (production: 5/s), one in-process worker, dev server (SQLite in memory).\n`,
+    );
+    printTable(
+      [
+        'exports',
+        'completed',
+        'wall s',
+        'p50 overhead s',
+        'p95 overhead s',
+        'history events / export (mean)',
+        'history events (max)',
+      ],
+      table,
+    );
+    console.log('\nTarget: all concurrent exports complete.');
+  } finally {
+    await client.close();
+    await worker.shutdown();
+    await sim.close();
+    await temporal.stop();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
