@@ -7,6 +7,7 @@ import { createLogger } from './logger';
 import { PROVIDER_SPECS } from './shared/providers';
 import { startSimulator } from './simulator';
 import { startWorker } from './worker';
+import { startCallbackService } from './callbacks';
 import { declareProviderOptions, inCliTerms, inputFromOptions } from './cli/export-options';
 import { EXIT, UsageError, printFailure, printManifest } from './cli/output';
 import { registerOpsCommands } from './cli/ops-commands';
@@ -76,6 +77,18 @@ function buildProgram(setExit: (code: number) => void): Command {
     });
 
   program
+    .command('callbacks')
+    .description('only the APSIS callback receiver on CALLBACK_LISTEN (stateless; run several if needed)')
+    .action(async () => {
+      const config = configOrThrow();
+      const logger = createLogger(config.logLevel, { service: 'exportflow-callbacks' });
+      const receiver = await startCallbackService(config, logger);
+      process.stderr.write(`APSIS callback receiver listening on ${receiver.address} (Ctrl-C stops it)\n`);
+      await untilSignal();
+      await receiver.close();
+    });
+
+  program
     .command('simulate')
     .description('only the vendor simulator (Altcraft, APSIS One, myTracker) on 127.0.0.1')
     .option('--port <port>', 'port to listen on', String(SIMULATOR_DEFAULT_PORT))
@@ -111,6 +124,8 @@ function buildProgram(setExit: (code: number) => void): Command {
         const input = inputFromOptions(provider, opts);
         try {
           ExportClient.validate(provider, input);
+          // Checked before connecting, so a bad --id is exit 2 even when Temporal cannot be reached.
+          if (opts.id !== undefined) ExportClient.validateWorkflowId(opts.id);
         } catch (err) {
           if (err instanceof InputError) throw inCliTerms(err);
           throw err;

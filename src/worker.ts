@@ -1,5 +1,6 @@
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createCommonActivities, createVendorActivities } from './activities';
+import { startCallbackService, withBoundCallbackUrl } from './callbacks';
 import type { Config } from './config';
 import type { Logger } from './logger';
 import { installVendorMetrics } from './metrics';
@@ -42,6 +43,8 @@ export interface RunningWorker {
   done: Promise<void>;
   /** Stops polling, lets running activities finish or heartbeat-fail, and resolves when stopped. */
   shutdown(): Promise<void>;
+  /** host:port the APSIS callback receiver listens on (CALLBACK_LISTEN; its real port when that said 0). */
+  callbackAddress: string;
 }
 
 /**
@@ -50,13 +53,23 @@ export interface RunningWorker {
  */
 export async function startWorker(config: Config, logger: Logger): Promise<RunningWorker> {
   installRuntime(logger, config.metricsListen);
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await NativeConnection.connect({ address: config.temporal.address }).catch((err: Error) => {
+    throw new Error(
+      `cannot reach Temporal at ${config.temporal.address} (${err.message.split('\n')[0]}). ` +
+        'Start one with `npx exportflow server` (or `dev`), or set TEMPORAL_ADDRESS.',
+    );
+  });
   const added = await ensureSearchAttributes(connection, config.temporal.namespace).catch((err: Error) => {
-    logger.warn({ err: err.message }, 'could not check/register search attributes; run `exportflow setup` with operator rights');
+    logger.warn(
+      { err: err.message },
+      'could not check/register search attributes; run `exportflow setup` with operator rights',
+    );
     return [];
   });
   if (added.length > 0) logger.info({ added }, 'registered search attributes');
-  const deps = { config, logger };
+  // Every worker runs the (stateless) APSIS callback receiver; with port 0 the bound port becomes the public one.
+  const callbacks = await startCallbackService(config, logger);
+  const deps = { config: withBoundCallbackUrl(config, callbacks.address), logger };
   const vendorActivities = createVendorActivities(deps);
   const main = await Worker.create({
     connection,
@@ -83,11 +96,13 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     'worker started',
   );
   const done = Promise.all(workers.map((w) => w.run())).then(async () => {
+    await callbacks.close();
     await connection.close();
     logger.info('worker stopped');
   });
   return {
     done,
+    callbackAddress: callbacks.address,
     async shutdown() {
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await done;

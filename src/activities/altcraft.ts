@@ -1,7 +1,7 @@
 import { AltcraftClient } from '../providers/altcraft/client';
 import type { AltcraftInputParsed } from '../shared/inputs';
 import type { ManifestFile } from '../shared/manifest';
-import { asActivity, missingSetting } from './failures';
+import { asActivity, asVendorCall, missingSetting } from './failures';
 import { activityLogger, type ActivityDeps } from './context';
 import { downloadInActivity } from './files';
 
@@ -24,13 +24,16 @@ export function createAltcraftActivities(deps: ActivityDeps) {
       input: Pick<AltcraftInputParsed, 'sourceType' | 'sourceId' | 'format' | 'filter'>,
     ): Promise<{ taskId: string }> {
       const api = client();
-      return asActivity(async () => {
-        const taskId = await api.createExport({
-          source_type: input.sourceType,
-          source_id: input.sourceId,
-          file_format: input.format,
-          ...(input.filter ? { custom_request: input.filter } : {}),
-        });
+      return asVendorCall(async (signal) => {
+        const taskId = await api.createExport(
+          {
+            source_type: input.sourceType,
+            source_id: input.sourceId,
+            file_format: input.format,
+            ...(input.filter ? { custom_request: input.filter } : {}),
+          },
+          signal,
+        );
         activityLogger(deps, 'altcraft').info({ taskId }, 'altcraft export task created');
         return { taskId };
       });
@@ -39,8 +42,8 @@ export function createAltcraftActivities(deps: ActivityDeps) {
     /** Reads the task status once. */
     async altcraftTaskStatus(input: { taskId: string }): Promise<AltcraftPoll> {
       const api = client();
-      return asActivity(async () => {
-        const state = await api.taskStatus(input.taskId);
+      return asVendorCall(async (signal) => {
+        const state = await api.taskStatus(input.taskId, signal);
         return state.kind === 'done'
           ? { state: 'done', status: state.status, urls: state.urls, total: state.total }
           : { state: 'running', status: state.status, progress: state.progress };

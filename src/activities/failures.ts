@@ -1,5 +1,6 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { VendorError } from '../providers/errors';
+import { keepAlive } from './context';
 
 /** Turns a classified VendorError into the ApplicationFailure Temporal retries (or not) by its type. */
 export function toFailure(err: unknown): unknown {
@@ -19,13 +20,31 @@ export function toFailure(err: unknown): unknown {
   });
 }
 
-/** Runs an activity body, translating vendor errors on the way out. */
+/**
+ * Runs an activity body, translating vendor errors on the way out. An activity whose cancellation was requested
+ * ends as cancelled, whatever its aborted call threw: reported as a failure it would turn the cancelled export
+ * into a failed one, and the workflow would not know the activity stopped.
+ */
 export async function asActivity<T>(body: () => Promise<T>): Promise<T> {
   try {
     return await body();
   } catch (err) {
+    const ctx = Context.current();
+    const reason: unknown = ctx.cancellationSignal.reason;
+    if (ctx.cancellationDetails?.cancelRequested && ctx.cancellationSignal.aborted && reason instanceof Error) {
+      throw reason;
+    }
     throw toFailure(err);
   }
+}
+
+/**
+ * One vendor API call as an activity: heartbeats while it waits (so a slow vendor is not taken for a dead worker,
+ * and a crashed worker's call is retried after the heartbeat timeout instead of the start-to-close one) and
+ * aborts the call when the activity is cancelled.
+ */
+export function asVendorCall<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  return asActivity(() => keepAlive(body));
 }
 
 /** A missing credential on the worker: final, and it says which variable to set. */

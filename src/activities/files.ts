@@ -1,8 +1,12 @@
 import fsp from 'node:fs/promises';
 import { Context } from '@temporalio/activity';
 import type { ManifestFile } from '../shared/manifest';
-import { downloadToFile, type DownloadSpec } from './download/engine';
-import { currentWorkflowId, exportDirFor, lastResumePoint, type ActivityDeps } from './context';
+import { downloadToFile, type DownloadOutcome, type DownloadSpec } from './download/engine';
+import { currentWorkflowId, exportDirFor, keepAlive, lastResumePoint, type ActivityDeps } from './context';
+import type { ResumePoint } from './download/engine';
+import { loadS3Store } from './download/storage';
+import { asActivity } from './failures';
+import { isS3Uri } from '../util/s3-uri';
 
 /** Activities shared by every provider: cleaning up after a cancelled or failed export. */
 export function createFileActivities(deps: ActivityDeps) {
@@ -10,6 +14,11 @@ export function createFileActivities(deps: ActivityDeps) {
     /** Removes everything an export stored (cancel, or failure after partial downloads). Idempotent. */
     async removeExportFiles(input: { workflowId: string }): Promise<{ removed: boolean }> {
       const dir = exportDirFor(deps.config, input.workflowId);
+      if (isS3Uri(dir)) {
+        const { removed } = await asActivity(() => loadS3Store().removeS3Directory(dir));
+        deps.logger.info({ workflowId: input.workflowId, dir }, 'removed export objects');
+        return { removed };
+      }
       const existed = await fsp
         .stat(dir)
         .then(() => true)
@@ -29,14 +38,46 @@ export async function downloadInActivity(
   deps: ActivityDeps,
   spec: Omit<DownloadSpec, 'dir' | 'resume' | 'onProgress' | 'signal'>,
 ): Promise<ManifestFile> {
-  const ctx = Context.current();
-  const outcome = await downloadToFile({
-    ...spec,
-    dir: exportDirFor(deps.config, currentWorkflowId()),
-    resume: lastResumePoint(),
-    onProgress: (point) => ctx.heartbeat(point),
-    signal: ctx.cancellationSignal,
-  });
+  const outcome = await downloadHeartbeating(deps, spec);
   if (!outcome.ready) throw new Error(`download of ${spec.fileName} answered ${outcome.status} (not ready)`);
   return outcome.file;
+}
+
+/**
+ * One poll of a URL that answers "not ready" or the file itself (APSIS poll URLs): like downloadInActivity, but
+ * "not ready" is an outcome, not an error.
+ */
+export async function fetchWhenReadyInActivity(
+  deps: ActivityDeps,
+  spec: Omit<DownloadSpec, 'dir' | 'resume' | 'onProgress' | 'signal'>,
+): Promise<DownloadOutcome> {
+  return downloadHeartbeating(deps, spec);
+}
+
+/**
+ * Runs the download engine in this activity: resumes from the last heartbeated point, heartbeats each new one,
+ * and keeps heartbeating (the latest point) while the vendor is slow to answer, so a slow vendor is not taken
+ * for a dead worker.
+ */
+function downloadHeartbeating(
+  deps: ActivityDeps,
+  spec: Omit<DownloadSpec, 'dir' | 'resume' | 'onProgress' | 'signal'>,
+): Promise<DownloadOutcome> {
+  const ctx = Context.current();
+  const resume = lastResumePoint();
+  let latest: ResumePoint | undefined = resume;
+  return keepAlive(
+    (signal) =>
+      downloadToFile({
+        ...spec,
+        dir: exportDirFor(deps.config, currentWorkflowId()),
+        resume,
+        onProgress: (point) => {
+          latest = point;
+          ctx.heartbeat(point);
+        },
+        signal,
+      }),
+    () => latest,
+  );
 }

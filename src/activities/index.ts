@@ -1,5 +1,7 @@
 import { createAltcraftActivities } from './altcraft';
+import { createApsisActivities } from './apsis';
 import { createFileActivities } from './files';
+import { createMyTrackerActivities } from './mytracker';
 import type { ActivityDeps } from './context';
 
 export type { ActivityDeps } from './context';
@@ -13,8 +15,12 @@ export function createCommonActivities(deps: ActivityDeps) {
 export function createVendorActivities(deps: ActivityDeps) {
   return {
     altcraft: createAltcraftActivities(deps),
+    apsis: createApsisActivities(deps),
+    mytracker: createMyTrackerActivities(deps),
   };
 }
 
 export type CommonActivities = ReturnType<typeof createCommonActivities>;
 export type AltcraftActivities = ReturnType<typeof createAltcraftActivities>;
+export type ApsisActivities = ReturnType<typeof createApsisActivities>;
+export type MyTrackerActivities = ReturnType<typeof createMyTrackerActivities>;

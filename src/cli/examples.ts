@@ -7,7 +7,9 @@ export const EXPORT_EXAMPLES: Record<string, string[]> = {
   'apsis-segment': [
     'exportflow export apsis-segment --section com.example.main --segment com.example.vip --format csv.gz --wait',
   ],
-  'apsis-profile': ['exportflow export apsis-profile --export-key user@example.com --history --type-definitions --wait'],
+  'apsis-profile': [
+    'exportflow export apsis-profile --export-key user@example.com --history --type-definitions --wait',
+  ],
   mytracker: [
     'exportflow export mytracker --segment 123 --fields idUser,country --wait',
     'exportflow export mytracker --export-id 456 --wait --json',

@@ -1,6 +1,13 @@
 import type { Command } from 'commander';
 import { InputError, type SupportedProvider } from '../client';
 import { UsageError } from './output';
+import {
+  APSIS_FLAG_OF_FIELD,
+  apsisProfileInput,
+  apsisSegmentInput,
+  declareApsisProfileOptions,
+  declareApsisSegmentOptions,
+} from './apsis-options';
 
 /** CLI flag for each input field, so errors name what the user typed. */
 const FLAG_OF_FIELD: Record<string, string> = {
@@ -8,13 +15,18 @@ const FLAG_OF_FIELD: Record<string, string> = {
   sourceId: '--source-id',
   format: '--format',
   filter: '--filter',
+  segmentId: '--segment',
+  exportId: '--export-id',
+  fields: '--fields',
   id: '--id',
+  ...APSIS_FLAG_OF_FIELD,
 };
 
 /** Rewrites `sourceId: ...` into `--source-id: ...` in an input error. */
 export function inCliTerms(err: InputError): UsageError {
   const message = err.message.replace(
-    /(^|; )([A-Za-z]+)((?:\.[A-Za-z0-9_]+)*):/g,
+    // A field, then its path within it: `.name` or a quoted `["odd name"]` (see describeIssues).
+    /(^|; )([A-Za-z]+)((?:\.[A-Za-z0-9_]+|\["(?:[^"\\]|\\.)*"\])*):/g,
     (whole, sep: string, field: string, rest: string) => {
       const flag = FLAG_OF_FIELD[field];
       return flag ? `${sep}${flag}${rest}:` : whole;
@@ -49,6 +61,15 @@ export function declareProviderOptions(provider: SupportedProvider, cmd: Command
         .option('--source-id <n>', 'id of the database or segment')
         .option('--format <format>', 'file format (csv)', 'csv')
         .option('--filter <json>', 'profile fields to match, as a JSON object (custom_request)');
+    case 'mytracker':
+      return cmd
+        .option('--segment <idSegment>', 'id of the segment to export (a new export is requested)')
+        .option('--fields <list>', 'comma-separated fields to export (requestFields), with --segment')
+        .option('--export-id <idSegmentExport>', 'take over an export that already exists instead of requesting one');
+    case 'apsis-segment':
+      return declareApsisSegmentOptions(cmd);
+    case 'apsis-profile':
+      return declareApsisProfileOptions(cmd);
   }
 }
 
@@ -64,5 +85,37 @@ export function inputFromOptions(provider: SupportedProvider, opts: Record<strin
         format: opts.format,
         ...(opts.filter !== undefined ? { filter: jsonObject('--filter', opts.filter) } : {}),
       };
+    case 'mytracker':
+      return mytrackerInput(opts);
+    case 'apsis-segment':
+      return apsisSegmentInput(opts);
+    case 'apsis-profile':
+      return apsisProfileInput(opts);
   }
+}
+
+/** `--segment` or `--export-id`, exactly one; `--fields` only with `--segment`. */
+function mytrackerInput(opts: Record<string, string | undefined>): unknown {
+  const { segment, exportId, fields } = opts;
+  if (segment !== undefined && exportId !== undefined) {
+    throw new UsageError('--segment, --export-id: give exactly one of them, not both');
+  }
+  if (segment === undefined && exportId === undefined) {
+    throw new UsageError('--segment or --export-id: one is required (a segment to export, or an existing export id)');
+  }
+  if (exportId !== undefined && fields !== undefined) {
+    throw new UsageError('--fields: only applies with --segment (an existing export already has its fields)');
+  }
+  return {
+    ...(segment !== undefined ? { segmentId: integerOrRaw(segment) } : {}),
+    ...(exportId !== undefined ? { exportId: exportId.trim() } : {}),
+    ...(fields !== undefined
+      ? {
+          fields: fields
+            .split(',')
+            .map((f) => f.trim())
+            .filter((f) => f !== ''),
+        }
+      : {}),
+  };
 }

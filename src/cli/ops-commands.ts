@@ -13,10 +13,13 @@ import { UsageError } from './output';
  * validation as `exportflow export`.
  */
 export function parseExportArgs(words: string[]): { provider: SupportedProvider; input: unknown } {
-  if (words[0] !== 'export') throw new UsageError('schedule create: expected `-- export <provider> [options]` after the schedule options');
+  if (words[0] !== 'export')
+    throw new UsageError('schedule create: expected `-- export <provider> [options]` after the schedule options');
   const provider = words[1] ?? '';
   if (!isSupportedProvider(provider)) {
-    throw new UsageError(`schedule create: unknown provider "${provider}" (expected one of ${Object.keys(PROVIDER_SPECS).join(', ')})`);
+    throw new UsageError(
+      `schedule create: unknown provider "${provider}" (expected one of ${Object.keys(PROVIDER_SPECS).join(', ')})`,
+    );
   }
   const cmd = declareProviderOptions(provider, new Command(provider))
     .exitOverride()
@@ -24,7 +27,8 @@ export function parseExportArgs(words: string[]): { provider: SupportedProvider;
   try {
     cmd.parse(words.slice(2), { from: 'user' });
   } catch (err) {
-    if (err instanceof CommanderError) throw new UsageError(`export ${provider}: ${err.message.replace(/^error: /, '')}`);
+    if (err instanceof CommanderError)
+      throw new UsageError(`export ${provider}: ${err.message.replace(/^error: /, '')}`);
     throw err;
   }
   const input = inputFromOptions(provider, cmd.opts());
@@ -48,7 +52,11 @@ const SCHEDULE_FLAGS: Record<string, string> = {
 
 function scheduleError(err: unknown): unknown {
   if (!(err instanceof InputError)) return err;
-  return new UsageError(err.message.replace(/(^|; )([A-Za-z]+):/g, (w, sep: string, f: string) => (SCHEDULE_FLAGS[f] ? `${sep}${SCHEDULE_FLAGS[f]}:` : w)));
+  return new UsageError(
+    err.message.replace(/(^|; )([A-Za-z]+):/g, (w, sep: string, f: string) =>
+      SCHEDULE_FLAGS[f] ? `${sep}${SCHEDULE_FLAGS[f]}:` : w,
+    ),
+  );
 }
 
 /** `setup`, `list` and `schedule …`: what operators use beyond single exports. */
@@ -59,7 +67,11 @@ export function registerOpsCommands(program: Command): void {
     .action(async () => {
       await withClient(async (client) => {
         const added = await ensureSearchAttributes(client.temporal.connection, readConfig().temporal.namespace);
-        process.stderr.write(added.length ? `registered search attributes: ${added.join(', ')}\n` : 'search attributes already registered\n');
+        process.stderr.write(
+          added.length
+            ? `registered search attributes: ${added.join(', ')}\n`
+            : 'search attributes already registered\n',
+        );
       });
     });
 
@@ -73,7 +85,8 @@ export function registerOpsCommands(program: Command): void {
     .addHelpText('after', '\nExample:\n  exportflow list --provider altcraft --phase waiting')
     .action(async (opts: { provider?: string; phase?: string; limit: string; json?: boolean }) => {
       const limit = Number(opts.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError(`--limit: expected 1-1000, got "${opts.limit}"`);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+        throw new UsageError(`--limit: expected 1-1000, got "${opts.limit}"`);
       await withClient(async (client) => {
         const rows = await client.list({ provider: opts.provider, phase: opts.phase, limit });
         if (opts.json) return void process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
@@ -131,7 +144,10 @@ export function registerOpsCommands(program: Command): void {
           throw scheduleError(err);
         });
         if (opts.json) process.stdout.write(`${JSON.stringify({ scheduleId, provider })}\n`);
-        else process.stderr.write(`schedule ${scheduleId} created: runs start workflows export-${provider}-${scheduleId}-<time>\n`);
+        else
+          process.stderr.write(
+            `schedule ${scheduleId} created: runs start workflows export-${provider}-${scheduleId}-<time>\n`,
+          );
       });
     });
 
@@ -156,7 +172,12 @@ export function registerOpsCommands(program: Command): void {
     schedule
       .command(`${action} <scheduleId>`)
       .description(
-        { delete: 'delete a schedule (running exports go on)', pause: 'pause a schedule', unpause: 'resume a paused schedule', trigger: 'run a schedule once now' }[action],
+        {
+          delete: 'delete a schedule (running exports go on)',
+          pause: 'pause a schedule',
+          unpause: 'resume a paused schedule',
+          trigger: 'run a schedule once now',
+        }[action],
       )
       .action(async (scheduleId: string) => {
         await withClient(async (client) => {

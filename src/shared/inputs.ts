@@ -53,7 +53,28 @@ const common = {
   carryOver: CarryOverSchema.optional(),
 };
 
-const jsonScalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+/**
+ * Control characters (NUL, newlines, escapes) and invisible format characters (bidi overrides, zero-width):
+ * never part of an id, a name or a filter a person typed, and a classic way to smuggle something past a reader.
+ */
+export const CONTROL_CHARS = /[\p{Cc}\p{Cf}]/u;
+export const noControlChars = (text: string): boolean => !CONTROL_CHARS.test(text);
+
+/** A filter value: sent to Altcraft as a JSON value (never spliced into a query), so only its size and characters matter. */
+const filterValue = z.union(
+  [
+    z
+      .string()
+      .max(1000, 'a filter value is at most 1000 characters')
+      .refine(noControlChars, 'a filter value must not contain control characters'),
+    z.number(),
+    z.boolean(),
+    z.null(),
+  ],
+  { error: 'expected a string, number, true/false or null' },
+);
+/** Profile field names: letters, digits, `_ . -` (Altcraft's own fields start with `_`); never `__proto__` and kin. */
+const filterField = z.string().regex(/^(?!(?:__proto__|constructor|prototype)$)[A-Za-z_][A-Za-z0-9_.-]{0,199}$/);
 
 export const AltcraftInputSchema = z
   .object({
@@ -65,7 +86,12 @@ export const AltcraftInputSchema = z
       .max(2 ** 31 - 1, 'expected an integer below 2^31'),
     format: z.literal('csv', { message: 'expected "csv" (the only format Altcraft exports)' }).default('csv'),
     filter: z
-      .record(z.string().min(1).max(200), jsonScalar, { message: 'expected a JSON object of field: value' })
+      .record(filterField, filterValue, {
+        error: (issue) =>
+          issue.code === 'invalid_key'
+            ? 'field names are letters, digits and _ . - (at most 200, starting with a letter or _)'
+            : 'expected a JSON object of field: value',
+      })
       .refine((f) => Object.keys(f).length <= 100, 'at most 100 fields')
       .optional(),
     ...common,
@@ -74,12 +100,79 @@ export const AltcraftInputSchema = z
 export type AltcraftInput = z.input<typeof AltcraftInputSchema>;
 export type AltcraftInputParsed = z.output<typeof AltcraftInputSchema>;
 
+const positiveId = z
+  .number({ message: 'expected a positive integer' })
+  .int('expected a positive integer')
+  .positive('expected a positive integer')
+  .max(Number.MAX_SAFE_INTEGER, 'expected a smaller integer');
+
+/** myTracker: export a segment (the export is created) or take over an existing export by id; exactly one. */
+export const MyTrackerInputSchema = z
+  .object({
+    segmentId: positiveId.optional(),
+    fields: z
+      .array(z.string().regex(/^[A-Za-z][A-Za-z0-9_.]{0,99}$/, 'expected field names of letters, digits and _'))
+      .min(1, 'expected at least one field name')
+      .max(100, 'at most 100 fields')
+      .optional(),
+    exportId: z
+      .union([z.string().regex(/^[1-9]\d{0,17}$/, 'expected a positive integer'), positiveId])
+      .transform(String)
+      .optional(),
+    ...common,
+  })
+  .strict()
+  .superRefine((input, ctx) => {
+    if (input.segmentId !== undefined && input.exportId !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['exportId'], message: 'give either segmentId or exportId, not both' });
+    } else if (input.segmentId === undefined && input.exportId === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['segmentId'],
+        message: 'required, unless exportId names an existing export',
+      });
+    } else if (input.exportId !== undefined && input.fields !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fields'],
+        message: 'only applies when the export is created (segmentId)',
+      });
+    }
+  });
+export type MyTrackerInput = z.input<typeof MyTrackerInputSchema>;
+export type MyTrackerInputParsed = z.output<typeof MyTrackerInputSchema>;
+
 /** Formats a zod error as `field: message` lines, naming the field the user got wrong. */
 export function describeIssues(error: z.ZodError): string {
   return error.issues
     .map((issue) => {
-      const where = issue.path.length > 0 ? issue.path.join('.') : 'input';
+      const where = issue.path.length > 0 ? formatPath(issue.path) : 'input';
       return `${where}: ${issue.message}`;
     })
     .join('; ');
+}
+
+/** `filter.city`, `segments.0`; a segment that is not a plain name is quoted: `filter["a; b"]`. */
+function formatPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((segment, i) => {
+      const text = String(segment);
+      if (typeof segment === 'number' || /^[A-Za-z0-9_]+$/.test(text)) return i === 0 ? text : `.${text}`;
+      return `[${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)}]`;
+    })
+    .join('');
+}
+
+/**
+ * The path of a `__proto__` key anywhere in an input. JSON can carry one; zod drops it silently, so a filter
+ * `{"__proto__": ...}` would become no filter at all (every profile exported) instead of an error.
+ */
+export function protoKeyPath(value: unknown, path = ''): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (Object.prototype.hasOwnProperty.call(value, '__proto__')) return path || 'input';
+  for (const [key, inner] of Object.entries(value)) {
+    const found = protoKeyPath(inner, path ? `${path}.${key}` : key);
+    if (found) return found;
+  }
+  return undefined;
 }

@@ -1,11 +1,11 @@
-import { continueAsNew, proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, continueAsNew, proxyActivities } from '@temporalio/workflow';
 import type { AltcraftActivities } from '../activities';
 import type { AltcraftPoll } from '../activities/altcraft';
 import { fileNamesFor } from '../shared/file-names';
 import { AltcraftInputSchema, resolveTiming, type AltcraftInput } from '../shared/inputs';
 import type { ExportManifest } from '../shared/manifest';
 import { failureType, parseInput } from './failures';
-import { MAX_REMOTE_ATTEMPTS, discardRemote, pollUntilDone, runExport, vendorQueue } from './steps';
+import { MAX_REMOTE_ATTEMPTS, discardRemote, pollUntilDone, runExport, vendorQueue, withinMaxWait } from './steps';
 import { ExportTracker } from './tracker';
 
 /**
@@ -19,6 +19,10 @@ export async function altcraftExport(rawInput: AltcraftInput): Promise<ExportMan
   const api = proxyActivities<AltcraftActivities>({
     taskQueue: vendorQueue('altcraft'),
     startToCloseTimeout: '2m',
+    // The call heartbeats while it waits: a dead worker's call is retried after this, not after 2 minutes.
+    heartbeatTimeout: timing.heartbeatTimeoutMs,
+    // Cancelled calls are waited for: an export ends only once none of its activities still runs.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     // Each attempt is one vendor call; final errors (bad token, unknown task) are non-retryable.
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 6 },
   });
@@ -26,6 +30,8 @@ export async function altcraftExport(rawInput: AltcraftInput): Promise<ExportMan
     taskQueue: vendorQueue('altcraft'),
     startToCloseTimeout: '12h',
     heartbeatTimeout: timing.heartbeatTimeoutMs,
+    // A cancelled download is waited for, so the clean-up after it cannot race its last writes.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 20 },
   });
 
@@ -33,12 +39,14 @@ export async function altcraftExport(rawInput: AltcraftInput): Promise<ExportMan
     for (;;) {
       if (!tracker.remoteId) {
         tracker.setPhase('creating');
-        const { taskId } = await api.altcraftCreateExport({
-          sourceType: input.sourceType,
-          sourceId: input.sourceId,
-          format: input.format,
-          filter: input.filter,
-        });
+        const { taskId } = await withinMaxWait(tracker, timing, 'Altcraft export request (profiles/get_all)', () =>
+          api.altcraftCreateExport({
+            sourceType: input.sourceType,
+            sourceId: input.sourceId,
+            format: input.format,
+            filter: input.filter,
+          }),
+        );
         tracker.created(taskId);
       }
       const taskId = tracker.remoteId!;

@@ -1,6 +1,6 @@
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
 import { z } from 'zod';
-import { describeIssues } from '../shared/inputs';
+import { describeIssues, protoKeyPath } from '../shared/inputs';
 
 /** The ApplicationFailure type behind an activity failure, e.g. `VendorJobGone`. */
 export function failureType(err: unknown): string | undefined {
@@ -18,6 +18,14 @@ export function isTransient(err: unknown): boolean {
 
 /** Validates workflow input; bad input fails the workflow at once with the field named. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const proto = protoKeyPath(input);
+  if (proto) {
+    throw ApplicationFailure.create({
+      type: 'InvalidInput',
+      message: `${proto}: "__proto__" is not accepted as a field name`,
+      nonRetryable: true,
+    });
+  }
   const parsed = schema.safeParse(input);
   if (!parsed.success) {
     throw ApplicationFailure.create({

@@ -1,2 +1,5 @@
 /** Every workflow the worker registers; this file is the workflow bundle's entry point. */
 export { altcraftExport } from './altcraft';
+export { apsisProfileExport } from './apsis-profile';
+export { apsisSegmentExport } from './apsis-segment';
+export { mytrackerExport } from './mytracker';

@@ -1,6 +1,7 @@
 import {
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
   ContinueAsNew,
   isCancellation,
   proxyActivities,
@@ -20,6 +21,13 @@ export const MAX_REMOTE_ATTEMPTS = 3;
 const MAX_CONSECUTIVE_POLL_FAILURES = 10;
 /** Bound history well below Temporal's limits even when the server does not suggest continuing. */
 const MAX_HISTORY_EVENTS = 10_000;
+/**
+ * A wait step further than this from the deadline needs no timer of its own: the activity's own timeouts and
+ * retries end long before (this keeps a long export's history free of a timer per poll).
+ */
+const STEP_NEEDS_NO_TIMER_MS = 3_600_000;
+/** A step that starts at or past the deadline (a link refresh late in a long download) still gets this long. */
+const LATE_STEP_GRACE_MS = 30_000;
 
 const common = proxyActivities<CommonActivities>({
   startToCloseTimeout: '1m',
@@ -46,14 +54,14 @@ export async function pollUntilDone<T>(
   continueAsNew: () => Promise<never>,
   describeJob: string,
 ): Promise<T> {
-  const deadline = Date.parse(tracker.progress.startedAt) + timing.maxWaitMs;
+  const deadline = exportDeadline(tracker, timing);
   let round = 0;
   let failuresInRow = 0;
   let pollsThisRun = 0;
   for (;;) {
     let retryAfterMs: number | undefined;
     try {
-      const result = await pollOnce();
+      const result = await withinMaxWait(tracker, timing, describeJob, pollOnce);
       failuresInRow = 0;
       if ('done' in result) return result.done;
       tracker.polled(result.running.status, result.running.percent);
@@ -63,18 +71,52 @@ export async function pollUntilDone<T>(
       tracker.progress.vendorStatus = `poll failed, will retry: ${userMessage(err)}`;
     }
     const left = deadline - Date.now();
-    if (left <= 0) {
-      const last = tracker.progress.vendorStatus ? ` (last status "${tracker.progress.vendorStatus}"` : ' (';
-      const pct = tracker.progress.vendorPercent !== null ? `, ${tracker.progress.vendorPercent}%)` : ')';
-      throw ApplicationFailure.create({
-        type: 'VendorTimeout',
-        message: `${describeJob} did not finish within EXPORTFLOW_MAX_WAIT (${Math.round(timing.maxWaitMs / 1000)}s)${last}${last === ' (' ? 'no status)' : pct}`,
-        nonRetryable: true,
-      });
-    }
+    if (left <= 0) throw vendorTimeout(tracker, timing, describeJob);
     await sleep(Math.min(left, nextPollDelayMs(round++, timing, Math.random, retryAfterMs)));
     if (++pollsThisRun >= timing.pollsPerRun || historyIsLong()) await continueAsNew();
   }
+}
+
+/** When the export must stop waiting for the vendor: its first start plus EXPORTFLOW_MAX_WAIT. */
+export function exportDeadline(tracker: ExportTracker, timing: Required<Timing>): number {
+  return Date.parse(tracker.progress.startedAt) + timing.maxWaitMs;
+}
+
+/**
+ * Runs one step of waiting for the vendor (a create request, a status poll) but not past EXPORTFLOW_MAX_WAIT:
+ * a vendor that never answers, or a Retry-After of an hour, would otherwise keep the activity and its retries
+ * going long after the deadline. At the deadline the step is cancelled and the export fails with VendorTimeout.
+ */
+export async function withinMaxWait<T>(
+  tracker: ExportTracker,
+  timing: Required<Timing>,
+  describeJob: string,
+  step: () => Promise<T>,
+): Promise<T> {
+  const left = exportDeadline(tracker, timing) - Date.now();
+  const budget = Math.max(left, Math.min(LATE_STEP_GRACE_MS, Math.floor(timing.maxWaitMs / 4)));
+  if (budget >= STEP_NEEDS_NO_TIMER_MS) return step();
+  try {
+    return await CancellationScope.withTimeout(budget, step);
+  } catch (err) {
+    // Cancelled by our timer, not by the user (who cancels the workflow's root scope).
+    if (isCancellation(err) && !CancellationScope.current().consideredCancelled) {
+      throw vendorTimeout(tracker, timing, describeJob);
+    }
+    throw err;
+  }
+}
+
+function vendorTimeout(tracker: ExportTracker, timing: Required<Timing>, describeJob: string): ApplicationFailure {
+  const { vendorStatus, vendorPercent } = tracker.progress;
+  const last = vendorStatus
+    ? ` (last status "${vendorStatus}"${vendorPercent !== null ? `, ${vendorPercent}%` : ''})`
+    : ' (no status)';
+  return ApplicationFailure.create({
+    type: 'VendorTimeout',
+    message: `${describeJob} did not finish within EXPORTFLOW_MAX_WAIT (${Math.round(timing.maxWaitMs / 1000)}s)${last}`,
+    nonRetryable: true,
+  });
 }
 
 /** Forgets a spent vendor job and removes the files already taken from it, before the export asks anew. */
@@ -96,12 +138,13 @@ export async function runExport(tracker: ExportTracker, body: () => Promise<Expo
   try {
     return await body();
   } catch (err) {
-    const cancelled = isCancellation(err);
     // continue-as-new is not a failure: it surfaces as an exception that must pass through untouched.
     if (isContinueAsNew(err)) throw err;
-    tracker.failed(userMessage(err), cancelled);
+    // Cancelled by the user, even when what surfaced is an activity that died meanwhile (its worker gone).
+    const cancelled = isCancellation(err) || CancellationScope.current().consideredCancelled;
+    tracker.failed(cancelled ? 'the export was cancelled' : userMessage(err), cancelled);
     await CancellationScope.nonCancellable(() => common.removeExportFiles({ workflowId: workflowInfo().workflowId }));
-    throw err;
+    throw cancelled && !isCancellation(err) ? new CancelledFailure('the export was cancelled') : err;
   }
 }
 

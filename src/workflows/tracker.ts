@@ -79,6 +79,20 @@ export class ExportTracker {
     this.setPhase('creating');
   }
 
+  /** Says what the export waits for when that is not a status poll (e.g. a vendor callback). */
+  waitingFor(status: string): void {
+    this.progress.vendorStatus = status;
+    this.touch();
+    this.publish(false);
+  }
+
+  /** Records the vendor's id for a job it named only later (APSIS names a profile export in its callback). */
+  identified(remoteId: string): void {
+    this.progress.remoteId = remoteId;
+    this.touch();
+    this.publish(true);
+  }
+
   polled(status: string, percent: number | null): void {
     this.progress.polls += 1;
     this.progress.vendorStatus = status;
@@ -140,9 +154,13 @@ export class ExportTracker {
    */
   private publish(searchable: boolean): void {
     const p = this.progress;
-    const vendor = p.vendorStatus ? `, vendor: ${p.vendorStatus}${p.vendorPercent !== null ? ` ${p.vendorPercent}%` : ''}` : '';
+    const vendor = p.vendorStatus
+      ? `, vendor: ${p.vendorStatus}${p.vendorPercent !== null ? ` ${p.vendorPercent}%` : ''}`
+      : '';
     const files = p.filesTotal !== null ? `, files ${p.filesDone}/${p.filesTotal}, ${p.bytesDone} bytes` : '';
-    setCurrentDetails(`**${p.phase}**${p.remoteId ? ` · vendor job ${p.remoteId} (attempt ${p.attempts})` : ''}${vendor}${files}${p.error ? ` · ${p.error}` : ''}`);
+    setCurrentDetails(
+      `**${p.phase}**${p.remoteId ? ` · vendor job ${p.remoteId} (attempt ${p.attempts})` : ''}${vendor}${files}${p.error ? ` · ${p.error}` : ''}`,
+    );
     if (!searchable) return;
     upsertSearchAttributes([
       { key: SA.provider, value: p.provider },

@@ -1,0 +1,201 @@
+import fsp from 'node:fs/promises';
+import { ApplicationFailure } from '@temporalio/activity';
+import { callbackUrlFor } from '../callbacks/token';
+import { callbackSecret } from '../config';
+import { ERROR_TYPES, VendorError, where } from '../providers/errors';
+import { ApsisClient } from '../providers/apsis/client';
+import { APSIS_ENDPOINTS, REPORT_FORMATS, type ReportFormat } from '../providers/apsis/constants';
+import { ApsisProfileDocument } from '../providers/apsis/schemas';
+import type { ApsisProfileInputParsed, ApsisReportState, ApsisSegmentInputParsed } from '../shared/apsis-inputs';
+import type { ManifestFile } from '../shared/manifest';
+import { activityLogger, currentWorkflowId, type ActivityDeps } from './context';
+import { asActivity, asVendorCall, missingSetting } from './failures';
+import { downloadInActivity, fetchWhenReadyInActivity } from './files';
+import { isS3Uri } from '../util/s3-uri';
+
+export type ApsisReportPoll =
+  { state: 'notReady'; status: number; retryAfterMs?: number } | { state: 'stored'; file: ManifestFile };
+
+/** The profile export file is JSON of one profile: parsed in memory to check its shape only up to this size. */
+const MAX_PROFILE_CHECK_BYTES = 64 * 1024 * 1024;
+
+/** APSIS One activities: one vendor call (or one poll) each; credentials and callback secret stay in the worker. */
+export function createApsisActivities(deps: ActivityDeps) {
+  const client = (): ApsisClient => {
+    const { baseUrl, clientId, clientSecret } = deps.config.apsis;
+    if (!clientId) throw missingSetting('APSIS_CLIENT_ID', 'APSIS One');
+    if (!clientSecret) throw missingSetting('APSIS_CLIENT_SECRET', 'APSIS One');
+    return new ApsisClient({ baseUrl, clientId, clientSecret });
+  };
+
+  return {
+    /** Requests a profiles-in-segment report and returns where to poll it (not a secret). */
+    async apsisRequestSegmentReport(
+      input: Pick<ApsisSegmentInputParsed, 'section' | 'segments' | 'filter' | 'attributes' | 'tags'>,
+    ): Promise<ApsisReportState> {
+      const api = client();
+      return asVendorCall(async (signal) => {
+        const report = await api.requestSegmentReport(
+          {
+            section_discriminator: input.section,
+            // The API wants {name: discriminator}; the discriminator is a unique, readable name.
+            segments: {
+              segment_discriminators: Object.fromEntries(input.segments.map((d) => [d, d])),
+              ...(input.filter ? { filter: input.filter } : {}),
+            },
+            ...(input.attributes.length > 0 ? { attributes: input.attributes } : {}),
+            ...(input.tags.length > 0 ? { tags: input.tags } : {}),
+          },
+          Date.now(),
+          signal,
+        );
+        activityLogger(deps, 'apsis-segment').info(
+          { reportId: report.reportId, pollKind: report.pollKind, validUntil: report.validUntil },
+          'apsis segment report requested',
+        );
+        return report;
+      });
+    },
+
+    /** Polls the report URL once: "not ready", or the whole file streamed into the export directory. */
+    async apsisPollSegmentReport(input: { report: ApsisReportState; format: ReportFormat }): Promise<ApsisReportPoll> {
+      const api = client();
+      return asActivity(async () => {
+        const spec = api.reportPollSpec(input.report, input.format);
+        const outcome = await api.withToken((auth) =>
+          fetchWhenReadyInActivity(deps, {
+            vendor: 'apsis',
+            url: spec.url,
+            headers: { ...spec.headers, ...auth },
+            fileName: `segment-report${REPORT_FORMATS[input.format].extension}`,
+            countCsvRows: spec.countCsvRows,
+            contentTypeFallback: spec.contentTypeFallback,
+            notReadyStatuses: spec.notReadyStatuses,
+            classifyStatus: spec.classifyStatus,
+            checkResponse: spec.checkResponse,
+          }),
+        );
+        if (!outcome.ready) {
+          return {
+            state: 'notReady',
+            status: outcome.status,
+            ...(outcome.retryAfterMs !== undefined ? { retryAfterMs: outcome.retryAfterMs } : {}),
+          };
+        }
+        const { file } = outcome;
+        activityLogger(deps, 'apsis-segment').info(
+          { file: file.name, bytes: file.bytes, rows: file.rows, encoding: file.encoding },
+          'file stored',
+        );
+        return { state: 'stored', file };
+      });
+    },
+
+    /**
+     * Asks APSIS for a single-profile export with this export's own callback URL. The URL (its token) is made
+     * here and sent to APSIS only: it never enters workflow history. Returns the public base for messages.
+     */
+    async apsisRequestProfileExport(
+      input: Pick<ApsisProfileInputParsed, 'exportKey' | 'section' | 'history' | 'typeDefinitions' | 'merged'>,
+    ): Promise<{ callbackBase: string }> {
+      const api = client();
+      const publicUrl = deps.config.callbacks.publicUrl;
+      if (new URL(publicUrl).port === '0') {
+        throw ApplicationFailure.create({
+          type: 'WorkerMisconfigured',
+          message: `CALLBACK_PUBLIC_URL (${publicUrl}) has port 0; set it to the URL where APSIS can reach a callback receiver`,
+          nonRetryable: true,
+        });
+      }
+      return asVendorCall(async (signal) => {
+        const callbackUrl = callbackUrlFor(publicUrl, callbackSecret(deps.config), currentWorkflowId());
+        await api.requestProfileExport(
+          input.exportKey,
+          {
+            callback_url: callbackUrl,
+            ...(input.section ? { section_discriminator: input.section } : {}),
+            include_attribute_history: input.history,
+            include_type_definitions: input.typeDefinitions,
+            include_merged_profiles: input.merged,
+          },
+          signal,
+        );
+        activityLogger(deps, 'apsis-profile').info(
+          { callbackBase: publicUrl },
+          'apsis single-profile export requested',
+        );
+        return { callbackBase: publicUrl };
+      });
+    },
+
+    /** Streams the profile JSON from a code-200 callback's data URL, only if that URL is on the APSIS host. */
+    async apsisDownloadProfile(input: { dataUrl: string; fileName: string }): Promise<ManifestFile> {
+      const api = client();
+      return asActivity(async () => {
+        const url = api.profileDataUrl(input.dataUrl);
+        const file = await api.withToken((auth) =>
+          downloadInActivity(deps, {
+            vendor: 'apsis',
+            url,
+            headers: { ...auth, accept: 'application/json' },
+            fileName: input.fileName,
+            countCsvRows: false,
+            contentTypeFallback: 'application/json',
+            classifyStatus: refuseRedirect,
+            checkResponse: (headers) => checkJsonAnswer(headers['content-type']),
+          }),
+        );
+        await checkProfileFile(file);
+        activityLogger(deps, 'apsis-profile').info({ file: file.name, bytes: file.bytes }, 'file stored');
+        return file;
+      });
+    },
+  };
+}
+
+/** A redirect could lead anywhere; following it would carry the access token along, so it is a final error. */
+function refuseRedirect(status: number): VendorError | undefined {
+  if (status < 300 || status > 399) return undefined;
+  return new VendorError(
+    ERROR_TYPES.response,
+    `${where('apsis', APSIS_ENDPOINTS.profileData)} answered with a redirect (HTTP ${status}); redirects are not followed, so the access token never leaves the APSIS host`,
+    false,
+    { vendor: 'apsis', endpoint: APSIS_ENDPOINTS.profileData, status },
+  );
+}
+
+function checkJsonAnswer(contentType: string | string[] | undefined): VendorError | undefined {
+  const type = (Array.isArray(contentType) ? contentType[0] : contentType) ?? '';
+  if (type === '' || /json/i.test(type)) return undefined;
+  return new VendorError(
+    ERROR_TYPES.response,
+    `${where('apsis', APSIS_ENDPOINTS.profileData)} answered with Content-Type "${type}" instead of JSON`,
+    false,
+    { vendor: 'apsis', endpoint: APSIS_ENDPOINTS.profileData, status: 200 },
+  );
+}
+
+/**
+ * Checks a locally stored export file's shape (an object store's copy is trusted to its content type). A wrong
+ * document fails the export, whose failure path removes what it stored.
+ */
+async function checkProfileFile(file: ManifestFile): Promise<void> {
+  if (isS3Uri(file.path) || file.bytes > MAX_PROFILE_CHECK_BYTES) return;
+  const reject = (why: string): never => {
+    throw new VendorError(
+      ERROR_TYPES.response,
+      `${where('apsis', APSIS_ENDPOINTS.profileData)} answered with something that is not a profile export: ${why}`,
+      false,
+      { vendor: 'apsis', endpoint: APSIS_ENDPOINTS.profileData, status: 200 },
+    );
+  };
+  let doc: unknown;
+  try {
+    doc = JSON.parse(await fsp.readFile(file.path, 'utf8'));
+  } catch {
+    return reject('not JSON');
+  }
+  const parsed = ApsisProfileDocument.safeParse(doc);
+  if (!parsed.success)
+    reject(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
+}

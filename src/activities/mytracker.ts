@@ -1,0 +1,99 @@
+import { ERROR_TYPES, VendorError } from '../providers/errors';
+import { MyTrackerClient, isLinkExpired, type MyTrackerLink } from '../providers/mytracker/client';
+import type { ManifestFile } from '../shared/manifest';
+import { activityLogger, type ActivityDeps } from './context';
+import { asActivity, asVendorCall, missingSetting } from './failures';
+import { downloadInActivity } from './files';
+
+export type { MyTrackerLink } from '../providers/mytracker/client';
+
+export type MyTrackerPoll =
+  | { state: 'running'; status: string; progress: number | null }
+  | { state: 'errorOccurred'; status: string }
+  | { state: 'done'; status: string; files: MyTrackerLink[] };
+
+/** A stored file, or why its link could not be used (expired, or 403/404/410 at download): refresh it. */
+export type MyTrackerDownload = { stored: ManifestFile } | { expired: string };
+
+/** Statuses a download link answers once it has expired or was replaced. */
+const DEAD_LINK_STATUSES = [403, 404, 410];
+
+/** myTracker activities: one signed vendor call each; the API secret comes from the worker's environment only. */
+export function createMyTrackerActivities(deps: ActivityDeps) {
+  const client = (): MyTrackerClient => {
+    const { baseUrl, userId, secret } = deps.config.mytracker;
+    if (!userId) throw missingSetting('MYTRACKER_API_USER_ID', 'myTracker');
+    if (!secret) throw missingSetting('MYTRACKER_API_SECRET', 'myTracker');
+    return new MyTrackerClient({ baseUrl, userId, secret });
+  };
+
+  return {
+    /** Requests a segment export and returns its idSegmentExport. */
+    async mytrackerCreateExport(input: { segmentId: number; fields?: string[] }): Promise<{ exportId: string }> {
+      const api = client();
+      return asVendorCall(async (signal) => {
+        const exportId = await api.createExport(input, signal);
+        activityLogger(deps, 'mytracker').info({ exportId, segmentId: input.segmentId }, 'mytracker export requested');
+        return { exportId };
+      });
+    },
+
+    /** Reads the export's state once (get.json); finished exports come with fresh links. */
+    async mytrackerExportStatus(input: { exportId: string }): Promise<MyTrackerPoll> {
+      const api = client();
+      return asVendorCall(async (signal) => {
+        const state = await api.exportStatus(input.exportId, signal);
+        if (state.kind === 'done') return { state: 'done', status: state.status, files: state.files };
+        if (state.kind === 'errorOccurred') return { state: 'errorOccurred', status: state.status };
+        return { state: 'running', status: state.status, progress: state.progress };
+      });
+    },
+
+    /**
+     * Streams one file as served (`.csv.gz`), checksummed, rows counted from the decompressed stream. A link
+     * past its expiry is not even tried; one the vendor refuses (403/404/410) is reported for a refresh.
+     */
+    async mytrackerDownload(input: { link: string; expiresAt: number; fileName: string }): Promise<MyTrackerDownload> {
+      if (isLinkExpired(input.expiresAt)) {
+        return { expired: `link expired at ${new Date(input.expiresAt * 1000).toISOString()}` };
+      }
+      const api = client();
+      return asActivity(async () => {
+        const target = api.downloadTarget(input.link);
+        try {
+          const file = await downloadInActivity(deps, {
+            vendor: 'mytracker',
+            url: target.url,
+            headers: target.headers,
+            fileName: input.fileName,
+            countCsvRows: true,
+            contentTypeFallback: 'application/gzip',
+            classifyStatus: (status) =>
+              DEAD_LINK_STATUSES.includes(status)
+                ? new VendorError(ERROR_TYPES.gone, `myTracker link answered HTTP ${status}`, false, {
+                    vendor: 'mytracker',
+                    endpoint: 'download',
+                    status,
+                  })
+                : undefined,
+          });
+          const stored = asStoredCsvGz(file);
+          activityLogger(deps, 'mytracker').info(
+            { file: stored.name, bytes: stored.bytes, rows: stored.rows },
+            'file stored',
+          );
+          return { stored };
+        } catch (err) {
+          if (err instanceof VendorError && err.type === ERROR_TYPES.gone) return { expired: err.message };
+          throw err;
+        }
+      });
+    },
+  };
+}
+
+/** A `.csv.gz` is stored as served: CSV content, gzip encoding (whatever Content-Type the vendor sent). */
+function asStoredCsvGz(file: ManifestFile): ManifestFile {
+  if (!/\.gz$/i.test(file.name)) return file;
+  return { ...file, encoding: 'gzip', contentType: /\.csv\.gz$/i.test(file.name) ? 'text/csv' : file.contentType };
+}

@@ -1,0 +1,238 @@
+import { ERROR_TYPES, VendorError, snippet, where } from '../errors';
+import { callVendor, parseVendorJson } from '../http';
+import {
+  APSIS_ENDPOINTS,
+  APSIS_PATHS,
+  CSV_CONTENT_TYPE,
+  POLL_STATUS,
+  POLL_URL_FIELDS,
+  POLL_URL_KIND,
+  POLL_URL_VALIDITY_MS,
+  REPORT_FORMATS,
+  XLSX_CONTENT_TYPE,
+  type PollUrlKind,
+  type ReportFormat,
+} from './constants';
+import { ApsisReportAnswer, type ApsisProfileExportRequest, type ApsisReportRequest } from './schemas';
+import { apsisTokens, type ApsisCredentials, type ApsisTokenCache } from './token';
+
+type Headers = Record<string, string | string[] | undefined>;
+
+/** A requested profiles-in-segment report: where to poll it and until when that URL is valid. */
+export interface SegmentReport {
+  reportId: string;
+  pollUrl: string;
+  pollKind: PollUrlKind;
+  /** ISO time after which the poll URL is no longer valid. */
+  validUntil: string;
+}
+
+/** How to GET a report's poll URL in one format; the download engine runs it with the bearer header added. */
+export interface ReportPollSpec {
+  url: string;
+  headers: Record<string, string>;
+  extension: string;
+  countCsvRows: boolean;
+  contentTypeFallback: string;
+  notReadyStatuses: readonly number[];
+  classifyStatus: (status: number, bodyText: string) => VendorError | undefined;
+  checkResponse: (headers: Headers) => VendorError | undefined;
+}
+
+/** A small APSIS One client: OAuth token handling, report requests and poll specs, single-profile exports. */
+export class ApsisClient {
+  constructor(
+    private readonly creds: ApsisCredentials,
+    private readonly tokens: ApsisTokenCache = apsisTokens,
+  ) {}
+
+  /**
+   * Runs `call` with the bearer header. A 401 from the API gets one new token and one more try; a failing
+   * token endpoint is reported as such.
+   */
+  async withToken<T>(call: (auth: { authorization: string }) => Promise<T>): Promise<T> {
+    const token = await this.tokens.get(this.creds);
+    try {
+      return await call({ authorization: `Bearer ${token}` });
+    } catch (err) {
+      if (!(err instanceof VendorError) || err.details.status !== 401) throw err;
+      const fresh = await this.tokens.refresh(this.creds, token);
+      return call({ authorization: `Bearer ${fresh}` });
+    }
+  }
+
+  /** Requests a profiles-in-segment report; 413 (too many columns) is a final error saying what to change. */
+  async requestSegmentReport(body: ApsisReportRequest, now = Date.now(), signal?: AbortSignal): Promise<SegmentReport> {
+    const endpoint = APSIS_ENDPOINTS.segmentReport;
+    const answer = await this.withToken((auth) =>
+      callVendor({
+        vendor: 'apsis',
+        endpoint,
+        method: 'POST',
+        url: this.creds.baseUrl + APSIS_PATHS.segmentReport,
+        headers: { ...auth, 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify(body),
+        accept: [413],
+        signal,
+      }),
+    );
+    if (answer.status === 413) {
+      throw new VendorError(
+        ERROR_TYPES.request,
+        `${where('apsis', endpoint)} refused the report request as too large (HTTP 413): ask for fewer attributes and tags (--attribute/--tag); this many columns is not supported`,
+        false,
+        { vendor: 'apsis', endpoint, status: 413 },
+      );
+    }
+    return interpretReportAnswer(
+      this.creds.baseUrl,
+      parseVendorJson('apsis', endpoint, answer, ApsisReportAnswer),
+      now,
+    );
+  }
+
+  /** How to poll a report URL for one format, with each status read as PROVIDERS.md says for that URL kind. */
+  reportPollSpec(
+    report: Pick<SegmentReport, 'pollUrl' | 'pollKind' | 'reportId'>,
+    format: ReportFormat,
+  ): ReportPollSpec {
+    const url = sameOriginUrl(this.creds.baseUrl, report.pollUrl, APSIS_ENDPOINTS.reportPoll);
+    const wanted = REPORT_FORMATS[format];
+    return {
+      url,
+      headers: { ...wanted.headers },
+      extension: wanted.extension,
+      countCsvRows: wanted.countRows,
+      contentTypeFallback: format === 'xlsx' ? XLSX_CONTENT_TYPE : CSV_CONTENT_TYPE,
+      notReadyStatuses: POLL_STATUS.notReady[report.pollKind],
+      classifyStatus: (status, text) => classifyPollStatus(report.reportId, report.pollKind, status, text),
+      checkResponse: (headers) => checkReportFormat(format, headers),
+    };
+  }
+
+  /** Asks for a single-profile export; APSIS answers 202 and later calls `callback_url`. */
+  async requestProfileExport(exportKey: string, body: ApsisProfileExportRequest, signal?: AbortSignal): Promise<void> {
+    const endpoint = APSIS_ENDPOINTS.exportSingle;
+    await this.withToken((auth) =>
+      callVendor({
+        vendor: 'apsis',
+        endpoint,
+        method: 'POST',
+        url: this.creds.baseUrl + APSIS_PATHS.exportSingle + encodeURIComponent(exportKey),
+        headers: { ...auth, 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify(body),
+        signal,
+      }),
+    );
+  }
+
+  /** The data URL of a code-200 callback, only if it is on the configured APSIS origin (the token goes with it). */
+  profileDataUrl(dataUrl: string): string {
+    return sameOriginUrl(this.creds.baseUrl, dataUrl, APSIS_ENDPOINTS.profileData);
+  }
+}
+
+/** Picks the poll URL (newest field first) and its validity out of a report answer. Exported for unit tests. */
+export function interpretReportAnswer(baseUrl: string, answer: ApsisReportAnswer, now: number): SegmentReport {
+  const fields = answer as Record<string, unknown>;
+  const field = POLL_URL_FIELDS.find((f) => typeof fields[f] === 'string' && fields[f] !== '')!;
+  const pollUrl = sameOriginUrl(baseUrl, fields[field] as string, APSIS_ENDPOINTS.reportPoll);
+  const dayLater = now + POLL_URL_VALIDITY_MS;
+  const expiresAt = answer.expires_at ? Date.parse(answer.expires_at) : NaN;
+  // The docs promise a day; an earlier expiry stated in the answer wins, a past or unreadable one is ignored.
+  const validUntil = Number.isFinite(expiresAt) && expiresAt > now ? Math.min(expiresAt, dayLater) : dayLater;
+  const reportId =
+    answer.id !== undefined ? String(answer.id) : (new URL(pollUrl).pathname.split('/').filter(Boolean).pop() ?? field);
+  return { reportId, pollUrl, pollKind: POLL_URL_KIND[field], validUntil: new Date(validUntil).toISOString() };
+}
+
+/** Status meanings on a poll URL (PROVIDERS.md); undefined leaves the engine's default mapping. */
+export function classifyPollStatus(
+  reportId: string,
+  kind: PollUrlKind,
+  status: number,
+  text: string,
+): VendorError | undefined {
+  const at = where('apsis', APSIS_ENDPOINTS.reportPoll);
+  const details = { vendor: 'apsis' as const, endpoint: APSIS_ENDPOINTS.reportPoll, status };
+  const said = text ? `: ${snippet(text)}` : '';
+  if (kind === 'v2' && status === POLL_STATUS.invalidV2) {
+    return new VendorError(
+      ERROR_TYPES.response,
+      `${at} says report ${reportId} is invalid (HTTP 404)${said}`,
+      false,
+      details,
+    );
+  }
+  if (status === POLL_STATUS.gone) {
+    return new VendorError(
+      ERROR_TYPES.gone,
+      `${at}: report ${reportId} is gone or expired (HTTP 410)${said}`,
+      false,
+      details,
+    );
+  }
+  if (status === POLL_STATUS.failed) {
+    return new VendorError(
+      ERROR_TYPES.jobFailed,
+      `${at}: processing of report ${reportId} failed on APSIS's side (HTTP 503)${said}`,
+      false,
+      details,
+    );
+  }
+  return undefined;
+}
+
+/** A 200 answer must be the format asked for; storing HTML or CSV under `.xlsx` would be a silent lie. */
+export function checkReportFormat(format: ReportFormat, headers: Headers): VendorError | undefined {
+  const contentType = (first(headers['content-type']) ?? '').toLowerCase();
+  const encoding = (first(headers['content-encoding']) ?? 'identity').trim().toLowerCase();
+  let problem: string | undefined;
+  if (/^text\/html|^application\/(problem\+)?json/.test(contentType)) problem = `a ${contentType.split(';')[0]} page`;
+  else if (format === 'xlsx' && !contentType.startsWith(XLSX_CONTENT_TYPE)) problem = `Content-Type "${contentType}"`;
+  else if (format !== 'xlsx' && contentType.startsWith(XLSX_CONTENT_TYPE)) problem = 'an XLSX file';
+  else if (format === 'csv.gz' && encoding !== 'gzip') problem = `Content-Encoding "${encoding}"`;
+  else if (format !== 'csv.gz' && encoding !== 'identity') problem = `Content-Encoding "${encoding}"`;
+  if (!problem) return undefined;
+  return new VendorError(
+    ERROR_TYPES.response,
+    `${where('apsis', APSIS_ENDPOINTS.reportPoll)} was asked for ${format} but answered with ${problem}`,
+    false,
+    { vendor: 'apsis', endpoint: APSIS_ENDPOINTS.reportPoll, status: 200 },
+  );
+}
+
+/**
+ * Resolves a URL the vendor gave us against the base URL and insists on the same origin: the bearer token is
+ * sent with it, so a URL on any other host (a forged callback, a hijacked answer) is refused before any request.
+ */
+export function sameOriginUrl(baseUrl: string, url: string, endpoint: string): string {
+  let target: URL;
+  try {
+    target = new URL(url, `${baseUrl.replace(/\/+$/, '')}/`);
+  } catch {
+    throw new VendorError(
+      ERROR_TYPES.response,
+      `${where('apsis', endpoint)} is not a URL: "${snippet(url, 80)}"`,
+      false,
+      {
+        vendor: 'apsis',
+        endpoint,
+      },
+    );
+  }
+  const base = new URL(baseUrl);
+  if (target.origin !== base.origin) {
+    throw new VendorError(
+      ERROR_TYPES.response,
+      `${where('apsis', endpoint)} is on another host (${target.origin}, configured APSIS_BASE_URL is ${base.origin}); refusing to send the access token there`,
+      false,
+      { vendor: 'apsis', endpoint },
+    );
+  }
+  return target.toString();
+}
+
+function first(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

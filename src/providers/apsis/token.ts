@@ -1,0 +1,134 @@
+import { ERROR_TYPES, VendorError, parseRetryAfter, snippet, where } from '../errors';
+import { callVendor } from '../http';
+import { APSIS_ENDPOINTS, APSIS_PATHS, tokenRefreshMarginMs } from './constants';
+import { ApsisTokenAnswer } from './schemas';
+
+export interface ApsisCredentials {
+  baseUrl: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+interface CachedToken {
+  token: string;
+  refreshAt: number;
+}
+
+/**
+ * OAuth client-credentials tokens, cached per process and per (base URL, client id): reused until shortly
+ * before they expire, fetched by one request at a time however many activities ask (the token endpoint allows
+ * about 10 requests a minute), and replaced once when the API answers 401.
+ */
+export class ApsisTokenCache {
+  private readonly tokens = new Map<string, CachedToken>();
+  private readonly pending = new Map<string, Promise<CachedToken>>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** A token that is not about to expire. */
+  async get(creds: ApsisCredentials): Promise<string> {
+    const cached = this.tokens.get(cacheKey(creds));
+    if (cached && this.now() < cached.refreshAt) return cached.token;
+    return (await this.fetch(creds)).token;
+  }
+
+  /** A new token after the API rejected `rejected`; if another caller already replaced it, that one is used. */
+  async refresh(creds: ApsisCredentials, rejected: string): Promise<string> {
+    const key = cacheKey(creds);
+    const cached = this.tokens.get(key);
+    if (cached && cached.token !== rejected && this.now() < cached.refreshAt) return cached.token;
+    if (cached?.token === rejected) this.tokens.delete(key);
+    return (await this.fetch(creds)).token;
+  }
+
+  /** Forgets every cached token (tests, credential rotation). */
+  clear(): void {
+    this.tokens.clear();
+  }
+
+  private fetch(creds: ApsisCredentials): Promise<CachedToken> {
+    const key = cacheKey(creds);
+    let pending = this.pending.get(key);
+    if (!pending) {
+      const startedAt = this.now();
+      pending = requestToken(creds)
+        .then((answer) => {
+          const cached = {
+            token: answer.access_token,
+            refreshAt: startedAt + answer.expires_in * 1000 - tokenRefreshMarginMs(answer.expires_in),
+          };
+          this.tokens.set(key, cached);
+          return cached;
+        })
+        .finally(() => this.pending.delete(key));
+      this.pending.set(key, pending);
+    }
+    return pending;
+  }
+}
+
+/** The worker's one cache: every APSIS activity in this process shares it. */
+export const apsisTokens = new ApsisTokenCache();
+
+function cacheKey(creds: ApsisCredentials): string {
+  return `${creds.baseUrl}\n${creds.clientId}`;
+}
+
+/** `POST /oauth/token`; errors say what to fix and never quote the answer of a successful call (it holds the token). */
+async function requestToken(creds: ApsisCredentials): Promise<ApsisTokenAnswer> {
+  const endpoint = APSIS_ENDPOINTS.token;
+  const at = where('apsis', endpoint);
+  const answer = await callVendor({
+    vendor: 'apsis',
+    endpoint,
+    method: 'POST',
+    url: creds.baseUrl + APSIS_PATHS.token,
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({
+      grant_type: 'client_credentials',
+      client_id: creds.clientId,
+      client_secret: creds.clientSecret,
+    }),
+    accept: [400, 401, 403, 429],
+  });
+  const details = { vendor: 'apsis' as const, endpoint, status: answer.status };
+  if (answer.status === 429) {
+    throw new VendorError(
+      ERROR_TYPES.rateLimited,
+      `${at} is rate limiting token requests (HTTP 429; APSIS allows about 10 a minute per client)`,
+      true,
+      { ...details, retryAfterMs: parseRetryAfter(answer.headers['retry-after']) },
+    );
+  }
+  if (answer.status >= 400) {
+    // A refused token request is not a success with a token in it, so the vendor's words can be quoted.
+    const said = answer.text ? `: ${snippet(answer.text)}` : '';
+    throw new VendorError(
+      ERROR_TYPES.auth,
+      `${at} refused the client credentials (HTTP ${answer.status}); check APSIS_CLIENT_ID and APSIS_CLIENT_SECRET${said}`,
+      false,
+      details,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(answer.text);
+  } catch {
+    const kind = /^\s*</.test(answer.text) ? 'an HTML/XML page' : 'something that is not JSON';
+    throw new VendorError(ERROR_TYPES.response, `${at} answered HTTP ${answer.status} with ${kind}`, false, {
+      vendor: 'apsis',
+      endpoint,
+      status: answer.status,
+    });
+  }
+  const parsed = ApsisTokenAnswer.safeParse(json);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new VendorError(ERROR_TYPES.response, `${at} answered with an unexpected shape (${fields})`, false, {
+      vendor: 'apsis',
+      endpoint,
+      status: answer.status,
+    });
+  }
+  return parsed.data;
+}

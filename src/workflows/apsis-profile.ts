@@ -1,0 +1,118 @@
+import {
+  ActivityCancellationType,
+  ApplicationFailure,
+  condition,
+  proxyActivities,
+  setHandler,
+} from '@temporalio/workflow';
+import type { ApsisActivities } from '../activities';
+import { ApsisProfileInputSchema, type ApsisProfileInput } from '../shared/apsis-inputs';
+import { resolveTiming } from '../shared/inputs';
+import type { ExportManifest } from '../shared/manifest';
+import { apsisCallbackSignal, type ApsisCallbackSignal } from './definitions';
+import { failureType, parseInput } from './failures';
+import { MAX_REMOTE_ATTEMPTS, discardRemote, runExport, vendorQueue, withinMaxWait } from './steps';
+import { ExportTracker } from './tracker';
+
+const PROFILE_FILE = 'profile.json';
+
+/**
+ * Exports one APSIS One profile by callback: request the export (an activity makes this export's callback URL
+ * and hands it to APSIS), wait for the receiver's signal with a timeout, then stream the data URL's JSON to a
+ * file. A callback that never comes, or data that is gone, leads to a new request (bounded), then a clear failure.
+ */
+export async function apsisProfileExport(rawInput: ApsisProfileInput): Promise<ExportManifest> {
+  const input = parseInput(ApsisProfileInputSchema, rawInput);
+  const timing = resolveTiming(input.timing);
+  const tracker = new ExportTracker('apsis-profile', input.carryOver);
+  const api = proxyActivities<ApsisActivities>({
+    taskQueue: vendorQueue('apsis'),
+    startToCloseTimeout: '2m',
+    heartbeatTimeout: timing.heartbeatTimeoutMs,
+    // Cancelled calls are waited for: an export ends only once none of its activities still runs.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 6 },
+  });
+  const download = proxyActivities<ApsisActivities>({
+    taskQueue: vendorQueue('apsis'),
+    startToCloseTimeout: '1h',
+    heartbeatTimeout: timing.heartbeatTimeoutMs,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10 },
+  });
+
+  // Set before anything else: a callback signalled while the request is still in flight is kept, not lost.
+  // The first result wins; duplicates and data URLs already tried are ignored.
+  let callback: ApsisCallbackSignal | undefined;
+  const tried = new Set<string>();
+  setHandler(apsisCallbackSignal, (signal) => {
+    if (signal.code === 100 || callback !== undefined || tried.has(signal.message)) return;
+    callback = signal;
+  });
+
+  const deadline = Date.parse(tracker.progress.startedAt) + timing.maxWaitMs;
+  // Each request gets an equal share of EXPORTFLOW_MAX_WAIT to be answered.
+  const waitPerRequestMs = Math.max(1000, Math.floor(timing.maxWaitMs / MAX_REMOTE_ATTEMPTS));
+  let callbackBase = '';
+
+  return runExport(tracker, async () => {
+    for (;;) {
+      if (callback === undefined) {
+        tracker.setPhase('creating');
+        ({ callbackBase } = await withinMaxWait(tracker, timing, 'APSIS One single-profile export request', () =>
+          api.apsisRequestProfileExport({
+            exportKey: input.exportKey,
+            section: input.section,
+            history: input.history,
+            typeDefinitions: input.typeDefinitions,
+            merged: input.merged,
+          }),
+        ));
+        tracker.created(`export-single#${tracker.attempts + 1}`);
+        tracker.waitingFor('waiting for the APSIS callback');
+        const waitMs = Math.min(waitPerRequestMs, Math.max(0, deadline - Date.now()));
+        const answered = waitMs > 0 && (await condition(() => callback !== undefined, waitMs));
+        if (!answered) {
+          if (tracker.attempts < MAX_REMOTE_ATTEMPTS && Date.now() < deadline) {
+            tracker.dropRemote();
+            continue;
+          }
+          throw ApplicationFailure.create({
+            type: 'VendorTimeout',
+            message: `APSIS One never called back for the single-profile export (requested ${tracker.attempts} times, waited up to ${Math.round(waitPerRequestMs / 1000)}s each); check that ${callbackBase || 'CALLBACK_PUBLIC_URL'} reaches an exportflow callback receiver`,
+            nonRetryable: true,
+          });
+        }
+      }
+      const answer = callback!;
+      if (answer.code !== 200) {
+        throw ApplicationFailure.create({
+          type: 'VendorJobFailed',
+          message: `APSIS One reported code ${answer.code} for the single-profile export: ${answer.message.slice(0, 300)}`,
+          nonRetryable: true,
+        });
+      }
+      tried.add(answer.message);
+      const apsisId = lastSegment(answer.message);
+      if (apsisId) tracker.identified(apsisId);
+      tracker.startDownloads(1);
+      try {
+        tracker.fileStored(await download.apsisDownloadProfile({ dataUrl: answer.message, fileName: PROFILE_FILE }));
+      } catch (err) {
+        if (failureType(err) === 'VendorJobGone' && tracker.attempts < MAX_REMOTE_ATTEMPTS) {
+          callback = undefined;
+          await discardRemote(tracker);
+          continue;
+        }
+        throw err;
+      }
+      return tracker.manifest();
+    }
+  });
+}
+
+/** The data URL's last path segment (the export's id at APSIS), for the manifest's `remote.id`. */
+function lastSegment(url: string): string | undefined {
+  const path = url.split(/[?#]/)[0] ?? '';
+  return path.split('/').filter(Boolean).pop();
+}

@@ -1,0 +1,97 @@
+import { ApplicationFailure, CancellationScope } from '@temporalio/workflow';
+import type { MyTrackerDownload, MyTrackerLink } from '../activities/mytracker';
+import type { ManifestFile } from '../shared/manifest';
+
+/** Files of one export downloaded at once: enough to overlap, few enough for the vendor's quota. */
+export const PARALLEL_DOWNLOADS = 3;
+/** Link refreshes (get.json again) per vendor export before it is treated as spent and requested anew. */
+const MAX_LINK_REFRESHES = 3;
+
+/** Failure type for "this vendor export cannot deliver any more; request a new one (if allowed)". */
+export const EXPORT_SPENT = 'MyTrackerExportSpent';
+
+export function exportSpent(reason: string): ApplicationFailure {
+  return ApplicationFailure.create({ type: EXPORT_SPENT, message: reason, nonRetryable: true });
+}
+
+export interface ExportFiles {
+  links: MyTrackerLink[];
+  names: string[];
+  download(input: { link: string; expiresAt: number; fileName: string }): Promise<MyTrackerDownload>;
+  /** Reads the export again until it says "Success!" and returns its fresh links. */
+  refreshLinks(): Promise<MyTrackerLink[]>;
+  onStored(file: ManifestFile): void;
+}
+
+/**
+ * Downloads every file of a finished export, a few at a time, and returns them in the vendor's order.
+ * An expired or refused link is refreshed once for all files (get.json again); if the fresh link is expired
+ * too, or refreshing keeps failing, throws `EXPORT_SPENT`. On the first failure the other downloads are
+ * cancelled and waited for, so nothing writes into the export directory after this returns.
+ */
+export async function downloadExportFiles(job: ExportFiles): Promise<ManifestFile[]> {
+  const count = job.links.length;
+  const stored: ManifestFile[] = [];
+  let links = job.links;
+  let generation = 0;
+  let refreshes = 0;
+  let refreshing: Promise<void> | undefined;
+
+  // Several files may find their links dead at once: they share one refresh.
+  const refresh = async (seenGeneration: number, why: string): Promise<void> => {
+    if (generation !== seenGeneration) return;
+    refreshing ??= (async () => {
+      if (++refreshes > MAX_LINK_REFRESHES) {
+        throw exportSpent(`its download links still failed after ${MAX_LINK_REFRESHES} refreshes (${why})`);
+      }
+      const fresh = await job.refreshLinks();
+      if (fresh.length !== count) {
+        throw exportSpent(`a refresh listed ${fresh.length} files where there were ${count}`);
+      }
+      links = fresh;
+      generation += 1;
+    })().finally(() => {
+      refreshing = undefined;
+    });
+    await refreshing;
+  };
+
+  const fetchFile = async (index: number): Promise<void> => {
+    for (;;) {
+      const seen = generation;
+      const link = links[index]!;
+      if (link.expired) {
+        if (seen > 0) throw exportSpent('the refreshed download links were already expired');
+        await refresh(seen, 'link expired before download');
+        continue;
+      }
+      const result = await job.download({ link: link.link, expiresAt: link.expiresAt, fileName: job.names[index]! });
+      if ('stored' in result) {
+        stored[index] = result.stored;
+        job.onStored(result.stored);
+        return;
+      }
+      await refresh(seen, result.expired);
+    }
+  };
+
+  const scope = new CancellationScope();
+  let failure: unknown;
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (failure === undefined && next < count) {
+      const index = next++;
+      try {
+        await fetchFile(index);
+      } catch (err) {
+        if (failure === undefined) {
+          failure = err;
+          scope.cancel();
+        }
+      }
+    }
+  };
+  await scope.run(() => Promise.all(Array.from({ length: Math.min(PARALLEL_DOWNLOADS, count) }, lane)));
+  if (failure !== undefined) throw failure;
+  return stored;
+}

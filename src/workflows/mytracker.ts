@@ -1,0 +1,117 @@
+import { ActivityCancellationType, ApplicationFailure, continueAsNew, proxyActivities } from '@temporalio/workflow';
+import type { MyTrackerActivities } from '../activities';
+import type { MyTrackerLink } from '../activities/mytracker';
+import { fileNamesFor } from '../shared/file-names';
+import { MyTrackerInputSchema, resolveTiming, type MyTrackerInput } from '../shared/inputs';
+import type { ExportManifest } from '../shared/manifest';
+import { failureType, parseInput } from './failures';
+import { EXPORT_SPENT, downloadExportFiles, exportSpent } from './mytracker-files';
+import { MAX_REMOTE_ATTEMPTS, discardRemote, pollUntilDone, runExport, vendorQueue, withinMaxWait } from './steps';
+import { ExportTracker } from './tracker';
+
+/** "Error occurred" this many polls in a row means the export is broken for good, not a hiccup. */
+export const ERROR_OCCURRED_POLLS = 3;
+
+/**
+ * Exports a myTracker segment: request the export once (or take over an existing one by id), poll get.json
+ * with back-off, then download every file in parallel. An export stuck in "Error occurred" or whose links
+ * expire for good is requested anew (bounded); a handed-over export cannot be, so that fails clearly.
+ */
+export async function mytrackerExport(rawInput: MyTrackerInput): Promise<ExportManifest> {
+  const input = parseInput(MyTrackerInputSchema, rawInput);
+  const timing = resolveTiming(input.timing);
+  const tracker = new ExportTracker('mytracker', input.carryOver);
+  const api = proxyActivities<MyTrackerActivities>({
+    taskQueue: vendorQueue('mytracker'),
+    startToCloseTimeout: '1m',
+    heartbeatTimeout: timing.heartbeatTimeoutMs,
+    // Cancelled calls are waited for: an export ends only once none of its activities still runs.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    // One signed call per attempt; bad credentials, unknown ids and vendor "failed" words are non-retryable.
+    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 6 },
+  });
+  const files = proxyActivities<MyTrackerActivities>({
+    taskQueue: vendorQueue('mytracker'),
+    startToCloseTimeout: '12h',
+    heartbeatTimeout: timing.heartbeatTimeoutMs,
+    // Cancelled downloads are waited for, so nothing writes into the export directory after clean-up.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 20 },
+  });
+  const handedOver = input.exportId;
+
+  /** Polls until "Success!" and returns the links; "Error occurred" that persists throws EXPORT_SPENT. */
+  const untilSuccess = (exportId: string): Promise<MyTrackerLink[]> => {
+    let errorPolls = 0;
+    return pollUntilDone<MyTrackerLink[]>(
+      tracker,
+      timing,
+      async () => {
+        const poll = await api.mytrackerExportStatus({ exportId });
+        if (poll.state === 'done') return { done: poll.files };
+        if (poll.state === 'errorOccurred') {
+          if (++errorPolls >= ERROR_OCCURRED_POLLS) {
+            throw exportSpent(`it reported "${poll.status}" ${errorPolls} polls in a row`);
+          }
+          return { running: { status: poll.status, percent: null } };
+        }
+        errorPolls = 0;
+        return { running: { status: poll.status, percent: poll.progress } };
+      },
+      () => continueAsNew<typeof mytrackerExport>({ ...rawInput, carryOver: tracker.carryOver() }),
+      `myTracker export ${exportId}`,
+    );
+  };
+
+  return runExport(tracker, async () => {
+    for (;;) {
+      if (!tracker.remoteId) {
+        if (handedOver !== undefined) {
+          tracker.created(handedOver);
+        } else {
+          tracker.setPhase('creating');
+          const { exportId } = await withinMaxWait(tracker, timing, 'myTracker export request (create.json)', () =>
+            api.mytrackerCreateExport({ segmentId: input.segmentId!, fields: input.fields }),
+          );
+          tracker.created(exportId);
+        }
+      }
+      const exportId = tracker.remoteId!;
+      try {
+        const links = await untilSuccess(exportId);
+        tracker.startDownloads(links.length);
+        const stored = await downloadExportFiles({
+          links,
+          names: fileNamesFor(
+            links.map((l) => l.link),
+            `segment_export_${exportId}`,
+            '.csv.gz',
+          ),
+          download: (req) => files.mytrackerDownload(req),
+          refreshLinks: () => untilSuccess(exportId),
+          onStored: (file) => tracker.fileStored(file),
+        });
+        return { ...tracker.manifest(), files: stored };
+      } catch (err) {
+        if (failureType(err) !== EXPORT_SPENT) throw err;
+        const why = (err as Error).message;
+        if (handedOver !== undefined) {
+          throw jobFailed(
+            `myTracker export ${exportId} cannot deliver: ${why}. It was handed over by id (--export-id), so ` +
+              'exportflow cannot request it again; start the export from its segment (--segment) instead',
+          );
+        }
+        if (tracker.attempts >= MAX_REMOTE_ATTEMPTS) {
+          throw jobFailed(
+            `myTracker segment ${input.segmentId} export failed ${tracker.attempts} times (last, export ${exportId}: ${why}); giving up`,
+          );
+        }
+        await discardRemote(tracker);
+      }
+    }
+  });
+}
+
+function jobFailed(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type: 'VendorJobFailed', message, nonRetryable: true });
+}

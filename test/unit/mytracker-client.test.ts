@@ -1,0 +1,190 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { VendorError } from '../../src/providers/errors';
+import {
+  MyTrackerClient,
+  interpretStatus,
+  isLinkExpired,
+  parseProgress,
+  resolveLink,
+} from '../../src/providers/mytracker/client';
+import { MyTrackerInputSchema } from '../../src/shared/inputs';
+import { startSimulator, type Simulator } from '../../src/simulator';
+import { MYTRACKER_DEFAULTS } from '../../src/simulator/mytracker';
+
+const isVendorError = (type: string, retryable: boolean, message?: RegExp) => (err: unknown) =>
+  err instanceof VendorError &&
+  err.type === type &&
+  err.retryable === retryable &&
+  (!message || message.test(err.message));
+
+describe('myTracker status mapping table', () => {
+  const now = Date.UTC(2026, 0, 1);
+  const inAnHour = String(now / 1000 + 3600);
+
+  test('"In progress" keeps polling, with "64%" parsed into 64', () => {
+    assert.deepEqual(interpretStatus('1', { status: 'In progress', progress: '64%' }, now), {
+      kind: 'running',
+      status: 'In progress',
+      progress: 64,
+    });
+    assert.deepEqual(parseProgress('7.5 %'), 7.5);
+    assert.equal(parseProgress('lots'), null);
+    assert.equal(parseProgress('140%'), null);
+    assert.equal(parseProgress(undefined), null);
+  });
+
+  test('"Error occurred" is reported, not thrown: the workflow decides whether to wait or request anew', () => {
+    assert.deepEqual(interpretStatus('1', { status: 'Error occurred' }, now), {
+      kind: 'errorOccurred',
+      status: 'Error occurred',
+    });
+  });
+
+  test('"User error occurred" and "Canceled by user" are final failures with those words', () => {
+    assert.throws(
+      () => interpretStatus('9', { status: 'User error occurred', errorMessage: 'Segment is empty' }, now),
+      isVendorError('VendorJobFailed', false, /export 9: User error occurred: Segment is empty/),
+    );
+    assert.throws(
+      () => interpretStatus('9', { status: 'Canceled by user' }, now),
+      isVendorError('VendorJobFailed', false, /Canceled by user/),
+    );
+  });
+
+  test('"Success!" lists every file with its expiry; links already past it are flagged', () => {
+    const state = interpretStatus(
+      '1',
+      {
+        status: 'Success!',
+        files: [
+          { link: 'https://tracker.my.com/storage/download/segment/1.1.aa.csv.gz', timestampExpires: inAnHour },
+          { link: 'https://tracker.my.com/storage/download/segment/1.2.bb.csv.gz', timestampExpires: '1617197992' },
+        ],
+      },
+      now,
+    );
+    assert.equal(state.kind, 'done');
+    assert.deepEqual(state.kind === 'done' && state.files.map((f) => [f.expiresAt, f.expired]), [
+      [now / 1000 + 3600, false],
+      [1617197992, true],
+    ]);
+    assert.throws(
+      () => interpretStatus('1', { status: 'Success!', files: [] }, now),
+      isVendorError('VendorResponseError', false, /no files/),
+    );
+  });
+
+  test('an unknown status word is a typed failure naming the word', () => {
+    assert.throws(
+      () => interpretStatus('1', { status: 'Exploded' }, now),
+      isVendorError('VendorResponseError', false, /"Exploded"/),
+    );
+  });
+
+  test('a link within a few seconds of expiry counts as expired', () => {
+    assert.equal(isLinkExpired(now / 1000 + 2, now), true);
+    assert.equal(isLinkExpired(now / 1000 + 60, now), false);
+  });
+
+  test('links are signed only for the configured host', () => {
+    assert.equal(
+      resolveLink('https://tracker.my.com', '/storage/download/segment/1.csv.gz'),
+      'https://tracker.my.com/storage/download/segment/1.csv.gz',
+    );
+    assert.throws(() => resolveLink('https://tracker.my.com', 'https://evil.example/1.csv.gz'), /another host/);
+  });
+});
+
+describe('myTracker input', () => {
+  test('exactly one of segmentId and exportId; fields only when creating', () => {
+    assert.equal(MyTrackerInputSchema.safeParse({ segmentId: 5, fields: ['idDevice'] }).success, true);
+    assert.equal(MyTrackerInputSchema.parse({ exportId: 1234 }).exportId, '1234');
+    assert.equal(MyTrackerInputSchema.parse({ exportId: '1234' }).exportId, '1234');
+    const problems = [{}, { segmentId: 5, exportId: '7' }, { exportId: '7', fields: ['a'] }, { exportId: 'abc' }];
+    for (const input of problems)
+      assert.equal(MyTrackerInputSchema.safeParse(input).success, false, JSON.stringify(input));
+  });
+});
+
+describe('myTracker client against the simulator over HTTP', () => {
+  let sim: Simulator;
+  let api: MyTrackerClient;
+  before(async () => {
+    sim = await startSimulator({ mytracker: { exportDurationMs: 0, files: 2 } });
+    api = new MyTrackerClient({
+      baseUrl: sim.url,
+      userId: sim.credentials.mytrackerUserId,
+      secret: sim.credentials.mytrackerSecret,
+    });
+  });
+  after(() => sim.close());
+  beforeEach(() => {
+    sim.reset();
+    Object.assign(sim.mytracker.config, { ...MYTRACKER_DEFAULTS, exportDurationMs: 0, files: 2 });
+  });
+
+  test('signed create (POST with query parameters), get and download are all accepted', async () => {
+    const id = await api.createExport({ segmentId: 77, fields: ['idDevice', 'tsInstall'] });
+    const [created] = sim.mytracker.exports();
+    assert.deepEqual(created!.query, {
+      idSegment: '77',
+      includeHeaderLine: '1',
+      requestFields: 'idDevice,tsInstall',
+    });
+    const state = await api.exportStatus(id);
+    assert.equal(state.kind, 'done');
+    const files = state.kind === 'done' ? state.files : [];
+    assert.equal(files.length, 2);
+    const target = api.downloadTarget(files[0]!.link);
+    assert.match(target.headers.authorization!, /^AuthHMAC 10001:[A-Za-z0-9+/]+=*$/);
+    const res = await fetch(target.url, { headers: target.headers });
+    assert.equal(res.status, 200);
+    assert.ok(
+      sim.requests.every((r) => r.status === 200),
+      JSON.stringify(sim.requests.map((r) => r.status)),
+    );
+  });
+
+  test('an unknown export id fails with the vendor detail; not retryable', async () => {
+    await assert.rejects(
+      api.exportStatus('999999'),
+      isVendorError(
+        'VendorRequestError',
+        false,
+        /export 999999 not found \(HTTP 404\): "Segment export request not found"/,
+      ),
+    );
+  });
+
+  test('a wrong secret is "Access denied", final, and names the variables to check', async () => {
+    const wrong = new MyTrackerClient({ baseUrl: sim.url, userId: sim.credentials.mytrackerUserId, secret: 'nope' });
+    await assert.rejects(
+      wrong.createExport({ segmentId: 1 }),
+      isVendorError('VendorAuthError', false, /Access denied \(HTTP 403\).*MYTRACKER_API_SECRET/),
+    );
+  });
+
+  test('429 is retryable and carries Retry-After', async () => {
+    sim.faults.add({
+      vendor: 'mytracker',
+      endpoint: 'get',
+      kind: 'status',
+      status: 429,
+      headers: { 'Retry-After': '7' },
+      body: { code: 429, message: 'Too Many Requests', data: null },
+    });
+    await assert.rejects(api.exportStatus('1'), (err: unknown) => {
+      assert.ok(err instanceof VendorError);
+      assert.equal(err.type, 'VendorRateLimited');
+      assert.equal(err.retryable, true);
+      assert.equal(err.details.retryAfterMs, 7000);
+      return true;
+    });
+  });
+
+  test('an HTML error page is a typed response error, not a crash', async () => {
+    sim.faults.add({ vendor: 'mytracker', endpoint: 'get', kind: 'html' });
+    await assert.rejects(api.exportStatus('1'), isVendorError('VendorResponseError', false, /HTML/));
+  });
+});
