@@ -14,7 +14,7 @@ import {
 } from '@temporalio/client';
 import { readConfig, type Config } from './config';
 import { EXPORT_SEARCH_ATTRIBUTES } from './shared/search-attributes';
-import { describeIssues, type Timing } from './shared/inputs';
+import { describeIssues, protoKeyPath, type Timing } from './shared/inputs';
 import type { ExportManifest, ExportProgress } from './shared/manifest';
 import { PROVIDER_SPECS, isSupportedProvider, type ProviderInput, type SupportedProvider } from './shared/providers';
 
@@ -71,6 +71,8 @@ export interface ExportClientOptions {
 }
 
 const WORKFLOW_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@+=-]{0,199}$/;
+/** Input fields only the workflows themselves set (continue-as-new carry-over). */
+const INTERNAL_FIELDS = ['carryOver', 'report'] as const;
 
 /**
  * Typed access to exportflow for other services: start exports, follow them, read results, cancel them.
@@ -105,9 +107,26 @@ export class ExportClient {
   /** Validates an input for a provider and returns it parsed; throws InputError naming the field. */
   static validate<P extends SupportedProvider>(provider: P, input: unknown) {
     if (!isSupportedProvider(provider)) throw new InputError(`provider: unknown provider "${String(provider)}"`);
+    // State a running export carries into its next run; from a caller it would skip or fake the vendor job.
+    for (const internal of INTERNAL_FIELDS) {
+      if (typeof input === 'object' && input !== null && internal in input) {
+        throw new InputError(`${internal}: set by exportflow itself when an export continues; not accepted as input`);
+      }
+    }
+    const proto = protoKeyPath(input);
+    if (proto) throw new InputError(`${proto}: "__proto__" is not accepted as a field name`);
     const parsed = PROVIDER_SPECS[provider].schema.safeParse(input);
     if (!parsed.success) throw new InputError(describeIssues(parsed.error));
     return parsed.data;
+  }
+
+  /** Checks a caller-chosen workflow id; throws InputError naming `id`. */
+  static validateWorkflowId(workflowId: string): void {
+    if (!WORKFLOW_ID_PATTERN.test(workflowId)) {
+      throw new InputError(
+        'id: a workflow id is 1-200 characters of letters, digits and ._:@+=- and starts with a letter or digit',
+      );
+    }
   }
 
   /**
@@ -120,11 +139,7 @@ export class ExportClient {
     options: { workflowId?: string } = {},
   ): Promise<{ workflowId: string; runId: string | undefined; existing: boolean }> {
     const parsed = ExportClient.validate(provider, input);
-    if (options.workflowId !== undefined && !WORKFLOW_ID_PATTERN.test(options.workflowId)) {
-      throw new InputError(
-        'id: a workflow id is 1-200 characters of letters, digits and ._:@+=- and starts with a letter or digit',
-      );
-    }
+    if (options.workflowId !== undefined) ExportClient.validateWorkflowId(options.workflowId);
     const spec = PROVIDER_SPECS[provider];
     const workflowId = options.workflowId ?? defaultWorkflowId(provider, spec.describe(parsed as never));
     const args = { ...(input as object), timing: { ...this.timing, ...((input as { timing?: Timing }).timing ?? {}) } };
@@ -198,7 +213,10 @@ export class ExportClient {
     if (filter.phase) clauses.push(`ExportPhase=${quote(filter.phase)}`);
     const limit = Math.min(Math.max(filter.limit ?? 20, 1), 1000);
     const out: ExportListing[] = [];
-    for await (const wf of this.temporal.workflow.list({ query: clauses.join(' AND '), pageSize: Math.min(limit, 100) })) {
+    for await (const wf of this.temporal.workflow.list({
+      query: clauses.join(' AND '),
+      pageSize: Math.min(limit, 100),
+    })) {
       const sa = wf.typedSearchAttributes;
       out.push({
         workflowId: wf.workflowId,

@@ -224,6 +224,18 @@ export function createAltcraft(config: AltcraftSimConfig, served: ServedFile[]) 
     );
   }
 
+  /** `<source_type>:<source_id>` of the task a request is about (see SimRequest.subject). */
+  function subject(ctx: Ctx, endpoint: string): string | undefined {
+    const of = (task: AltcraftTask | undefined): string | undefined =>
+      task ? `${task.sourceType}:${task.sourceId}` : undefined;
+    if (endpoint === 'download') return of(filesByPath.get(ctx.url.pathname)?.task);
+    const body = parseJson(ctx) as Record<string, unknown> | undefined;
+    if (typeof body !== 'object' || body === null) return undefined;
+    if (endpoint === 'get_all') return `${String(body.source_type)}:${String(body.source_id)}`;
+    if (endpoint === 'status' && typeof body.task_id === 'string') return of(tasks.get(body.task_id));
+    return undefined;
+  }
+
   async function handle(ctx: Ctx, endpoint: string): Promise<unknown> {
     const wantMethod = endpoint === 'download' ? 'GET' : 'POST';
     if (endpoint === 'other') return sendJson(ctx, 404, { error: 404, error_text: 'Method not found', data: null });
@@ -239,6 +251,7 @@ export function createAltcraft(config: AltcraftSimConfig, served: ServedFile[]) 
     config,
     served,
     route,
+    subject,
     handle,
     tasks: (): AltcraftTask[] => [...tasks.values()],
     reset(): void {

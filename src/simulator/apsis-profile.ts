@@ -179,9 +179,23 @@ export function createApsisProfiles(config: ApsisProfileConfig) {
     return sendJson(ctx, 200, profileDocument(exp));
   }
 
+  /** The export key a request is about (see SimRequest.subject). */
+  function subject(ctx: Ctx, endpoint: 'export-single' | 'profile-data'): string | undefined {
+    if (endpoint === 'profile-data') {
+      const id = DATA_PATH.exec(ctx.url.pathname)?.[1];
+      return id === undefined ? undefined : exports.get(id)?.exportKey;
+    }
+    try {
+      return decodeURIComponent(ctx.url.pathname.slice(PREFIX.length));
+    } catch {
+      return undefined;
+    }
+  }
+
   return {
     requestExport,
     serveData,
+    subject,
     callbacksSent,
     exports: (): ApsisProfileExport[] => [...exports.values()],
     stop(): void {

@@ -194,6 +194,20 @@ export function createApsis(config: ApsisSimConfig, served: ServedFile[]) {
     return sendReportFile(ctx, report, config, served);
   }
 
+  /** The report's section or the profile's export key a request is about (see SimRequest.subject). */
+  function subject(ctx: Ctx, endpoint: string): string | undefined {
+    if (endpoint === 'segment-report') {
+      const body = parseJson(ctx) as Record<string, unknown> | undefined;
+      return typeof body?.section_discriminator === 'string' ? body.section_discriminator : undefined;
+    }
+    if (endpoint === 'poll') {
+      const rest = ctx.url.pathname.slice(REPORTS_PATH.length + 1);
+      return reports.get(rest.startsWith('v2/') ? rest.slice(3) : rest)?.section;
+    }
+    if (endpoint === 'export-single' || endpoint === 'profile-data') return profiles.subject(ctx, endpoint);
+    return undefined;
+  }
+
   async function handle(ctx: Ctx, endpoint: string): Promise<unknown> {
     if (endpoint === 'other') return sendJson(ctx, 404, problem(404, 'Not Found', 'No such endpoint'));
     const wantMethod = endpoint === 'poll' || endpoint === 'profile-data' ? 'GET' : 'POST';
@@ -215,6 +229,7 @@ export function createApsis(config: ApsisSimConfig, served: ServedFile[]) {
     config,
     served,
     route,
+    subject,
     handle,
     reports: (): ApsisReport[] => [...reports.values()],
     profileExports: profiles.exports,

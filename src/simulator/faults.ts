@@ -19,6 +19,8 @@ export interface FaultMatch {
   vendor?: LoggedVendor;
   /** Omitted: any endpoint of the vendor. */
   endpoint?: string;
+  /** Omitted: any subject; otherwise only requests about this subject (see SimRequest.subject). */
+  subject?: string;
   /** How many requests the rule affects (default 1; Infinity for all). */
   times?: number;
   /** Let this many matching requests pass untouched first (default 0). */
@@ -57,11 +59,12 @@ export class FaultControl {
   }
 
   /** Finds and consumes the first rule for this request, if any. */
-  take(vendor: LoggedVendor, endpoint: string): FaultAction | undefined {
+  take(vendor: LoggedVendor, endpoint: string, subject?: string): FaultAction | undefined {
     for (const live of this.rules) {
       const { rule } = live;
       if (rule.vendor !== undefined && rule.vendor !== vendor) continue;
       if (rule.endpoint !== undefined && rule.endpoint !== endpoint) continue;
+      if (rule.subject !== undefined && rule.subject !== subject) continue;
       live.seen++;
       if (live.seen <= (rule.afterCount ?? 0)) continue;
       live.remaining--;

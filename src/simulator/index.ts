@@ -40,6 +40,8 @@ export interface SimulatorOptions {
   altcraft?: Partial<AltcraftSimConfig>;
   apsis?: Partial<ApsisSimConfig>;
   mytracker?: Partial<MyTrackerSimConfig>;
+  /** Every vendor answer waits a random time in this range first (a client that hangs up meanwhile gets nothing). */
+  latencyMs?: { min: number; max: number };
 }
 
 export interface Simulator {
@@ -62,6 +64,13 @@ export interface Simulator {
   mytracker: MyTrackerSim;
   /** All vendors' served files, in order. */
   served(): ServedFile[];
+  /**
+   * Every distinct Authorization header value received (bearer tokens, AuthHMAC signatures), so a test can
+   * search histories and logs for them. Kept in memory only: not in `requests`, not on the admin API.
+   */
+  authorizationsSeen(): string[];
+  /** Changes (or with undefined removes) the random latency of vendor answers. */
+  setLatency(range: { min: number; max: number } | undefined): void;
   /** Clears requests, faults, served files, tasks/reports/exports and pending callbacks; keeps config. */
   reset(): void;
   close(): Promise<void>;
@@ -88,6 +97,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const apsis = createApsis({ ...APSIS_DEFAULTS, ...opts.apsis }, []);
   const mytracker = createMyTracker({ ...MYTRACKER_DEFAULTS, ...opts.mytracker }, []);
   const requests: SimRequest[] = [];
+  const authorizations = new Set<string>();
+  let latency = opts.latencyMs;
   const faults = new FaultControl();
   const vendors = { altcraft, apsis, mytracker };
 
@@ -150,6 +161,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     requests.push(log);
     res.on('close', () => {
       log.status = res.headersSent ? res.statusCode : 0;
+      log.endedAt = Date.now();
     });
     const { body, tooLarge } = await readBody(req);
     const ctx: Ctx = { req, res, method, url, base, body, bodyTooLarge: tooLarge, log };
@@ -158,7 +170,14 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       await handleAdmin(ctx, endpoint, admin);
       return;
     }
-    const fault = faults.take(vendor, endpoint);
+    if (req.headers.authorization) authorizations.add(req.headers.authorization);
+    const subject = vendor === 'unknown' ? undefined : vendors[vendor].subject(ctx, endpoint);
+    if (subject !== undefined) log.subject = subject;
+    if (latency) {
+      await pause(ctx, latency.min + Math.random() * Math.max(0, latency.max - latency.min));
+      if (res.destroyed) return;
+    }
+    const fault = faults.take(vendor, endpoint, subject);
     if (fault && (await applyFault(ctx, fault)) === 'handled') return;
     if (vendor === 'unknown') {
       await sendJson(ctx, 404, { error: 'Not Found', path: url.pathname });
@@ -212,6 +231,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     apsis,
     mytracker,
     served: servedAll,
+    authorizationsSeen: () => [...authorizations],
+    setLatency(range) {
+      latency = range;
+    },
     reset,
     close: async () => {
       apsis.stop();

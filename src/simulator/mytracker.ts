@@ -183,6 +183,17 @@ export function createMyTracker(config: MyTrackerSimConfig, served: ServedFile[]
     );
   }
 
+  /** The idSegment a request is about (see SimRequest.subject). */
+  function subject(ctx: Ctx, endpoint: string): string | undefined {
+    if (endpoint === 'create') return ctx.url.searchParams.get('idSegment') ?? undefined;
+    if (endpoint === 'get') return exports.get(ctx.url.searchParams.get('idSegmentExport') ?? '')?.idSegment;
+    if (endpoint === 'download') {
+      const file = filesByPath.get(ctx.url.pathname);
+      return file ? exports.get(file.exportId)?.idSegment : undefined;
+    }
+    return undefined;
+  }
+
   async function handle(ctx: Ctx, endpoint: string): Promise<unknown> {
     const fullUrl = `${ctx.base}${ctx.req.url ?? '/'}`;
     const creds = { userId: config.userId, secret: config.secret };
@@ -220,6 +231,7 @@ export function createMyTracker(config: MyTrackerSimConfig, served: ServedFile[]
     config,
     served,
     route,
+    subject,
     handle,
     exports: (): MyTrackerExport[] => [...exports.values()],
     reset(): void {

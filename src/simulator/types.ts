@@ -14,7 +14,14 @@ export interface SimRequest {
   status: number;
   hadAuthorization: boolean;
   range?: string;
+  /**
+   * What the request is about, so concurrent tests can attribute requests and aim faults: Altcraft
+   * `<source_type>:<source_id>`, APSIS the report's section or the profile's export key, myTracker the idSegment.
+   */
+  subject?: string;
   at: number;
+  /** When the response finished or the connection closed; undefined while the request is in flight. */
+  endedAt?: number;
 }
 
 /** A file body sent completely with status 200 (ranged 206 answers are not recorded here). */

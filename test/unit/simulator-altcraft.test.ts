@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-floating-promises, @typescript-eslint/no-explicit-any -- node:test awaits describe/it itself; vendor JSON is read field by field */
+/* eslint-disable @typescript-eslint/no-explicit-any -- vendor JSON is read field by field */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
