@@ -6,7 +6,11 @@ export { METRIC_NAMES };
 
 /** Wires the providers' HTTP/byte observations to counters on the runtime's meter. */
 export function installVendorMetrics(meter: MetricMeter): void {
-  const http = meter.createCounter(METRIC_NAMES.http, '1', 'vendor HTTP answers by vendor, endpoint and status (0 = no answer)');
+  const http = meter.createCounter(
+    METRIC_NAMES.http,
+    '1',
+    'vendor HTTP answers by vendor, endpoint and status (0 = no answer)',
+  );
   const bytes = meter.createCounter(METRIC_NAMES.bytes, 'By', 'bytes downloaded from vendors and stored');
   setVendorObserver({
     httpStatus: (vendor, endpoint, status) => http.add(1, { vendor, endpoint, status: String(status) }),

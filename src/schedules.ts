@@ -22,7 +22,10 @@ export const ScheduleSpecSchema = z
       .optional(),
     every: z
       .string()
-      .refine((v) => safeDuration(v) !== undefined && safeDuration(v)! >= 1000, 'expected a duration of at least 1s such as 15m or 1h')
+      .refine(
+        (v) => safeDuration(v) !== undefined && safeDuration(v)! >= 1000,
+        'expected a duration of at least 1s such as 15m or 1h',
+      )
       .optional(),
     timezone: z
       .string()

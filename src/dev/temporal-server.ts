@@ -11,7 +11,10 @@ const REPO_ROOT = path.resolve(__dirname, '..', '..');
 /** `--search-attribute Name=Type` flags for the dev server (Web UI filters); see shared/search-attributes.ts. */
 function searchAttributeFlags(): string[] {
   const cliType = { KEYWORD: 'Keyword', INT: 'Int' } as Record<string, string>;
-  return Object.values(EXPORT_SEARCH_ATTRIBUTES).flatMap((key) => ['--search-attribute', `${key.name}=${cliType[key.type]}`]);
+  return Object.values(EXPORT_SEARCH_ATTRIBUTES).flatMap((key) => [
+    '--search-attribute',
+    `${key.name}=${cliType[key.type]}`,
+  ]);
 }
 
 /** Finds or installs the Temporal CLI via scripts/ensure-temporal (never via an SDK download). */

@@ -51,7 +51,10 @@ describe('altcraft export survives worker crashes', () => {
     const workflowId = started.stdout.trim();
 
     // 1. Crash while the workflow waits for Altcraft.
-    await waitFor('the export to be polling', async () => ((await client.status(workflowId)).progress?.polls ?? 0) >= 2);
+    await waitFor(
+      'the export to be polling',
+      async () => ((await client.status(workflowId)).progress?.polls ?? 0) >= 2,
+    );
     await worker.kill('SIGKILL');
     const pollsAtCrash = sim.count({ vendor: 'altcraft', endpoint: 'status' });
     worker = await newWorker();
@@ -90,6 +93,9 @@ describe('altcraft export survives worker crashes', () => {
     assert.ok(ranged.length >= 1, 'the retried download asked for a Range');
     const offset = Number(/bytes=(\d+)-/.exec(ranged[0]!.range!)?.[1]);
     assert.ok(offset > 0 && offset <= status.inFlightBytes + 3_000_000, `resumed from byte ${offset}`);
-    assert.ok(ranged.every((r) => r.status === 206), 'the simulator answered the Range with 206');
+    assert.ok(
+      ranged.every((r) => r.status === 206),
+      'the simulator answered the Range with 206',
+    );
   });
 });

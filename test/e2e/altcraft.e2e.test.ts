@@ -5,38 +5,30 @@ import path from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { temporal } from '@temporalio/proto';
 import { ExportClient } from '../../src/client';
-import { readConfig } from '../../src/config';
-import { startSimulator, type Simulator } from '../../src/simulator';
-import { testEnv } from '../helpers/env';
+import { type Simulator } from '../../src/simulator';
+import { startStack, type TestStack } from '../helpers/stack';
 import { historyText } from '../helpers/history';
-import { runCli, spawnWorker, waitFor, type WorkerProcess } from '../helpers/processes';
-import { startTestTemporal } from '../helpers/temporal';
+import { runCli, waitFor, type WorkerProcess } from '../helpers/processes';
 
 /**
  * Altcraft end to end: the CLI starts exports on a real Temporal dev server, a separate worker process runs
  * them against the simulator over HTTP on 127.0.0.1, and the stored files are compared with what was served.
  */
 describe('altcraft export end to end', () => {
-  let temporal: Awaited<ReturnType<typeof startTestTemporal>>;
+  let stack: TestStack;
   let sim: Simulator;
   let env: Record<string, string>;
   let worker: WorkerProcess;
   let client: ExportClient;
 
   before(async () => {
-    temporal = await startTestTemporal();
-    sim = await startSimulator({ altcraft: { taskDurationMs: 600 } });
-    env = testEnv(temporal.address, sim, 'altcraft');
-    worker = spawnWorker(env);
-    await worker.ready;
-    client = await ExportClient.connect({}, readConfig(env));
+    stack = await startStack('altcraft', { sim: { altcraft: { taskDurationMs: 600 } } });
+    ({ sim, env, client } = stack);
+    worker = stack.workers[0]!;
   });
 
   after(async () => {
-    await client?.close();
-    await worker?.kill('SIGTERM');
-    await sim?.close();
-    await temporal?.stop();
+    await stack?.stop();
   });
 
   beforeEach(() => {
@@ -105,11 +97,23 @@ describe('altcraft export end to end', () => {
     const before = await workflowsInQueue();
     const cases: [string[], RegExp][] = [
       [['export', 'altcraft', '--source-type', 'database'], /--source-id/],
-      [['export', 'altcraft', '--source-type', 'foo', '--source-id', '1'], /--source-type: expected "database" or "segment"/],
-      [['export', 'altcraft', '--source-type', 'database', '--source-id', 'abc'], /--source-id: expected a positive integer/],
+      [
+        ['export', 'altcraft', '--source-type', 'foo', '--source-id', '1'],
+        /--source-type: expected "database" or "segment"/,
+      ],
+      [
+        ['export', 'altcraft', '--source-type', 'database', '--source-id', 'abc'],
+        /--source-id: expected a positive integer/,
+      ],
       [['export', 'altcraft', '--source-type', 'database', '--source-id', '-4'], /--source-id/],
-      [['export', 'altcraft', '--source-type', 'database', '--source-id', '1', '--filter', '[1,2]'], /--filter: expected a JSON object/],
-      [['export', 'altcraft', '--source-type', 'database', '--source-id', '1', '--filter', '{nope'], /--filter: expected a JSON object/],
+      [
+        ['export', 'altcraft', '--source-type', 'database', '--source-id', '1', '--filter', '[1,2]'],
+        /--filter: expected a JSON object/,
+      ],
+      [
+        ['export', 'altcraft', '--source-type', 'database', '--source-id', '1', '--filter', '{nope'],
+        /--filter: expected a JSON object/,
+      ],
       [['export', 'altcraft', '--source-type', 'database', '--source-id', '1', '--format', 'xml'], /--format/],
       [['export', 'altcraft', '--source-type', 'database', '--source-id', '1', '--id', '../etc'], /--id/],
       [['export', 'nosuchvendor'], /unknown command|nosuchvendor/],
@@ -124,7 +128,12 @@ describe('altcraft export end to end', () => {
   });
 
   test('given a rejected token (error in a 200 body), the export fails at once with AltcraftError and the vendor text', async () => {
-    sim.faults.add({ vendor: 'altcraft', endpoint: 'get_all', kind: 'json', body: { data: null, error: 3, error_text: 'Invalid token' } });
+    sim.faults.add({
+      vendor: 'altcraft',
+      endpoint: 'get_all',
+      kind: 'json',
+      body: { data: null, error: 3, error_text: 'Invalid token' },
+    });
     const res = await runCli([...exportArgs(1), '--wait', '--json'], env);
     assert.equal(res.code, 1, res.stderr);
     const out = JSON.parse(res.stdout);
@@ -135,7 +144,13 @@ describe('altcraft export end to end', () => {
   });
 
   test('given 429 with Retry-After and 5xx on status polls, the export still completes with one vendor task', async () => {
-    sim.faults.add({ vendor: 'altcraft', endpoint: 'get_all', kind: 'status', status: 429, headers: { 'retry-after': '1' } });
+    sim.faults.add({
+      vendor: 'altcraft',
+      endpoint: 'get_all',
+      kind: 'status',
+      status: 429,
+      headers: { 'retry-after': '1' },
+    });
     sim.faults.add({ vendor: 'altcraft', endpoint: 'status', kind: 'status', status: 503, times: 2 });
     const res = await runCli([...exportArgs(4), '--wait', '--json'], env);
     assert.equal(res.code, 0, res.stderr);
@@ -205,14 +220,22 @@ describe('altcraft export end to end', () => {
       const createsPerRun: number[] = []; // newest run first
       while (runId && runs < 50) {
         runs++;
-        const history: temporal.api.history.v1.IHistory = await client.temporal.workflow.getHandle(workflowId, runId).fetchHistory();
+        const history: temporal.api.history.v1.IHistory = await client.temporal.workflow
+          .getHandle(workflowId, runId)
+          .fetchHistory();
         const events = history.events ?? [];
-        createsPerRun.push(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'altcraftCreateExport').length);
+        createsPerRun.push(
+          events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'altcraftCreateExport')
+            .length,
+        );
         runId = events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
       }
       assert.ok(runs >= 3, `expected at least 3 runs (2 continue-as-new), saw ${runs}`);
       assert.deepEqual(createsPerRun, [...Array(runs - 1).fill(0), 1], 'only the first run creates the task');
-      assert.ok(Date.parse(manifest.startedAt) < Date.parse(manifest.finishedAt) - 5_000, 'startedAt is the first run\'s start');
+      assert.ok(
+        Date.parse(manifest.startedAt) < Date.parse(manifest.finishedAt) - 5_000,
+        "startedAt is the first run's start",
+      );
     } finally {
       sim.altcraft.config.taskDurationMs = 600;
     }

@@ -5,41 +5,38 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ExportClient } from '../../src/client';
-import { readConfig } from '../../src/config';
-import { startSimulator, type Simulator } from '../../src/simulator';
-import { testEnv } from '../helpers/env';
-import { REPO_ROOT, runCli, spawnWorker, waitFor, type WorkerProcess } from '../helpers/processes';
-import { freePort, startTestTemporal } from '../helpers/temporal';
+import { type Simulator } from '../../src/simulator';
+import { startStack, type TestStack } from '../helpers/stack';
+import { REPO_ROOT, runCli, waitFor } from '../helpers/processes';
+import { freePort } from '../helpers/temporal';
 
 /** What operators and other services rely on: search attributes, list, metrics, idempotent starts, schedules. */
 describe('operations', () => {
-  let temporal: Awaited<ReturnType<typeof startTestTemporal>>;
+  let stack: TestStack;
   let sim: Simulator;
   let env: Record<string, string>;
-  let worker: WorkerProcess;
   let client: ExportClient;
   let metricsUrl: string;
 
   before(async () => {
-    temporal = await startTestTemporal();
-    sim = await startSimulator({ altcraft: { taskDurationMs: 500 } });
     const metricsPort = await freePort();
-    env = { ...testEnv(temporal.address, sim, 'ops'), METRICS_LISTEN: `127.0.0.1:${metricsPort}` };
     metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
-    worker = spawnWorker(env);
-    await worker.ready;
-    client = await ExportClient.connect({}, readConfig(env));
+    stack = await startStack('ops', {
+      sim: { altcraft: { taskDurationMs: 500 } },
+      env: { METRICS_LISTEN: `127.0.0.1:${metricsPort}` },
+    });
+    ({ sim, env, client } = stack);
   });
 
   after(async () => {
-    await client?.close();
-    await worker?.kill('SIGTERM');
-    await sim?.close();
-    await temporal?.stop();
+    await stack?.stop();
   });
 
   test('search attributes let operators filter exports; `list` shows provider, phase, bytes and vendor id', async () => {
-    const res = await runCli(['export', 'altcraft', '--source-type', 'database', '--source-id', '21', '--wait', '--json'], env);
+    const res = await runCli(
+      ['export', 'altcraft', '--source-type', 'database', '--source-id', '21', '--wait', '--json'],
+      env,
+    );
     assert.equal(res.code, 0, res.stderr);
     const manifest = JSON.parse(res.stdout);
     const row = await waitFor('visibility to show the completed export', async () => {
@@ -53,7 +50,11 @@ describe('operations', () => {
     assert.equal(cli.code, 0, cli.stderr);
     assert.ok(JSON.parse(cli.stdout).some((r: { workflowId: string }) => r.workflowId === manifest.workflowId));
     const none = await client.list({ provider: 'mytracker', phase: 'completed' });
-    assert.equal(none.some((r) => r.workflowId === manifest.workflowId), false, 'the provider filter filters');
+    assert.equal(
+      none.some((r) => r.workflowId === manifest.workflowId),
+      false,
+      'the provider filter filters',
+    );
     const description = await client.temporal.workflow.getHandle(manifest.workflowId).describe();
     assert.match(String((await description.staticSummary?.()) ?? ''), /Altcraft database 21/);
   });
@@ -79,19 +80,26 @@ describe('operations', () => {
     });
     const manifest = (await handle.result()) as { files: { rows: number; sha256: string; path: string }[] };
     assert.equal(manifest.files[0]!.rows, 123);
-    assert.equal(crypto.createHash('sha256').update(fs.readFileSync(manifest.files[0]!.path)).digest('hex'), manifest.files[0]!.sha256);
+    assert.equal(
+      crypto.createHash('sha256').update(fs.readFileSync(manifest.files[0]!.path)).digest('hex'),
+      manifest.files[0]!.sha256,
+    );
     const bad = await client.temporal.workflow.start('altcraftExport', {
       taskQueue: env.EXPORTFLOW_TASK_QUEUE!,
       workflowId: 'bare-client-bad-input',
       args: [{ sourceType: 'table', sourceId: -1 }],
     });
-    await assert.rejects(bad.result(), (err: Error) => /sourceType: expected "database" or "segment"/.test(String((err.cause as Error)?.message)));
+    await assert.rejects(bad.result(), (err: Error) =>
+      /sourceType: expected "database" or "segment"/.test(String((err.cause as Error)?.message)),
+    );
   });
 
   test('the worker serves Prometheus metrics with export, poll, HTTP status and byte counters', async () => {
     // Visibility is eventually consistent: wait until it shows every export this file finished so far.
     const completed = await waitFor('visibility to count the completed exports', async () => {
-      const { count } = await client.temporal.workflow.count(`TaskQueue="${env.EXPORTFLOW_TASK_QUEUE}" AND ExecutionStatus="Completed"`);
+      const { count } = await client.temporal.workflow.count(
+        `TaskQueue="${env.EXPORTFLOW_TASK_QUEUE}" AND ExecutionStatus="Completed"`,
+      );
       return count >= 3 ? count : undefined;
     });
     const text = await (await fetch(metricsUrl)).text();
@@ -104,14 +112,26 @@ describe('operations', () => {
       }
       return total;
     };
-    const ours = text.split('\n').filter((l) => l.includes('exportflow_')).join('\n');
+    const ours = text
+      .split('\n')
+      .filter((l) => l.includes('exportflow_'))
+      .join('\n');
     assert.equal(value('exportflow_exports_started_total', { provider: 'altcraft' }), completed, ours);
     assert.equal(value('exportflow_exports_completed_total', { provider: 'altcraft' }), completed);
     assert.ok(value('exportflow_vendor_polls_total', { provider: 'altcraft' }) >= 1);
-    assert.equal(value('exportflow_vendor_http_responses_total', { vendor: 'altcraft', endpoint: 'profiles/get_all', status: '200' }), completed);
+    assert.equal(
+      value('exportflow_vendor_http_responses_total', {
+        vendor: 'altcraft',
+        endpoint: 'profiles/get_all',
+        status: '200',
+      }),
+      completed,
+    );
     const exportsDir = env.EXPORT_DIR!;
     let stored = 0;
-    for (const dir of fs.readdirSync(exportsDir)) for (const f of fs.readdirSync(path.join(exportsDir, dir))) stored += fs.statSync(path.join(exportsDir, dir, f)).size;
+    for (const dir of fs.readdirSync(exportsDir))
+      for (const f of fs.readdirSync(path.join(exportsDir, dir)))
+        stored += fs.statSync(path.join(exportsDir, dir, f)).size;
     assert.equal(value('exportflow_bytes_downloaded_total', { vendor: 'altcraft' }), stored);
     assert.match(text, /temporal_/, 'the SDK metrics are served too');
     assert.equal(text.includes(sim.credentials.altcraftToken), false);
@@ -122,12 +142,33 @@ describe('operations', () => {
     sim.altcraft.config.taskDurationMs = 2_500;
     try {
       const create = await runCli(
-        ['schedule', 'create', 'every-second', '--every', '1s', '--overlap', 'skip', '--trigger-now', '--', 'export', 'altcraft', '--source-type', 'segment', '--source-id', '31'],
+        [
+          'schedule',
+          'create',
+          'every-second',
+          '--every',
+          '1s',
+          '--overlap',
+          'skip',
+          '--trigger-now',
+          '--',
+          'export',
+          'altcraft',
+          '--source-type',
+          'segment',
+          '--source-id',
+          '31',
+        ],
         env,
       );
       assert.equal(create.code, 0, create.stderr);
       const listed = JSON.parse((await runCli(['schedule', 'list', '--json'], env)).stdout);
-      assert.ok(listed.some((s: { scheduleId: string; workflowType: string }) => s.scheduleId === 'every-second' && s.workflowType === 'altcraftExport'));
+      assert.ok(
+        listed.some(
+          (s: { scheduleId: string; workflowType: string }) =>
+            s.scheduleId === 'every-second' && s.workflowType === 'altcraftExport',
+        ),
+      );
       const runs = await waitFor(
         'two completed scheduled runs',
         async () => {
@@ -145,7 +186,10 @@ describe('operations', () => {
       assert.ok(info.numActionsSkippedOverlap > 0, `skipped ${info.numActionsSkippedOverlap} overlapping runs`);
       // With "skip", runs never overlap: each starts after the previous one closed.
       const executions = [];
-      for await (const wf of client.temporal.workflow.list({ query: `WorkflowId STARTS_WITH "export-altcraft-every-second-"` })) executions.push(wf);
+      for await (const wf of client.temporal.workflow.list({
+        query: `WorkflowId STARTS_WITH "export-altcraft-every-second-"`,
+      }))
+        executions.push(wf);
       executions.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
       for (let i = 1; i < executions.length; i++) {
         const prev = executions[i - 1]!;
@@ -158,7 +202,11 @@ describe('operations', () => {
       }
       for (const run of runs) {
         const manifest = await client.result(run.workflowId);
-        assert.equal(path.basename(path.dirname(manifest.files[0]!.path)), run.workflowId, 'each run has its own directory');
+        assert.equal(
+          path.basename(path.dirname(manifest.files[0]!.path)),
+          run.workflowId,
+          'each run has its own directory',
+        );
         const sha = crypto.createHash('sha256').update(fs.readFileSync(manifest.files[0]!.path)).digest('hex');
         assert.equal(sha, manifest.files[0]!.sha256);
         assert.equal(manifest.totalRows, 131);
@@ -175,11 +223,97 @@ describe('operations', () => {
 
   test('schedule create rejects bad specs and bad export options with exit 2', async () => {
     const cases: [string[], RegExp][] = [
-      [['schedule', 'create', 's', '--cron', 'not a cron', '--', 'export', 'altcraft', '--source-type', 'database', '--source-id', '1'], /--cron/],
-      [['schedule', 'create', 's', '--every', '1s', '--timezone', 'Mars/Base', '--', 'export', 'altcraft', '--source-type', 'database', '--source-id', '1'], /--timezone/],
-      [['schedule', 'create', 's', '--cron', '0 3 * * *', '--every', '1h', '--', 'export', 'altcraft', '--source-type', 'database', '--source-id', '1'], /exactly one of cron or every/],
-      [['schedule', 'create', 's', '--every', '1h', '--', 'export', 'altcraft', '--source-type', 'table', '--source-id', '1'], /--source-type/],
-      [['schedule', 'create', 's', '--every', '1h', '--overlap', 'sometimes', '--', 'export', 'altcraft', '--source-type', 'database', '--source-id', '1'], /--overlap/],
+      [
+        [
+          'schedule',
+          'create',
+          's',
+          '--cron',
+          'not a cron',
+          '--',
+          'export',
+          'altcraft',
+          '--source-type',
+          'database',
+          '--source-id',
+          '1',
+        ],
+        /--cron/,
+      ],
+      [
+        [
+          'schedule',
+          'create',
+          's',
+          '--every',
+          '1s',
+          '--timezone',
+          'Mars/Base',
+          '--',
+          'export',
+          'altcraft',
+          '--source-type',
+          'database',
+          '--source-id',
+          '1',
+        ],
+        /--timezone/,
+      ],
+      [
+        [
+          'schedule',
+          'create',
+          's',
+          '--cron',
+          '0 3 * * *',
+          '--every',
+          '1h',
+          '--',
+          'export',
+          'altcraft',
+          '--source-type',
+          'database',
+          '--source-id',
+          '1',
+        ],
+        /exactly one of cron or every/,
+      ],
+      [
+        [
+          'schedule',
+          'create',
+          's',
+          '--every',
+          '1h',
+          '--',
+          'export',
+          'altcraft',
+          '--source-type',
+          'table',
+          '--source-id',
+          '1',
+        ],
+        /--source-type/,
+      ],
+      [
+        [
+          'schedule',
+          'create',
+          's',
+          '--every',
+          '1h',
+          '--overlap',
+          'sometimes',
+          '--',
+          'export',
+          'altcraft',
+          '--source-type',
+          'database',
+          '--source-id',
+          '1',
+        ],
+        /--overlap/,
+      ],
       [['schedule', 'create', 's', '--every', '1h'], /expected `-- export <provider>/],
     ];
     for (const [args, message] of cases) {
@@ -210,7 +344,11 @@ describe('operations', () => {
     for (const service of ['postgresql', 'temporal', 'temporal-ui', 'exportflow-worker', 'exportflow-setup']) {
       assert.match(out, new RegExp(`^  ${service}:`, 'm'), service);
     }
-    const missingSecret = spawnSync(cmd[0]!, [...cmd.slice(1), 'config', '-q'], { cwd: REPO_ROOT, env: { PATH: process.env.PATH }, encoding: 'utf8' });
+    const missingSecret = spawnSync(cmd[0]!, [...cmd.slice(1), 'config', '-q'], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH },
+      encoding: 'utf8',
+    });
     assert.notEqual(missingSecret.status, 0, 'CALLBACK_SECRET is required');
     assert.match(missingSecret.stderr, /CALLBACK_SECRET/);
   });

@@ -8,7 +8,11 @@ import { tempDir } from './processes';
  * and every provider pointed at the simulator. Short heartbeat timeouts make killed workers' activities
  * move to a new worker within seconds.
  */
-export function testEnv(temporalAddress: string, sim: Pick<Simulator, 'url' | 'credentials'>, name: string): Record<string, string> {
+export function testEnv(
+  temporalAddress: string,
+  sim: Pick<Simulator, 'url' | 'credentials'>,
+  name: string,
+): Record<string, string> {
   const root = tempDir(name);
   return {
     TEMPORAL_ADDRESS: temporalAddress,

@@ -21,7 +21,12 @@ export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 /** Runs `exportflow <args>` to completion (bounded by timeoutMs) and collects its output. */
-export function runCli(args: string[], env: Record<string, string>, timeoutMs = 120_000, cwd?: string): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 120_000,
+  cwd?: string,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { env: childEnv(env), cwd: cwd ?? os.tmpdir() });
     let stdout = '';
@@ -88,7 +93,12 @@ export function spawnWorker(env: Record<string, string>, logFile?: string): Work
 }
 
 /** Polls `check` until it returns a truthy value or the time is up. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000, everyMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 60_000,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -17,7 +17,9 @@ export function freePort(): Promise<number> {
  * A real Temporal dev server (the CLI binary installed by scripts/ensure-temporal), in memory, headless,
  * on a free port. Every test above unit level runs against one of these.
  */
-export async function startTestTemporal(opts: { ui?: boolean; dbFile?: string } = {}): Promise<DevServer & { uiPort: number | null }> {
+export async function startTestTemporal(
+  opts: { ui?: boolean; dbFile?: string } = {},
+): Promise<DevServer & { uiPort: number | null }> {
   const cli = await ensureTemporalCli();
   const port = await freePort();
   const uiPort = opts.ui ? await freePort() : null;

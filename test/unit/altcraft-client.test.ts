@@ -5,7 +5,10 @@ import { VendorError } from '../../src/providers/errors';
 import { startSimulator, type Simulator } from '../../src/simulator';
 
 const isVendorError = (type: string, retryable: boolean, message?: RegExp) => (err: unknown) =>
-  err instanceof VendorError && err.type === type && err.retryable === retryable && (!message || message.test(err.message));
+  err instanceof VendorError &&
+  err.type === type &&
+  err.retryable === retryable &&
+  (!message || message.test(err.message));
 
 describe('Altcraft status mapping', () => {
   const done = { errors: [], total: 3, urls: ['/api/download/x.csv'] };
@@ -35,11 +38,20 @@ describe('Altcraft status mapping', () => {
     );
   });
   test('an unknown status word is a typed failure naming the word', () => {
-    assert.throws(() => interpretStatus('t1', { status: 'exploded' }), isVendorError('VendorResponseError', false, /"exploded"/));
+    assert.throws(
+      () => interpretStatus('t1', { status: 'exploded' }),
+      isVendorError('VendorResponseError', false, /"exploded"/),
+    );
   });
   test('download URLs stay on the panel host', () => {
-    assert.equal(resolveDownloadUrl('https://p.example.com', '/api/download/a.csv'), 'https://p.example.com/api/download/a.csv');
-    assert.equal(resolveDownloadUrl('https://p.example.com/sub', '/api/download/a.csv'), 'https://p.example.com/sub/api/download/a.csv');
+    assert.equal(
+      resolveDownloadUrl('https://p.example.com', '/api/download/a.csv'),
+      'https://p.example.com/api/download/a.csv',
+    );
+    assert.equal(
+      resolveDownloadUrl('https://p.example.com/sub', '/api/download/a.csv'),
+      'https://p.example.com/sub/api/download/a.csv',
+    );
     assert.throws(() => resolveDownloadUrl('https://p.example.com', 'https://evil.example.net/a.csv'), /another host/);
   });
 });
@@ -63,7 +75,10 @@ describe('Altcraft client against the simulator over HTTP', () => {
   test('a wrong token is a final AltcraftError with the vendor code and text, never the token', async () => {
     const bad = new AltcraftClient({ baseUrl: sim.url, token: 'wrong-token-value' });
     await assert.rejects(bad.createExport({ source_type: 'database', source_id: 1 }), (err: unknown) => {
-      assert.ok(isVendorError('AltcraftError', false, /^Altcraft profiles\/get_all: error \d+ ".+"$/)(err), String(err));
+      assert.ok(
+        isVendorError('AltcraftError', false, /^Altcraft profiles\/get_all: error \d+ ".+"$/)(err),
+        String(err),
+      );
       assert.ok(!(err as Error).message.includes('wrong-token-value'));
       return true;
     });
@@ -73,10 +88,22 @@ describe('Altcraft client against the simulator over HTTP', () => {
   });
   test('5xx and connection resets are retryable; 429 carries Retry-After', async () => {
     sim.faults.add({ vendor: 'altcraft', endpoint: 'get_all', kind: 'status', status: 502 });
-    await assert.rejects(api.createExport({ source_type: 'database', source_id: 1 }), isVendorError('VendorUnavailable', true, /HTTP 502/));
+    await assert.rejects(
+      api.createExport({ source_type: 'database', source_id: 1 }),
+      isVendorError('VendorUnavailable', true, /HTTP 502/),
+    );
     sim.faults.add({ vendor: 'altcraft', endpoint: 'get_all', kind: 'reset' });
-    await assert.rejects(api.createExport({ source_type: 'database', source_id: 1 }), isVendorError('VendorUnavailable', true));
-    sim.faults.add({ vendor: 'altcraft', endpoint: 'get_all', kind: 'status', status: 429, headers: { 'retry-after': '7' } });
+    await assert.rejects(
+      api.createExport({ source_type: 'database', source_id: 1 }),
+      isVendorError('VendorUnavailable', true),
+    );
+    sim.faults.add({
+      vendor: 'altcraft',
+      endpoint: 'get_all',
+      kind: 'status',
+      status: 429,
+      headers: { 'retry-after': '7' },
+    });
     await assert.rejects(api.createExport({ source_type: 'database', source_id: 1 }), (err: unknown) => {
       assert.ok(isVendorError('VendorRateLimited', true)(err));
       assert.equal((err as VendorError).details.retryAfterMs, 7_000);
@@ -89,8 +116,19 @@ describe('Altcraft client against the simulator over HTTP', () => {
   });
   test('an HTML page or a drifted schema is a typed response error showing what was seen', async () => {
     sim.faults.add({ vendor: 'altcraft', endpoint: 'get_all', kind: 'html' });
-    await assert.rejects(api.createExport({ source_type: 'database', source_id: 1 }), isVendorError('VendorResponseError', false, /HTML/));
-    sim.faults.add({ vendor: 'altcraft', endpoint: 'get_all', kind: 'json', body: { data: { taskId: 'x' }, error: 0, error_text: 'ok' } });
-    await assert.rejects(api.createExport({ source_type: 'database', source_id: 1 }), isVendorError('VendorResponseError', false, /task_id/));
+    await assert.rejects(
+      api.createExport({ source_type: 'database', source_id: 1 }),
+      isVendorError('VendorResponseError', false, /HTML/),
+    );
+    sim.faults.add({
+      vendor: 'altcraft',
+      endpoint: 'get_all',
+      kind: 'json',
+      body: { data: { taskId: 'x' }, error: 0, error_text: 'ok' },
+    });
+    await assert.rejects(
+      api.createExport({ source_type: 'database', source_id: 1 }),
+      isVendorError('VendorResponseError', false, /task_id/),
+    );
   });
 });

@@ -39,21 +39,24 @@ describe('configuration from the environment', () => {
     assert.equal(c.mytracker.baseUrl, 'https://tracker.my.com');
     assert.equal(c.callbacks.listen, '127.0.0.1:8787');
     assert.equal(c.callbacks.publicUrl, 'http://127.0.0.1:8787');
-    assert.deepEqual(
-      [c.timing.pollInitialMs, c.timing.pollMaxMs, c.timing.maxWaitMs],
-      [5_000, 300_000, 86_400_000],
-    );
+    assert.deepEqual([c.timing.pollInitialMs, c.timing.pollMaxMs, c.timing.maxWaitMs], [5_000, 300_000, 86_400_000]);
     assert.equal(c.logLevel, 'info');
     assert.equal(c.metricsListen, undefined);
   });
   test('a bad variable is named in the error', () => {
-    assert.throws(() => readConfig({ EXPORTFLOW_POLL_INITIAL: 'soon' }), (e: unknown) => e instanceof ConfigError && /EXPORTFLOW_POLL_INITIAL/.test(e.message));
+    assert.throws(
+      () => readConfig({ EXPORTFLOW_POLL_INITIAL: 'soon' }),
+      (e: unknown) => e instanceof ConfigError && /EXPORTFLOW_POLL_INITIAL/.test(e.message),
+    );
     assert.throws(() => readConfig({ TEMPORAL_ADDRESS: 'nohost' }), /TEMPORAL_ADDRESS/);
     assert.throws(() => readConfig({ ALTCRAFT_BASE_URL: 'not a url' }), /ALTCRAFT_BASE_URL/);
     assert.throws(() => readConfig({ LOG_LEVEL: 'loud' }), /LOG_LEVEL/);
     assert.throws(() => readConfig({ EXPORTFLOW_POLL_INITIAL: '10m', EXPORTFLOW_POLL_MAX: '1m' }), /must not exceed/);
   });
   test('a trailing slash on a base URL is dropped', () => {
-    assert.equal(readConfig({ ALTCRAFT_BASE_URL: 'https://panel.example.com/' }).altcraft.baseUrl, 'https://panel.example.com');
+    assert.equal(
+      readConfig({ ALTCRAFT_BASE_URL: 'https://panel.example.com/' }).altcraft.baseUrl,
+      'https://panel.example.com',
+    );
   });
 });

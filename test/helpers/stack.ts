@@ -1,0 +1,55 @@
+import { ExportClient } from '../../src/client';
+import { readConfig } from '../../src/config';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator';
+import { testEnv } from './env';
+import { spawnWorker, type WorkerProcess } from './processes';
+import { startTestTemporal } from './temporal';
+
+export interface TestStack {
+  temporal: Awaited<ReturnType<typeof startTestTemporal>>;
+  sim: Simulator;
+  /** Environment for CLI and worker children (task queue, export dir, simulator credentials…). */
+  env: Record<string, string>;
+  client: ExportClient;
+  /** Workers started so far (the first one by startStack unless `worker: false`). */
+  workers: WorkerProcess[];
+  /** Starts another `exportflow worker` process and waits until it polls. */
+  newWorker(): Promise<WorkerProcess>;
+  stop(): Promise<void>;
+}
+
+/**
+ * What every end-to-end test file needs: a real Temporal dev server, the vendor simulator on 127.0.0.1, the
+ * environment pointing at both, a typed client, and (unless told otherwise) one worker process.
+ */
+export async function startStack(
+  name: string,
+  opts: { sim?: SimulatorOptions; env?: Record<string, string>; worker?: boolean; ui?: boolean } = {},
+): Promise<TestStack> {
+  const temporal = await startTestTemporal({ ui: opts.ui });
+  const sim = await startSimulator(opts.sim);
+  const env = { ...testEnv(temporal.address, sim, name), ...(opts.env ?? {}) };
+  const client = await ExportClient.connect({}, readConfig(env));
+  const workers: WorkerProcess[] = [];
+  const newWorker = async () => {
+    const worker = spawnWorker(env);
+    workers.push(worker);
+    await worker.ready;
+    return worker;
+  };
+  if (opts.worker !== false) await newWorker();
+  return {
+    temporal,
+    sim,
+    env,
+    client,
+    workers,
+    newWorker,
+    async stop() {
+      await client.close();
+      for (const w of workers) await w.kill('SIGKILL');
+      await sim.close();
+      await temporal.stop();
+    },
+  };
+}
