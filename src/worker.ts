@@ -14,6 +14,9 @@ export const VENDOR_LIMITS = {
   mytracker: { maxActivitiesPerSecond: 1.5, maxConcurrent: 10 },
 } as const;
 
+/** Longest gap between two heartbeats of a running vendor activity (see maxHeartbeatThrottleInterval below). */
+const HEARTBEAT_EVERY_MS = 2000;
+
 let runtimeInstalled = false;
 
 /**
@@ -87,6 +90,10 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
         activities: vendorActivities[vendor],
         maxTaskQueueActivitiesPerSecond: VENDOR_LIMITS[vendor].maxActivitiesPerSecond,
         maxConcurrentActivityTaskExecutions: VENDOR_LIMITS[vendor].maxConcurrent,
+        // The SDK would space heartbeats at 0.8 x the timeout, leaving a loaded worker a fifth of it to get one
+        // through; a late one makes Temporal retry an activity that is still working (for a create call: a
+        // second vendor job). Every 2 s at most leaves most of the timeout as slack.
+        maxHeartbeatThrottleInterval: HEARTBEAT_EVERY_MS,
       }),
     ),
   );

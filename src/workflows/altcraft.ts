@@ -1,11 +1,20 @@
 import { ActivityCancellationType, continueAsNew, proxyActivities } from '@temporalio/workflow';
+import type { ActivityOptions } from '@temporalio/workflow';
 import type { AltcraftActivities } from '../activities';
 import type { AltcraftPoll } from '../activities/altcraft';
 import { fileNamesFor } from '../shared/file-names';
 import { AltcraftInputSchema, resolveTiming, type AltcraftInput } from '../shared/inputs';
 import type { ExportManifest } from '../shared/manifest';
 import { failureType, parseInput } from './failures';
-import { MAX_REMOTE_ATTEMPTS, discardRemote, pollUntilDone, runExport, vendorQueue, withinMaxWait } from './steps';
+import {
+  MAX_REMOTE_ATTEMPTS,
+  discardRemote,
+  pollUntilDone,
+  runExport,
+  vendorQueue,
+  withinMaxWait,
+  createHeartbeatTimeoutMs,
+} from './steps';
 import { ExportTracker } from './tracker';
 
 /**
@@ -16,7 +25,7 @@ export async function altcraftExport(rawInput: AltcraftInput): Promise<ExportMan
   const input = parseInput(AltcraftInputSchema, rawInput);
   const timing = resolveTiming(input.timing);
   const tracker = new ExportTracker('altcraft', input.carryOver);
-  const api = proxyActivities<AltcraftActivities>({
+  const callOptions: ActivityOptions = {
     taskQueue: vendorQueue('altcraft'),
     startToCloseTimeout: '2m',
     // The call heartbeats while it waits: a dead worker's call is retried after this, not after 2 minutes.
@@ -25,6 +34,12 @@ export async function altcraftExport(rawInput: AltcraftInput): Promise<ExportMan
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     // Each attempt is one vendor call; final errors (bad token, unknown task) are non-retryable.
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 6 },
+  };
+  const api = proxyActivities<AltcraftActivities>(callOptions);
+  // A create call taken for dead while it still works would leave a second vendor job: a longer leash.
+  const create = proxyActivities<AltcraftActivities>({
+    ...callOptions,
+    heartbeatTimeout: createHeartbeatTimeoutMs(timing),
   });
   const download = proxyActivities<AltcraftActivities>({
     taskQueue: vendorQueue('altcraft'),
@@ -40,7 +55,7 @@ export async function altcraftExport(rawInput: AltcraftInput): Promise<ExportMan
       if (!tracker.remoteId) {
         tracker.setPhase('creating');
         const { taskId } = await withinMaxWait(tracker, timing, 'Altcraft export request (profiles/get_all)', () =>
-          api.altcraftCreateExport({
+          create.altcraftCreateExport({
             sourceType: input.sourceType,
             sourceId: input.sourceId,
             format: input.format,

@@ -5,13 +5,21 @@ import {
   proxyActivities,
   setHandler,
 } from '@temporalio/workflow';
+import type { ActivityOptions } from '@temporalio/workflow';
 import type { ApsisActivities } from '../activities';
 import { ApsisProfileInputSchema, type ApsisProfileInput } from '../shared/apsis-inputs';
 import { resolveTiming } from '../shared/inputs';
 import type { ExportManifest } from '../shared/manifest';
 import { apsisCallbackSignal, type ApsisCallbackSignal } from './definitions';
 import { failureType, parseInput } from './failures';
-import { MAX_REMOTE_ATTEMPTS, discardRemote, runExport, vendorQueue, withinMaxWait } from './steps';
+import {
+  MAX_REMOTE_ATTEMPTS,
+  discardRemote,
+  runExport,
+  vendorQueue,
+  withinMaxWait,
+  createHeartbeatTimeoutMs,
+} from './steps';
 import { ExportTracker } from './tracker';
 
 const PROFILE_FILE = 'profile.json';
@@ -25,13 +33,18 @@ export async function apsisProfileExport(rawInput: ApsisProfileInput): Promise<E
   const input = parseInput(ApsisProfileInputSchema, rawInput);
   const timing = resolveTiming(input.timing);
   const tracker = new ExportTracker('apsis-profile', input.carryOver);
-  const api = proxyActivities<ApsisActivities>({
+  const callOptions: ActivityOptions = {
     taskQueue: vendorQueue('apsis'),
     startToCloseTimeout: '2m',
     heartbeatTimeout: timing.heartbeatTimeoutMs,
     // Cancelled calls are waited for: an export ends only once none of its activities still runs.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 6 },
+  };
+  // Its one call creates the vendor job: taken for dead while it still works, it would leave a second one.
+  const create = proxyActivities<ApsisActivities>({
+    ...callOptions,
+    heartbeatTimeout: createHeartbeatTimeoutMs(timing),
   });
   const download = proxyActivities<ApsisActivities>({
     taskQueue: vendorQueue('apsis'),
@@ -60,7 +73,7 @@ export async function apsisProfileExport(rawInput: ApsisProfileInput): Promise<E
       if (callback === undefined) {
         tracker.setPhase('creating');
         ({ callbackBase } = await withinMaxWait(tracker, timing, 'APSIS One single-profile export request', () =>
-          api.apsisRequestProfileExport({
+          create.apsisRequestProfileExport({
             exportKey: input.exportKey,
             section: input.section,
             history: input.history,

@@ -1,10 +1,19 @@
 import { ActivityCancellationType, ApplicationFailure, continueAsNew, proxyActivities } from '@temporalio/workflow';
+import type { ActivityOptions } from '@temporalio/workflow';
 import type { ApsisActivities } from '../activities';
 import { ApsisSegmentInputSchema, type ApsisReportState, type ApsisSegmentInput } from '../shared/apsis-inputs';
 import { resolveTiming } from '../shared/inputs';
 import type { ExportManifest, ManifestFile } from '../shared/manifest';
 import { failureType, parseInput, userMessage } from './failures';
-import { MAX_REMOTE_ATTEMPTS, discardRemote, pollUntilDone, runExport, vendorQueue, withinMaxWait } from './steps';
+import {
+  MAX_REMOTE_ATTEMPTS,
+  discardRemote,
+  pollUntilDone,
+  runExport,
+  vendorQueue,
+  withinMaxWait,
+  createHeartbeatTimeoutMs,
+} from './steps';
 import { ExportTracker } from './tracker';
 
 /** Failures after which APSIS's own advice is to request a new report. */
@@ -19,13 +28,18 @@ export async function apsisSegmentExport(rawInput: ApsisSegmentInput): Promise<E
   const input = parseInput(ApsisSegmentInputSchema, rawInput);
   const timing = resolveTiming(input.timing);
   const tracker = new ExportTracker('apsis-segment', input.carryOver);
-  const api = proxyActivities<ApsisActivities>({
+  const callOptions: ActivityOptions = {
     taskQueue: vendorQueue('apsis'),
     startToCloseTimeout: '2m',
     heartbeatTimeout: timing.heartbeatTimeoutMs,
     // Cancelled calls are waited for: an export ends only once none of its activities still runs.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 6 },
+  };
+  // Its one call creates the vendor job: taken for dead while it still works, it would leave a second one.
+  const create = proxyActivities<ApsisActivities>({
+    ...callOptions,
+    heartbeatTimeout: createHeartbeatTimeoutMs(timing),
   });
   const poll = proxyActivities<ApsisActivities>({
     taskQueue: vendorQueue('apsis'),
@@ -42,7 +56,7 @@ export async function apsisSegmentExport(rawInput: ApsisSegmentInput): Promise<E
       if (!report) {
         tracker.setPhase('creating');
         report = await withinMaxWait(tracker, timing, 'APSIS One report request (profiles/reports/segments)', () =>
-          api.apsisRequestSegmentReport({
+          create.apsisRequestSegmentReport({
             section: input.section,
             segments: input.segments,
             filter: input.filter,

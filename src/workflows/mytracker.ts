@@ -1,4 +1,5 @@
 import { ActivityCancellationType, ApplicationFailure, continueAsNew, proxyActivities } from '@temporalio/workflow';
+import type { ActivityOptions } from '@temporalio/workflow';
 import type { MyTrackerActivities } from '../activities';
 import type { MyTrackerLink } from '../activities/mytracker';
 import { fileNamesFor } from '../shared/file-names';
@@ -6,7 +7,15 @@ import { MyTrackerInputSchema, resolveTiming, type MyTrackerInput } from '../sha
 import type { ExportManifest } from '../shared/manifest';
 import { failureType, parseInput } from './failures';
 import { EXPORT_SPENT, downloadExportFiles, exportSpent } from './mytracker-files';
-import { MAX_REMOTE_ATTEMPTS, discardRemote, pollUntilDone, runExport, vendorQueue, withinMaxWait } from './steps';
+import {
+  MAX_REMOTE_ATTEMPTS,
+  discardRemote,
+  pollUntilDone,
+  runExport,
+  vendorQueue,
+  withinMaxWait,
+  createHeartbeatTimeoutMs,
+} from './steps';
 import { ExportTracker } from './tracker';
 
 /** "Error occurred" this many polls in a row means the export is broken for good, not a hiccup. */
@@ -21,7 +30,7 @@ export async function mytrackerExport(rawInput: MyTrackerInput): Promise<ExportM
   const input = parseInput(MyTrackerInputSchema, rawInput);
   const timing = resolveTiming(input.timing);
   const tracker = new ExportTracker('mytracker', input.carryOver);
-  const api = proxyActivities<MyTrackerActivities>({
+  const callOptions: ActivityOptions = {
     taskQueue: vendorQueue('mytracker'),
     startToCloseTimeout: '1m',
     heartbeatTimeout: timing.heartbeatTimeoutMs,
@@ -29,6 +38,12 @@ export async function mytrackerExport(rawInput: MyTrackerInput): Promise<ExportM
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     // One signed call per attempt; bad credentials, unknown ids and vendor "failed" words are non-retryable.
     retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 6 },
+  };
+  const api = proxyActivities<MyTrackerActivities>(callOptions);
+  // A create call taken for dead while it still works would leave a second vendor job: a longer leash.
+  const create = proxyActivities<MyTrackerActivities>({
+    ...callOptions,
+    heartbeatTimeout: createHeartbeatTimeoutMs(timing),
   });
   const files = proxyActivities<MyTrackerActivities>({
     taskQueue: vendorQueue('mytracker'),
@@ -71,7 +86,7 @@ export async function mytrackerExport(rawInput: MyTrackerInput): Promise<ExportM
         } else {
           tracker.setPhase('creating');
           const { exportId } = await withinMaxWait(tracker, timing, 'myTracker export request (create.json)', () =>
-            api.mytrackerCreateExport({ segmentId: input.segmentId!, fields: input.fields }),
+            create.mytrackerCreateExport({ segmentId: input.segmentId!, fields: input.fields }),
           );
           tracker.created(exportId);
         }

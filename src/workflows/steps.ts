@@ -77,6 +77,16 @@ export async function pollUntilDone<T>(
   }
 }
 
+/**
+ * Heartbeat timeout of a call that creates a vendor job. No vendor API here takes an idempotency key, so a call
+ * that Temporal takes for dead while it still works (a loaded machine, a slow heartbeat) is retried and leaves
+ * the vendor holding a second job. Such calls get at least 30 s however short EXPORTFLOW_HEARTBEAT_TIMEOUT is;
+ * a create call on a worker that really died is retried after that.
+ */
+export function createHeartbeatTimeoutMs(timing: Required<Timing>): number {
+  return Math.max(timing.heartbeatTimeoutMs, 30_000);
+}
+
 /** When the export must stop waiting for the vendor: its first start plus EXPORTFLOW_MAX_WAIT. */
 export function exportDeadline(tracker: ExportTracker, timing: Required<Timing>): number {
   return Date.parse(tracker.progress.startedAt) + timing.maxWaitMs;
