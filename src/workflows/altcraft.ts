@@ -1,21 +1,13 @@
-import { ActivityCancellationType, continueAsNew, proxyActivities } from '@temporalio/workflow';
-import type { ActivityOptions } from '@temporalio/workflow';
+import { continueAsNew } from '@temporalio/workflow';
 import type { AltcraftActivities } from '../activities';
 import type { AltcraftPoll } from '../activities/altcraft';
 import { fileNamesFor } from '../shared/file-names';
 import { AltcraftInputSchema, resolveTiming, type AltcraftInput } from '../shared/inputs';
 import type { ExportManifest } from '../shared/manifest';
 import { failureType, parseInput } from './failures';
-import {
-  MAX_REMOTE_ATTEMPTS,
-  discardRemote,
-  pollUntilDone,
-  runExport,
-  vendorQueue,
-  withinMaxWait,
-  createHeartbeatTimeoutMs,
-} from './steps';
+import { MAX_REMOTE_ATTEMPTS, discardRemote, pollUntilDone, runExport, withinMaxWait } from './steps';
 import { ExportTracker } from './tracker';
+import { vendorActivities } from './activity-options';
 
 /**
  * Exports all profiles of an Altcraft database or segment: create the task once, poll it with back-off,
@@ -25,29 +17,15 @@ export async function altcraftExport(rawInput: AltcraftInput): Promise<ExportMan
   const input = parseInput(AltcraftInputSchema, rawInput);
   const timing = resolveTiming(input.timing);
   const tracker = new ExportTracker('altcraft', input.carryOver);
-  const callOptions: ActivityOptions = {
-    taskQueue: vendorQueue('altcraft'),
-    startToCloseTimeout: '2m',
-    // The call heartbeats while it waits: a dead worker's call is retried after this, not after 2 minutes.
-    heartbeatTimeout: timing.heartbeatTimeoutMs,
-    // Cancelled calls are waited for: an export ends only once none of its activities still runs.
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    // Each attempt is one vendor call; final errors (bad token, unknown task) are non-retryable.
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 6 },
-  };
-  const api = proxyActivities<AltcraftActivities>(callOptions);
-  // A create call taken for dead while it still works would leave a second vendor job: a longer leash.
-  const create = proxyActivities<AltcraftActivities>({
-    ...callOptions,
-    heartbeatTimeout: createHeartbeatTimeoutMs(timing),
-  });
-  const download = proxyActivities<AltcraftActivities>({
-    taskQueue: vendorQueue('altcraft'),
-    startToCloseTimeout: '12h',
-    heartbeatTimeout: timing.heartbeatTimeoutMs,
-    // A cancelled download is waited for, so the clean-up after it cannot race its last writes.
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 20 },
+  const {
+    call: api,
+    create,
+    stream: download,
+  } = vendorActivities<AltcraftActivities>('altcraft', timing, {
+    callTimeout: '2m',
+    callInitialInterval: '1s',
+    streamTimeout: '12h',
+    streamAttempts: 20,
   });
 
   return runExport(tracker, async () => {

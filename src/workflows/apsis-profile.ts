@@ -1,26 +1,13 @@
-import {
-  ActivityCancellationType,
-  ApplicationFailure,
-  condition,
-  proxyActivities,
-  setHandler,
-} from '@temporalio/workflow';
-import type { ActivityOptions } from '@temporalio/workflow';
+import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
 import type { ApsisActivities } from '../activities';
 import { ApsisProfileInputSchema, type ApsisProfileInput } from '../shared/apsis-inputs';
 import { resolveTiming } from '../shared/inputs';
 import type { ExportManifest } from '../shared/manifest';
 import { apsisCallbackSignal, type ApsisCallbackSignal } from './definitions';
 import { failureType, parseInput } from './failures';
-import {
-  MAX_REMOTE_ATTEMPTS,
-  discardRemote,
-  runExport,
-  vendorQueue,
-  withinMaxWait,
-  createHeartbeatTimeoutMs,
-} from './steps';
+import { MAX_REMOTE_ATTEMPTS, discardRemote, runExport, withinMaxWait } from './steps';
 import { ExportTracker } from './tracker';
+import { vendorActivities } from './activity-options';
 
 const PROFILE_FILE = 'profile.json';
 
@@ -33,25 +20,11 @@ export async function apsisProfileExport(rawInput: ApsisProfileInput): Promise<E
   const input = parseInput(ApsisProfileInputSchema, rawInput);
   const timing = resolveTiming(input.timing);
   const tracker = new ExportTracker('apsis-profile', input.carryOver);
-  const callOptions: ActivityOptions = {
-    taskQueue: vendorQueue('apsis'),
-    startToCloseTimeout: '2m',
-    heartbeatTimeout: timing.heartbeatTimeoutMs,
-    // Cancelled calls are waited for: an export ends only once none of its activities still runs.
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 6 },
-  };
-  // Its one call creates the vendor job: taken for dead while it still works, it would leave a second one.
-  const create = proxyActivities<ApsisActivities>({
-    ...callOptions,
-    heartbeatTimeout: createHeartbeatTimeoutMs(timing),
-  });
-  const download = proxyActivities<ApsisActivities>({
-    taskQueue: vendorQueue('apsis'),
-    startToCloseTimeout: '1h',
-    heartbeatTimeout: timing.heartbeatTimeoutMs,
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10 },
+  const { create, stream: download } = vendorActivities<ApsisActivities>('apsis', timing, {
+    callTimeout: '2m',
+    callInitialInterval: '1s',
+    streamTimeout: '1h',
+    streamAttempts: 10,
   });
 
   // Set before anything else: a callback signalled while the request is still in flight is kept, not lost.

@@ -1,20 +1,12 @@
-import { ActivityCancellationType, ApplicationFailure, continueAsNew, proxyActivities } from '@temporalio/workflow';
-import type { ActivityOptions } from '@temporalio/workflow';
+import { ApplicationFailure, continueAsNew } from '@temporalio/workflow';
 import type { ApsisActivities } from '../activities';
 import { ApsisSegmentInputSchema, type ApsisReportState, type ApsisSegmentInput } from '../shared/apsis-inputs';
 import { resolveTiming } from '../shared/inputs';
 import type { ExportManifest, ManifestFile } from '../shared/manifest';
 import { failureType, parseInput, userMessage } from './failures';
-import {
-  MAX_REMOTE_ATTEMPTS,
-  discardRemote,
-  pollUntilDone,
-  runExport,
-  vendorQueue,
-  withinMaxWait,
-  createHeartbeatTimeoutMs,
-} from './steps';
+import { MAX_REMOTE_ATTEMPTS, discardRemote, pollUntilDone, runExport, withinMaxWait } from './steps';
 import { ExportTracker } from './tracker';
+import { vendorActivities } from './activity-options';
 
 /** Failures after which APSIS's own advice is to request a new report. */
 const REQUEST_AGAIN = ['VendorJobGone', 'VendorJobFailed'];
@@ -28,26 +20,12 @@ export async function apsisSegmentExport(rawInput: ApsisSegmentInput): Promise<E
   const input = parseInput(ApsisSegmentInputSchema, rawInput);
   const timing = resolveTiming(input.timing);
   const tracker = new ExportTracker('apsis-segment', input.carryOver);
-  const callOptions: ActivityOptions = {
-    taskQueue: vendorQueue('apsis'),
-    startToCloseTimeout: '2m',
-    heartbeatTimeout: timing.heartbeatTimeoutMs,
-    // Cancelled calls are waited for: an export ends only once none of its activities still runs.
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 6 },
-  };
-  // Its one call creates the vendor job: taken for dead while it still works, it would leave a second one.
-  const create = proxyActivities<ApsisActivities>({
-    ...callOptions,
-    heartbeatTimeout: createHeartbeatTimeoutMs(timing),
-  });
-  const poll = proxyActivities<ApsisActivities>({
-    taskQueue: vendorQueue('apsis'),
-    startToCloseTimeout: '12h',
-    heartbeatTimeout: timing.heartbeatTimeoutMs,
-    // A poll may be streaming the file: a cancelled one is waited for, so the clean-up cannot race its writes.
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10 },
+  // A poll may be streaming the file, so polls run as streaming activities.
+  const { create, stream: poll } = vendorActivities<ApsisActivities>('apsis', timing, {
+    callTimeout: '2m',
+    callInitialInterval: '1s',
+    streamTimeout: '12h',
+    streamAttempts: 10,
   });
   let report: ApsisReportState | undefined = input.carryOver?.remoteId ? input.report : undefined;
 

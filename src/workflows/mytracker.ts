@@ -1,5 +1,4 @@
-import { ActivityCancellationType, ApplicationFailure, continueAsNew, proxyActivities } from '@temporalio/workflow';
-import type { ActivityOptions } from '@temporalio/workflow';
+import { ApplicationFailure, continueAsNew } from '@temporalio/workflow';
 import type { MyTrackerActivities } from '../activities';
 import type { MyTrackerLink } from '../activities/mytracker';
 import { fileNamesFor } from '../shared/file-names';
@@ -7,16 +6,9 @@ import { MyTrackerInputSchema, resolveTiming, type MyTrackerInput } from '../sha
 import type { ExportManifest } from '../shared/manifest';
 import { failureType, parseInput } from './failures';
 import { EXPORT_SPENT, downloadExportFiles, exportSpent } from './mytracker-files';
-import {
-  MAX_REMOTE_ATTEMPTS,
-  discardRemote,
-  pollUntilDone,
-  runExport,
-  vendorQueue,
-  withinMaxWait,
-  createHeartbeatTimeoutMs,
-} from './steps';
+import { MAX_REMOTE_ATTEMPTS, discardRemote, pollUntilDone, runExport, withinMaxWait } from './steps';
 import { ExportTracker } from './tracker';
+import { vendorActivities } from './activity-options';
 
 /** "Error occurred" this many polls in a row means the export is broken for good, not a hiccup. */
 export const ERROR_OCCURRED_POLLS = 3;
@@ -30,28 +22,15 @@ export async function mytrackerExport(rawInput: MyTrackerInput): Promise<ExportM
   const input = parseInput(MyTrackerInputSchema, rawInput);
   const timing = resolveTiming(input.timing);
   const tracker = new ExportTracker('mytracker', input.carryOver);
-  const callOptions: ActivityOptions = {
-    taskQueue: vendorQueue('mytracker'),
-    startToCloseTimeout: '1m',
-    heartbeatTimeout: timing.heartbeatTimeoutMs,
-    // Cancelled calls are waited for: an export ends only once none of its activities still runs.
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    // One signed call per attempt; bad credentials, unknown ids and vendor "failed" words are non-retryable.
-    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 6 },
-  };
-  const api = proxyActivities<MyTrackerActivities>(callOptions);
-  // A create call taken for dead while it still works would leave a second vendor job: a longer leash.
-  const create = proxyActivities<MyTrackerActivities>({
-    ...callOptions,
-    heartbeatTimeout: createHeartbeatTimeoutMs(timing),
-  });
-  const files = proxyActivities<MyTrackerActivities>({
-    taskQueue: vendorQueue('mytracker'),
-    startToCloseTimeout: '12h',
-    heartbeatTimeout: timing.heartbeatTimeoutMs,
-    // Cancelled downloads are waited for, so nothing writes into the export directory after clean-up.
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 20 },
+  const {
+    call: api,
+    create,
+    stream: files,
+  } = vendorActivities<MyTrackerActivities>('mytracker', timing, {
+    callTimeout: '1m',
+    callInitialInterval: '2s',
+    streamTimeout: '12h',
+    streamAttempts: 20,
   });
   const handedOver = input.exportId;
 
