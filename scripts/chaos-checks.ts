@@ -32,6 +32,8 @@ export interface ExportCheck {
   jobs: number;
   /** Vendor jobs beyond the one downloaded, each created by a create call cut short by a worker kill. */
   orphans: number;
+  /** For exports with an orphan: their create calls (times in ms), to read against the kill times. */
+  createCalls?: { at: number; endedAt: number | null; status: number }[];
   attempts: number | null;
   problems: string[];
 }
@@ -161,6 +163,7 @@ export async function checkExport(
       killTimes.some((t) => t >= r.at && t <= (r.endedAt ?? Infinity) + ANSWER_IN_TRANSIT_MS),
     ).length;
     check.orphans = jobs - 1;
+    check.createCalls = creates.map((r) => ({ at: r.at, endedAt: r.endedAt ?? null, status: r.status }));
     if (cut < jobs - 1) problems.push(`${jobs} vendor jobs created, but only ${cut} create call(s) were cut by a kill`);
     const touched = orphanDownloads(sim, planned, manifest?.remote.id);
     if (touched > 0) problems.push(`${touched} download(s) from a vendor job that is not the export's`);

@@ -40,7 +40,10 @@ export interface SimulatorOptions {
   altcraft?: Partial<AltcraftSimConfig>;
   apsis?: Partial<ApsisSimConfig>;
   mytracker?: Partial<MyTrackerSimConfig>;
-  /** Every vendor answer waits a random time in this range first (a client that hangs up meanwhile gets nothing). */
+  /**
+   * Every vendor answer waits a random time in this range first. A request that has fully arrived is then handled
+   * even if its client died meanwhile (a half-closed connection), as a real server would.
+   */
   latencyMs?: { min: number; max: number };
 }
 
