@@ -9,6 +9,7 @@ import type { ExportManifest, SupportedProvider } from '../src/client';
 import { csvInfo, csvRows, type Simulator } from '../src/simulator';
 import { profileDocument } from '../src/simulator/apsis-profile';
 import { gzipInfo } from '../src/simulator/gzip';
+import { jobsFor } from '../test/helpers/vendor-jobs';
 
 /** One planned export: its kind, the vendor subject only it uses, and its workflow id. */
 export interface PlannedExport {
@@ -43,19 +44,6 @@ const CREATE_ENDPOINTS = ['get_all', 'segment-report', 'export-single', 'create'
 /** After the vendor answered, the worker still had to hand the answer to Temporal: a kill then loses it too. */
 const ANSWER_IN_TRANSIT_MS = 2000;
 
-/** Vendor jobs the simulator created for one export's subject. */
-export function jobsFor(sim: Simulator, provider: SupportedProvider, subject: string): number {
-  switch (provider) {
-    case 'altcraft':
-      return sim.altcraft.tasks().filter((t) => `${t.sourceType}:${t.sourceId}` === subject).length;
-    case 'apsis-segment':
-      return sim.apsis.reports().filter((r) => r.section === subject).length;
-    case 'apsis-profile':
-      return sim.apsis.profileExports().filter((e) => e.exportKey === subject).length;
-    case 'mytracker':
-      return sim.mytracker.exports().filter((e) => e.idSegment === subject).length;
-  }
-}
 
 const sha256 = (data: Buffer | string): string => crypto.createHash('sha256').update(data).digest('hex');
 

@@ -2,47 +2,32 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { ExportClient } from '../../src/client';
-import { readConfig } from '../../src/config';
-import { csvInfo, startSimulator, type Simulator } from '../../src/simulator';
-import { testEnv } from '../helpers/env';
-import { runCli, spawnWorker, waitFor, type WorkerProcess } from '../helpers/processes';
-import { startTestTemporal } from '../helpers/temporal';
+import type { ExportClient } from '../../src/client';
+import { csvInfo, type Simulator } from '../../src/simulator';
+import { runCli, waitFor } from '../helpers/processes';
+import { startStack, type TestStack } from '../helpers/stack';
 
 /**
  * The durability promise: kill -9 the worker while the export polls and again while it downloads; a new worker
  * finishes it with a correct file, Altcraft sees exactly one get_all, and the download resumes with Range.
  */
 describe('altcraft export survives worker crashes', () => {
-  let temporal: Awaited<ReturnType<typeof startTestTemporal>>;
+  let stack: TestStack;
   let sim: Simulator;
   let env: Record<string, string>;
   let client: ExportClient;
-  const workers: WorkerProcess[] = [];
+  const newWorker = () => stack.newWorker();
 
   const ROWS = 150_000;
   before(async () => {
-    temporal = await startTestTemporal();
-    sim = await startSimulator({
-      altcraft: { taskDurationMs: 5_000, rows: { 'database:42': ROWS }, downloadBytesPerSec: 1_500_000 },
+    stack = await startStack('restart', {
+      worker: false,
+      sim: { altcraft: { taskDurationMs: 5_000, rows: { 'database:42': ROWS }, downloadBytesPerSec: 1_500_000 } },
     });
-    env = testEnv(temporal.address, sim, 'restart');
-    client = await ExportClient.connect({}, readConfig(env));
+    ({ sim, env, client } = stack);
   });
 
-  after(async () => {
-    await client?.close();
-    for (const w of workers) await w.kill('SIGKILL');
-    await sim?.close();
-    await temporal?.stop();
-  });
-
-  async function newWorker(): Promise<WorkerProcess> {
-    const worker = spawnWorker(env);
-    workers.push(worker);
-    await worker.ready;
-    return worker;
-  }
+  after(() => stack?.stop());
 
   test('kill -9 while polling and while downloading: the export completes with a byte-identical file', async () => {
     let worker = await newWorker();

@@ -13,6 +13,7 @@ import { SIM_ACCESS_TOKEN } from '../helpers/apsis';
 import { exportDirTexts, scanForSecrets } from '../helpers/secrets';
 import { waitFor } from '../helpers/processes';
 import { startStack, type TestStack } from '../helpers/stack';
+import { jobsFor } from '../helpers/vendor-jobs';
 
 /**
  * The vendor fault matrix: for every export kind, each way a vendor misbehaves (5xx bursts, 429 with and without
@@ -706,19 +707,6 @@ describe('vendor fault matrix', () => {
     }
   }
 
-  function jobsFor(provider: SupportedProvider, subject: string): number {
-    switch (provider) {
-      case 'altcraft':
-        return sim.altcraft.tasks().filter((t) => `${t.sourceType}:${t.sourceId}` === subject).length;
-      case 'apsis-segment':
-        return sim.apsis.reports().filter((r) => r.section === subject).length;
-      case 'apsis-profile':
-        return sim.apsis.profileExports().filter((e) => e.exportKey === subject).length;
-      case 'mytracker':
-        return sim.mytracker.exports().filter((e) => e.idSegment === subject).length;
-    }
-  }
-
   /** sha256 of each file the vendor job named in the manifest serves, from the simulator's data sets. */
   async function expectedSha256s(manifest: ExportManifest): Promise<string[]> {
     const id = manifest.remote.id;
@@ -795,7 +783,7 @@ describe('vendor fault matrix', () => {
       20_000,
     );
     const requests = about();
-    const jobs = jobsFor(c.provider, subject);
+    const jobs = jobsFor(sim, c.provider, subject);
     const exportDir = path.join(stack.env.EXPORT_DIR!, workflowId);
     outcomes.push({
       name: `${c.provider} / ${c.fault}: ${c.what}`,
