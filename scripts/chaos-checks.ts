@@ -44,7 +44,6 @@ const CREATE_ENDPOINTS = ['get_all', 'segment-report', 'export-single', 'create'
 /** After the vendor answered, the worker still had to hand the answer to Temporal: a kill then loses it too. */
 const ANSWER_IN_TRANSIT_MS = 2000;
 
-
 const sha256 = (data: Buffer | string): string => crypto.createHash('sha256').update(data).digest('hex');
 
 /** sha256 of every file the vendor job named in the manifest serves, recomputed from the simulator's data. */
