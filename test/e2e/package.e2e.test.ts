@@ -17,11 +17,12 @@ const run = promisify(execFile);
  */
 describe('the packed package in a plain Node project', () => {
   let stack: TestStack;
+  let dir: string;
   let scratch: string;
   let worker: ReturnType<typeof startInstalledWorker> | undefined;
 
   before(async () => {
-    const dir = tempDir('package');
+    dir = tempDir('package');
     // npm's own output is long; keep it for a failure message only.
     const pack = await run('npm', ['pack', '--pack-destination', dir], { cwd: REPO_ROOT, timeout: 300_000 });
     const tarball = fs.readdirSync(dir).find((f) => f.endsWith('.tgz'));
@@ -57,6 +58,8 @@ describe('the packed package in a plain Node project', () => {
   after(async () => {
     await worker?.stop();
     await stack?.stop();
+    // The scratch install holds ~300 MB of node_modules.
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   test('the install holds dist/ and no tsx, src/ or TypeScript sources', () => {
