@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.tools/', '.data/', 'exports/', 'test-artifacts/', 'bench/out/'] },
+  { ignores: ['node_modules/', '.tools/', '.data/', 'exports/', 'test-artifacts/', 'bench/out/', 'dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -55,7 +55,13 @@ export default tseslint.config(
   {
     files: ['**/*.cjs', '**/*.mjs'],
     languageOptions: {
-      globals: { require: 'readonly', process: 'readonly', setTimeout: 'readonly', console: 'readonly' },
+      globals: {
+        require: 'readonly',
+        process: 'readonly',
+        setTimeout: 'readonly',
+        console: 'readonly',
+        __dirname: 'readonly',
+      },
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

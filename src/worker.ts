@@ -1,4 +1,6 @@
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import fs from 'node:fs';
+import path from 'node:path';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createCommonActivities, createVendorActivities } from './activities';
 import { startCallbackService, withBoundCallbackUrl } from './callbacks';
 import type { Config } from './config';
@@ -18,6 +20,18 @@ export const VENDOR_LIMITS = {
 const HEARTBEAT_EVERY_MS = 2000;
 
 let runtimeInstalled = false;
+
+/**
+ * Where the main worker gets its workflow code. `npm run build` writes dist/workflow-bundle.js beside
+ * dist/worker.js, so only a worker running from dist/ finds a bundle (built together with that JavaScript);
+ * from sources (src/worker.ts through tsx) there is none beside it, and the worker bundles src/workflows at
+ * start, so editing a workflow never meets a stale bundle.
+ */
+export function workflowSource(): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  const codePath = path.join(__dirname, 'workflow-bundle.js');
+  if (fs.existsSync(codePath)) return { workflowBundle: { codePath } };
+  return { workflowsPath: require.resolve('./workflows') };
+}
 
 /**
  * Routes the SDK's own logs into our JSON logger (its chatter only at debug), and serves Prometheus metrics
@@ -74,11 +88,13 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const callbacks = await startCallbackService(config, logger);
   const deps = { config: withBoundCallbackUrl(config, callbacks.address), logger };
   const vendorActivities = createVendorActivities(deps);
+  const workflows = workflowSource();
+  logger.info(workflows, workflows.workflowBundle ? 'using the prebuilt workflow bundle' : 'bundling workflows');
   const main = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.taskQueue,
-    workflowsPath: require.resolve('./workflows'),
+    ...workflows,
     activities: createCommonActivities(deps),
   });
   const vendors = await Promise.all(

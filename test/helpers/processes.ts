@@ -12,12 +12,16 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Environment for CLI and worker children: only what the test passes, plus PATH/HOME to find node and tools. */
+/**
+ * Environment for CLI and worker children: only what the test passes, plus PATH/HOME to find node and tools.
+ * EXPORTFLOW_FROM_SOURCE=1 makes bin/exportflow.cjs run src/ even when a dist/ from an earlier build exists,
+ * so the tests always exercise the code under test (the package test overrides it to test dist/).
+ */
 export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const keep = ['PATH', 'HOME', 'TMPDIR', 'TEMPORAL_CLI_PATH', 'LANG'];
   const env: NodeJS.ProcessEnv = {};
   for (const key of keep) if (process.env[key] !== undefined) env[key] = process.env[key];
-  return { ...env, LOG_LEVEL: 'info', ...extra };
+  return { ...env, LOG_LEVEL: 'info', EXPORTFLOW_FROM_SOURCE: '1', ...extra };
 }
 
 /** Runs `exportflow <args>` to completion (bounded by timeoutMs) and collects its output. */
