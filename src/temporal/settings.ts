@@ -116,7 +116,8 @@ function checkBool(vars: Record<string, string>, name: string): void {
 function certName(vars: Record<string, string>, prefix: string, tomlField: string): string {
   if (vars[`${prefix}_PATH`] !== undefined) return `${prefix}_PATH`;
   if (vars[`${prefix}_DATA`] !== undefined) return `${prefix}_DATA`;
-  return tomlField;
+  // Not in the environment: the profile gave it, or (when it is missing) either place may.
+  return `${tomlField.replace(/^(profile\.\S+?)( in .*)?$/, '$1_path$2')} (or ${prefix}_PATH)`;
 }
 
 function readSource(source: ConfigDataSource | undefined, name: string): Buffer | undefined {
