@@ -69,18 +69,24 @@ async function establish<C extends { close(): Promise<void> }>(
   settings: TemporalSettings,
   dial: () => Promise<C>,
 ): Promise<C> {
-  const probe = settings.tls ? diagnoseTls(settings) : undefined;
+  const stopProbe = new AbortController();
+  const probe = settings.tls ? diagnoseTls(settings, stopProbe.signal) : undefined;
   const attempt = dial();
   const refused = probe?.then((reason) => {
     if (reason) throw new TemporalConnectError(`Temporal at ${settings.address} ${reason}`);
     return attempt;
   });
   try {
-    return await (refused ? Promise.race([attempt, refused]) : attempt);
+    const connection = await (refused ? Promise.race([attempt, refused]) : attempt);
+    stopProbe.abort();
+    return connection;
   } catch (err) {
     // If the handshake verdict came first, the dial may still succeed later: do not leak that connection.
     attempt.then((c) => c.close()).catch(() => undefined);
     if (err instanceof TemporalConnectError) throw err;
+    // Core may give up before the handshake verdict is in; that verdict is the better explanation.
+    const reason = await probe;
+    if (reason) throw new TemporalConnectError(`Temporal at ${settings.address} ${reason}`);
     if (!settings.tls && (await speaksTls(settings.address))) {
       throw new TemporalConnectError(
         `Temporal at ${settings.address} expects TLS, but no TLS settings are given: set TEMPORAL_TLS=true ` +

@@ -12,7 +12,11 @@ const H2_PREFACE = Buffer.concat([
  * precisely why TLS failed (grpc-js reports only a deadline). Resolves with the reason, or undefined when the
  * handshake and the first HTTP/2 exchange succeed (or nothing answers at all: that is not a TLS problem).
  */
-export function diagnoseTls(settings: TemporalSettings, timeoutMs = 5000): Promise<string | undefined> {
+export function diagnoseTls(
+  settings: TemporalSettings,
+  signal?: AbortSignal,
+  timeoutMs = 5000,
+): Promise<string | undefined> {
   const cfg = typeof settings.tls === 'object' ? settings.tls : {};
   const idx = settings.address.lastIndexOf(':');
   const host = settings.address.slice(0, idx);
@@ -39,8 +43,9 @@ export function diagnoseTls(settings: TemporalSettings, timeoutMs = 5000): Promi
         ? { checkServerIdentity: (_h, cert) => tls.checkServerIdentity(cfg.serverNameOverride!, cert) }
         : {}),
     });
-    const timer = setTimeout(() => done(undefined), timeoutMs).unref();
-    socket.unref();
+    const timer = setTimeout(() => done(undefined), timeoutMs);
+    // Once the real connection works, the verdict is not needed.
+    signal?.addEventListener('abort', () => done(undefined), { once: true });
     let handshook = false;
     // Some servers (Node's among them) check the client certificate after the handshake and just hang up.
     const hungUp = () =>
@@ -103,7 +108,7 @@ export function speaksTls(address: string, timeoutMs = 3000): Promise<boolean> {
       socket.destroy();
       resolve(yes);
     };
-    const timer = setTimeout(() => done(false), timeoutMs).unref();
+    const timer = setTimeout(() => done(false), timeoutMs);
     socket.once('secureConnect', () => done(true));
     // An alert from the server (e.g. certificate required) still proves it speaks TLS.
     socket.once('error', (err: NodeJS.ErrnoException) =>

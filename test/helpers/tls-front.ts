@@ -38,8 +38,16 @@ function forwardable(headers: http2.IncomingHttpHeaders): http2.OutgoingHttpHead
  */
 export async function startTlsFront(opts: TlsFrontOptions): Promise<TlsFront> {
   const stats = { forwarded: 0, rejected: 0, handshakeErrors: [] as string[] };
-  const upstream = http2.connect(`http://${opts.upstream}`);
-  upstream.on('error', () => undefined);
+  // Temporal's frontend closes idle connections (after 2 minutes by default): dial again when that happened.
+  let session: http2.ClientHttp2Session | undefined;
+  const upstream = () => {
+    if (!session || session.closed || session.destroyed) {
+      session = http2.connect(`http://${opts.upstream}`);
+      session.on('error', () => undefined);
+      session.on('goaway', () => session?.close());
+    }
+    return session;
+  };
   const server = http2.createSecureServer({
     cert: fs.readFileSync(opts.cert),
     key: fs.readFileSync(opts.key),
@@ -70,7 +78,7 @@ export async function startTlsFront(opts: TlsFrontOptions): Promise<TlsFront> {
       return;
     }
     stats.forwarded += 1;
-    const up = upstream.request(
+    const up = upstream().request(
       { ':method': headers[':method'], ':path': headers[':path'], ...forwardable(headers) },
       { endStream: false },
     );
@@ -105,7 +113,7 @@ export async function startTlsFront(opts: TlsFrontOptions): Promise<TlsFront> {
     stats,
     close: () =>
       new Promise<void>((resolve) => {
-        upstream.close();
+        session?.close();
         server.close(() => resolve());
         // Long polls would hold the server open; the test is done with them.
         for (const s of open) s.destroy();
