@@ -5,7 +5,7 @@ import type { Config } from './config';
 import type { Logger } from './logger';
 import { installVendorMetrics } from './metrics';
 import { ensureSearchAttributes } from './temporal-setup';
-import { connectNative } from './temporal/connect';
+import { connectNative } from './temporal/native';
 import { exportflowDataConverter } from './temporal/data-converter';
 import type { MissingCodecKeyError } from './temporal/codec';
 

@@ -1,5 +1,4 @@
 import { Connection, type ConnectionOptions } from '@temporalio/client';
-import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
 import type { TemporalSettings } from './settings';
 import { diagnoseTls, speaksTls } from './tls-probe';
 
@@ -19,16 +18,6 @@ export function connectionOptions(settings: TemporalSettings, connectTimeoutMs =
   };
 }
 
-/** Options for a worker NativeConnection (Core) from the settings. */
-export function nativeConnectionOptions(settings: TemporalSettings): NativeConnectionOptions {
-  return {
-    address: settings.address,
-    tls: settings.tls,
-    ...(settings.apiKey !== undefined ? { apiKey: settings.apiKey } : {}),
-    ...(settings.metadata ? { metadata: settings.metadata } : {}),
-  };
-}
-
 /** Connects a client Connection and proves it with one call, so a refused key or certificate shows here. */
 export function connectClient(settings: TemporalSettings): Promise<Connection> {
   return establish(settings, async () => {
@@ -41,18 +30,10 @@ export function connectClient(settings: TemporalSettings): Promise<Connection> {
   });
 }
 
-/** Connects the worker's NativeConnection and proves it the same way. */
-export function connectNative(settings: TemporalSettings): Promise<NativeConnection> {
-  return establish(settings, async () => {
-    const connection = await NativeConnection.connect(nativeConnectionOptions(settings));
-    await proveOrClose(connection, () =>
-      connection.workflowService.describeNamespace({ namespace: settings.namespace }),
-    );
-    return connection;
-  });
-}
-
-async function proveOrClose(connection: { close(): Promise<void> }, call: () => Promise<unknown>): Promise<void> {
+export async function proveOrClose(
+  connection: { close(): Promise<void> },
+  call: () => Promise<unknown>,
+): Promise<void> {
   try {
     await call();
   } catch (err) {
@@ -65,7 +46,7 @@ async function proveOrClose(connection: { close(): Promise<void> }, call: () => 
  * Dials while a plain TLS handshake runs beside it: grpc-js only ever reports a deadline for a refused handshake,
  * the handshake says why (and at once, instead of after the connect timeout).
  */
-async function establish<C extends { close(): Promise<void> }>(
+export async function establish<C extends { close(): Promise<void> }>(
   settings: TemporalSettings,
   dial: () => Promise<C>,
 ): Promise<C> {
