@@ -51,31 +51,57 @@ export async function establish<C extends { close(): Promise<void> }>(
   dial: () => Promise<C>,
 ): Promise<C> {
   const stopProbe = new AbortController();
-  const probe = settings.tls ? diagnoseTls(settings, stopProbe.signal) : undefined;
+  const expectsTls = new TemporalConnectError(
+    `Temporal at ${settings.address} expects TLS, but no TLS settings are given: set TEMPORAL_TLS=true ` +
+      '(with TEMPORAL_TLS_SERVER_CA_CERT_PATH for a private CA), TEMPORAL_API_KEY, or a client certificate',
+  );
+  // With TLS settings: a handshake beside the dial says why TLS fails. Without: a plaintext dial to a TLS server
+  // only times out, so after a short wait a handshake checks whether TLS is what the server expects.
+  const probe: Promise<string | undefined> = settings.tls
+    ? diagnoseTls(settings, stopProbe.signal)
+    : waitUnlessAborted(PLAINTEXT_CHECK_AFTER_MS, stopProbe.signal).then(async (waited) =>
+        waited && (await speaksTls(settings.address)) ? expectsTls.message : undefined,
+      );
   const attempt = dial();
-  const refused = probe?.then((reason) => {
-    if (reason) throw new TemporalConnectError(`Temporal at ${settings.address} ${reason}`);
+  const refused = probe.then((reason) => {
+    if (reason)
+      throw new TemporalConnectError(
+        reason.startsWith('Temporal at') ? reason : `Temporal at ${settings.address} ${reason}`,
+      );
     return attempt;
   });
   try {
-    const connection = await (refused ? Promise.race([attempt, refused]) : attempt);
+    const connection = await Promise.race([attempt, refused]);
     stopProbe.abort();
     return connection;
   } catch (err) {
+    stopProbe.abort();
     // If the handshake verdict came first, the dial may still succeed later: do not leak that connection.
     attempt.then((c) => c.close()).catch(() => undefined);
     if (err instanceof TemporalConnectError) throw err;
     // Core may give up before the handshake verdict is in; that verdict is the better explanation.
-    const reason = await probe;
+    const reason = settings.tls ? await probe : undefined;
     if (reason) throw new TemporalConnectError(`Temporal at ${settings.address} ${reason}`);
-    if (!settings.tls && (await speaksTls(settings.address))) {
-      throw new TemporalConnectError(
-        `Temporal at ${settings.address} expects TLS, but no TLS settings are given: set TEMPORAL_TLS=true ` +
-          '(with TEMPORAL_TLS_SERVER_CA_CERT_PATH for a private CA), TEMPORAL_API_KEY, or a client certificate',
-      );
-    }
+    if (!settings.tls && (await speaksTls(settings.address))) throw expectsTls;
     throw explainConnectError(err, settings);
   }
+}
+
+const PLAINTEXT_CHECK_AFTER_MS = 2000;
+
+/** Resolves true after `ms`, or false as soon as `signal` aborts (and then holds no timer). */
+function waitUnlessAborted(ms: number, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(true), ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve(false);
+      },
+      { once: true },
+    );
+  });
 }
 
 /** A connection that dials on first use (the callback receiver starts before Temporal is needed). */

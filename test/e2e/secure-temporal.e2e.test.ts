@@ -195,23 +195,22 @@ describe('a secured Temporal frontend (mTLS, API key)', () => {
     ['plaintext settings for a TLS front', () => ({ ...base, TEMPORAL_ADDRESS: keyed.address }), 1, /expects TLS/],
   ];
   test('each refusal: export exits 1 (server refused) or 2 (bad settings) saying why, fast, and starts nothing', async () => {
-    // Run side by side: each is an independent CLI process against its own settings.
-    const results = await Promise.all(
-      refusals.map(async ([what, env, code, message]) => {
-        const id = `secure-refused-${what.replace(/\W+/g, '-')}`;
-        const startedAt = Date.now();
-        const res = await runCli(
-          ['export', 'altcraft', '--source-type', 'database', '--source-id', '1', '--id', id],
-          env(),
-        );
-        return { what, code, message, id, res, ms: Date.now() - startedAt };
-      }),
-    );
+    // One after another, so each one's time is its own (side by side they only compete for the two cores).
+    const results = [];
+    for (const [what, env, code, message] of refusals) {
+      const id = `secure-refused-${what.replace(/\W+/g, '-')}`;
+      const startedAt = Date.now();
+      const res = await runCli(
+        ['export', 'altcraft', '--source-type', 'database', '--source-id', '1', '--id', id],
+        env(),
+      );
+      results.push({ what, code, message, id, res, ms: Date.now() - startedAt });
+    }
     for (const { what, code, message, id, res, ms } of results) {
       assert.equal(res.code, code, `${what}: ${res.stderr}`);
       assert.match(res.stderr, message, what);
       assert.doesNotMatch(res.stderr, /grpc|tonic|ServiceError|at .*\.js:\d+/i, `${what}: no raw gRPC dump`);
-      assert.ok(ms < 30_000, `${what}: fails fast (${ms} ms)`);
+      assert.ok(ms < 20_000, `${what}: fails fast (${ms} ms)`);
       await assert.rejects(inspector.temporal.workflow.getHandle(id).describe(), /not found/i, what);
       console.log(`${what}: exit ${res.code} in ${ms} ms: ${res.stderr.trim().split('\n').pop()}`);
     }
