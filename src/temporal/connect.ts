@@ -75,7 +75,8 @@ export async function establish<C extends { close(): Promise<void> }>(
     stopProbe.abort();
     return connection;
   } catch (err) {
-    stopProbe.abort();
+    // The TLS verdict is still wanted below; the plaintext timer is not.
+    if (!settings.tls) stopProbe.abort();
     // If the handshake verdict came first, the dial may still succeed later: do not leak that connection.
     attempt.then((c) => c.close()).catch(() => undefined);
     if (err instanceof TemporalConnectError) throw err;
@@ -168,6 +169,9 @@ export function explainConnectError(err: unknown, settings: TemporalSettings): T
   return out;
 }
 
+/** The readable part of a gRPC or Core error: no `source: tonic::…` chain, one line. */
 function firstLine(text: string): string {
-  return text.split('\n')[0]!.slice(0, 300);
+  const line = text.split('\n')[0]!;
+  const core = /message: "([^"]*)"/.exec(line);
+  return (core ? core[1]! : line.replace(/,?\s*source: .*$/, '')).slice(0, 200);
 }
