@@ -11,6 +11,9 @@ import { startCallbackService } from './callbacks';
 import { declareProviderOptions, inCliTerms, inputFromOptions } from './cli/export-options';
 import { EXIT, UsageError, printFailure, printManifest } from './cli/output';
 import { registerOpsCommands } from './cli/ops-commands';
+import { connectClient } from './cli/connect';
+import { registerCodecCommand } from './cli/codec-command';
+import { connectClient as connectTemporal } from './temporal/connect';
 import { EXPORT_EXAMPLES, PROGRAM_EXAMPLES, examplesText } from './cli/examples';
 import { describeStatus, showProgress } from './cli/progress';
 
@@ -82,6 +85,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .action(async () => {
       const config = configOrThrow();
       const logger = createLogger(config.logLevel, { service: 'exportflow-callbacks' });
+      // Proves the settings and credentials now, rather than at the first callback.
+      await (await connectTemporal(config.temporal)).close();
       const receiver = await startCallbackService(config, logger);
       process.stderr.write(`APSIS callback receiver listening on ${receiver.address} (Ctrl-C stops it)\n`);
       await untilSignal();
@@ -198,6 +203,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     });
 
   registerOpsCommands(program);
+  registerCodecCommand(program);
   return program;
 }
 
@@ -219,16 +225,7 @@ function configOrThrow(): Config {
   return readConfig();
 }
 
-async function connect(): Promise<ExportClient> {
-  const config = configOrThrow();
-  try {
-    return await ExportClient.connect({}, config);
-  } catch (err) {
-    throw new Error(
-      `cannot reach Temporal at ${config.temporal.address}: ${(err as Error).message}. Start it with \`npx exportflow dev\` or set TEMPORAL_ADDRESS.`,
-    );
-  }
-}
+const connect = connectClient;
 
 function port(text: string): number {
   const n = Number(text);

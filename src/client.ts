@@ -9,10 +9,13 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
   WorkflowNotFoundError,
-  defaultPayloadConverter,
+  type ConnectionOptions,
   type WorkflowExecutionStatusName,
 } from '@temporalio/client';
+import { decodeOptionalSinglePayload } from '@temporalio/common/lib/internal-non-workflow';
 import { readConfig, type Config } from './config';
+import { connectClient, explainConnectError } from './temporal/connect';
+import { exportflowDataConverter } from './temporal/data-converter';
 import { EXPORT_SEARCH_ATTRIBUTES } from './shared/search-attributes';
 import { describeIssues, protoKeyPath, type Timing } from './shared/inputs';
 import type { ExportManifest, ExportProgress } from './shared/manifest';
@@ -63,8 +66,13 @@ export interface ExportListing {
 }
 
 export interface ExportClientOptions {
+  /** Overrides the address from Temporal's environment configuration (TEMPORAL_ADDRESS, profile). */
   address?: string;
   namespace?: string;
+  /** An existing connection to use (the caller keeps ownership and closes it). */
+  connection?: Connection;
+  /** Full connection options (TLS, API key, metadata) instead of the environment configuration. */
+  connectionOptions?: ConnectionOptions;
   taskQueue?: string;
   /** Poll and wait settings put into each export's input; defaults come from the environment. */
   timing?: Timing;
@@ -86,17 +94,40 @@ export class ExportClient {
     private readonly timing: Timing,
   ) {}
 
-  /** Connects using TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / EXPORTFLOW_TASK_QUEUE unless told otherwise. */
+  /**
+   * Connects with Temporal's environment configuration (TEMPORAL_ADDRESS, TLS, API key, profiles), the payload
+   * codec of EXPORTFLOW_CODEC_KEYS and EXPORTFLOW_TASK_QUEUE, unless told otherwise. A refused connection is a
+   * TemporalConnectError saying why.
+   */
   static async connect(options: ExportClientOptions = {}, config: Config = readConfig()): Promise<ExportClient> {
-    const connection = await Connection.connect({ address: options.address ?? config.temporal.address });
-    const client = new Client({ connection, namespace: options.namespace ?? config.temporal.namespace });
+    const settings = {
+      ...config.temporal,
+      ...(options.address !== undefined ? { address: options.address } : {}),
+      ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
+    };
+    let connection: Connection;
+    let owned: Connection | undefined;
+    if (options.connection) connection = options.connection;
+    else if (options.connectionOptions) {
+      connection = owned = await Connection.connect(options.connectionOptions).catch((err: unknown) => {
+        throw explainConnectError(err, {
+          ...settings,
+          address: options.connectionOptions?.address ?? settings.address,
+        });
+      });
+    } else connection = owned = await connectClient(settings);
+    const client = new Client({
+      connection,
+      namespace: settings.namespace,
+      dataConverter: exportflowDataConverter(config.codecKeys),
+    });
     const timing: Timing = options.timing ?? {
       pollInitialMs: config.timing.pollInitialMs,
       pollMaxMs: config.timing.pollMaxMs,
       maxWaitMs: config.timing.maxWaitMs,
       heartbeatTimeoutMs: config.timing.heartbeatTimeoutMs,
     };
-    return new ExportClient(client, connection, options.taskQueue ?? config.taskQueue, timing);
+    return new ExportClient(client, owned, options.taskQueue ?? config.taskQueue, timing);
   }
 
   /** Wraps an existing Temporal client (the caller keeps ownership of its connection). */
@@ -187,7 +218,11 @@ export class ExportClient {
       for (const activity of description.raw.pendingActivities ?? []) {
         const payload = activity.heartbeatDetails?.payloads?.[0];
         if (!payload) continue;
-        const point = defaultPayloadConverter.fromPayload<{ offset?: number }>(payload as never);
+        // Heartbeats go through the codec like every payload (encrypted when EXPORTFLOW_CODEC_KEYS is set).
+        const point = await decodeOptionalSinglePayload<{ offset?: number }>(
+          this.temporal.options.loadedDataConverter,
+          payload as never,
+        ).catch(() => undefined);
         if (typeof point?.offset === 'number') status.inFlightBytes += point.offset;
       }
     } else if (execution === 'COMPLETED') {

@@ -4,6 +4,8 @@ import crypto from 'node:crypto';
 import { z } from 'zod';
 import { parseDuration } from './util/duration';
 import { formatS3Uri, isS3Uri, parseS3Uri } from './util/s3-uri';
+import { parseCodecKeys } from './temporal/codec';
+import { readTemporalSettings } from './temporal/settings';
 
 /** Environment variables from CONTRACT.md, read once and validated; a `.env` in the working directory is read too. */
 let dotenvLoaded = false;
@@ -43,8 +45,7 @@ const blankToUndefined = z
   .transform((v) => (v && v.trim() !== '' ? v : undefined));
 
 const EnvSchema = z.object({
-  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233').pipe(hostPort('TEMPORAL_ADDRESS')),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  // TEMPORAL_* (address, namespace, TLS, API key, profiles) are read by readTemporalSettings, as the CLI reads them.
   EXPORTFLOW_TASK_QUEUE: z
     .string()
     .regex(/^[A-Za-z0-9._-]+$/, 'EXPORTFLOW_TASK_QUEUE may hold letters, digits, dot, dash and underscore')
@@ -79,6 +80,21 @@ const EnvSchema = z.object({
     .transform((v) => (v && v.trim() !== '' ? v : undefined))
     .pipe(hostPort('METRICS_LISTEN').optional()),
   EXPORTFLOW_DATA_DIR: z.string().min(1).default('./.data'),
+  EXPORTFLOW_CODEC_LISTEN: z.string().default('127.0.0.1:8888').pipe(hostPort('EXPORTFLOW_CODEC_LISTEN')),
+  EXPORTFLOW_CODEC_CORS_ORIGINS: z
+    .string()
+    .optional()
+    .transform((v) =>
+      v && v.trim() !== ''
+        ? v
+            .split(',')
+            .map((o) => o.trim().replace(/\/+$/, ''))
+            .filter(Boolean)
+        : undefined,
+    ),
+  EXPORTFLOW_CODEC_AUTH_TOKEN: blankToUndefined.pipe(
+    z.string().regex(/^\S+$/, 'EXPORTFLOW_CODEC_AUTH_TOKEN must not contain whitespace').optional(),
+  ),
 });
 
 export type Config = ReturnType<typeof readConfig>;
@@ -96,11 +112,21 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
   }
   const e = parsed.data;
+  let temporal: ReturnType<typeof readTemporalSettings>;
+  let codecKeys: ReturnType<typeof parseCodecKeys>;
+  try {
+    temporal = readTemporalSettings(env);
+    codecKeys = parseCodecKeys(env.EXPORTFLOW_CODEC_KEYS);
+  } catch (err) {
+    throw new ConfigError(`invalid configuration: ${(err as Error).message}`);
+  }
   if (e.EXPORTFLOW_POLL_INITIAL > e.EXPORTFLOW_POLL_MAX) {
     throw new ConfigError('invalid configuration: EXPORTFLOW_POLL_INITIAL must not exceed EXPORTFLOW_POLL_MAX');
   }
   return {
-    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE },
+    temporal,
+    /** Payload encryption keys (EXPORTFLOW_CODEC_KEYS); empty = payloads stored as plain JSON. */
+    codecKeys,
     taskQueue: e.EXPORTFLOW_TASK_QUEUE,
     // An s3:// EXPORT_DIR is a bucket and key prefix (AWS_* variables say where and as whom), not a local path.
     exportDir: isS3Uri(e.EXPORT_DIR) ? formatS3Uri(parseS3Uri(e.EXPORT_DIR)!) : path.resolve(e.EXPORT_DIR),
@@ -118,6 +144,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
       pollMaxMs: e.EXPORTFLOW_POLL_MAX,
       maxWaitMs: e.EXPORTFLOW_MAX_WAIT,
       heartbeatTimeoutMs: e.EXPORTFLOW_HEARTBEAT_TIMEOUT,
+    },
+    codecServer: {
+      listen: e.EXPORTFLOW_CODEC_LISTEN,
+      corsOrigins: e.EXPORTFLOW_CODEC_CORS_ORIGINS,
+      authToken: e.EXPORTFLOW_CODEC_AUTH_TOKEN,
     },
     logLevel: e.LOG_LEVEL,
     metricsListen: e.METRICS_LISTEN,

@@ -7,6 +7,9 @@ import type { Config } from './config';
 import type { Logger } from './logger';
 import { installVendorMetrics } from './metrics';
 import { ensureSearchAttributes } from './temporal-setup';
+import { connectNative } from './temporal/native';
+import { exportflowDataConverter } from './temporal/data-converter';
+import type { MissingCodecKeyError } from './temporal/codec';
 
 /** Per-vendor activity limits: one task queue per vendor, so the limit holds across every worker. */
 export const VENDOR_LIMITS = {
@@ -70,11 +73,15 @@ export interface RunningWorker {
  */
 export async function startWorker(config: Config, logger: Logger): Promise<RunningWorker> {
   installRuntime(logger, config.metricsListen);
-  const connection = await NativeConnection.connect({ address: config.temporal.address }).catch((err: Error) => {
-    throw new Error(
-      `cannot reach Temporal at ${config.temporal.address} (${err.message.split('\n')[0]}). ` +
-        'Start one with `npx exportflow server` (or `dev`), or set TEMPORAL_ADDRESS.',
-    );
+  const connection: NativeConnection = await connectNative(config.temporal);
+  // A payload under a key this worker lacks would fail every task it touches, over and over: stop instead.
+  const workers: Worker[] = [];
+  let missingKey: MissingCodecKeyError | undefined;
+  const dataConverter = exportflowDataConverter(config.codecKeys, (err) => {
+    if (missingKey) return;
+    missingKey = err;
+    logger.fatal({ err: err.message }, 'stopping the worker: EXPORTFLOW_CODEC_KEYS lacks a key');
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
   });
   const added = await ensureSearchAttributes(connection, config.temporal.namespace).catch((err: Error) => {
     logger.warn(
@@ -93,6 +100,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const main = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
+    dataConverter,
     taskQueue: config.taskQueue,
     ...workflows,
     activities: createCommonActivities(deps),
@@ -102,6 +110,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
       Worker.create({
         connection,
         namespace: config.temporal.namespace,
+        dataConverter,
         taskQueue: `${config.taskQueue}-${vendor}`,
         activities: vendorActivities[vendor],
         maxTaskQueueActivitiesPerSecond: VENDOR_LIMITS[vendor].maxActivitiesPerSecond,
@@ -113,7 +122,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
       }),
     ),
   );
-  const workers = [main, ...vendors];
+  workers.push(main, ...vendors);
   logger.info(
     { taskQueue: config.taskQueue, vendors: Object.keys(vendorActivities), temporal: config.temporal.address },
     'worker started',
@@ -122,6 +131,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     await callbacks.close();
     await connection.close();
     logger.info('worker stopped');
+    if (missingKey) throw missingKey;
   });
   return {
     done,

@@ -1,5 +1,7 @@
-import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { Client, type Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { callbackSecret, type Config } from '../config';
+import { lazyClientConnection } from '../temporal/connect';
+import { exportflowDataConverter } from '../temporal/data-converter';
 import type { Logger } from '../logger';
 import { apsisCallbackSignal } from '../workflows/definitions';
 import { startCallbackReceiver, type CallbackDelivery, type CallbackReceiver } from './receiver';
@@ -14,8 +16,13 @@ export function temporalDelivery(config: Config): CallbackDelivery & { close(): 
   let connection: Connection | undefined;
   let client: Client | undefined;
   const temporal = (): { connection: Connection; client: Client } => {
-    connection ??= Connection.lazy({ address: config.temporal.address });
-    client ??= new Client({ connection, namespace: config.temporal.namespace });
+    connection ??= lazyClientConnection(config.temporal);
+    // The callback rides in a signal: encrypted like every other payload when EXPORTFLOW_CODEC_KEYS is set.
+    client ??= new Client({
+      connection,
+      namespace: config.temporal.namespace,
+      dataConverter: exportflowDataConverter(config.codecKeys),
+    });
     return { connection, client };
   };
   return {

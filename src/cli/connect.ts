@@ -1,16 +1,13 @@
 import { ExportClient } from '../client';
 import { readConfig } from '../config';
 
-/** Connects the CLI to Temporal, with a message that says what to do when nothing answers. */
+/**
+ * Connects the CLI to Temporal with the one connection factory (environment configuration, TLS, API key, codec).
+ * Bad settings throw ConfigError (exit 2) before dialling; a refused or silent server throws TemporalConnectError
+ * (exit 1) saying which.
+ */
 export async function connectClient(): Promise<ExportClient> {
-  const config = readConfig();
-  try {
-    return await ExportClient.connect({}, config);
-  } catch (err) {
-    throw new Error(
-      `cannot reach Temporal at ${config.temporal.address}: ${(err as Error).message}. Start it with \`npx exportflow dev\` or set TEMPORAL_ADDRESS.`,
-    );
-  }
+  return ExportClient.connect({}, readConfig());
 }
 
 /** Runs `body` with a connected client and always closes it. */

@@ -3,6 +3,9 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { startSimulator } from '../simulator';
 import { startWorker } from '../worker';
+import { startConfiguredCodecServer } from '../cli/codec-command';
+import { isSecured } from '../temporal/settings';
+import { TemporalConnectError } from '../temporal/connect';
 import { acquireDevLock } from './lock';
 import { ensureTemporalCli, portAnswers, startDevServer, waitForTemporal, type DevServer } from './temporal-server';
 
@@ -12,8 +15,16 @@ export const SIMULATOR_DEFAULT_PORT = 8790;
 export async function ensureLocalTemporal(
   config: Config,
   logger: Logger,
-  opts: { uiPort?: number | null } = {},
+  opts: { uiPort?: number | null; codecEndpoint?: string } = {},
 ): Promise<DevServer | null> {
+  // With TLS or an API key configured, the Temporal to use is a real cluster: never start a local one instead.
+  if (isSecured(config.temporal)) {
+    if (await portAnswers(config.temporal.address)) return null;
+    throw new TemporalConnectError(
+      `nothing answers at ${config.temporal.address} (${config.temporal.origin}); the local dev server is started ` +
+        'only without TLS or API key settings',
+    );
+  }
   if (await portAnswers(config.temporal.address)) {
     await waitForTemporal(config.temporal.address, 15_000);
     logger.info({ temporal: config.temporal.address }, 'using the Temporal server already answering there');
@@ -27,6 +38,7 @@ export async function ensureLocalTemporal(
     dbFile: path.join(config.dataDir, 'temporal.sqlite'),
     uiPort: opts.uiPort === undefined ? 8233 : opts.uiPort,
     logFile: path.join(config.dataDir, 'temporal-server.log'),
+    codecEndpoint: opts.codecEndpoint,
   });
   logger.info({ temporal: server.address, ui: server.uiUrl }, 'started the local Temporal dev server');
   return server;
@@ -64,7 +76,15 @@ export async function runDev(
   };
   const signal = untilSignal();
   try {
-    const server = await ensureLocalTemporal(config, logger);
+    // With payload encryption on, the Web UI shows payloads through the codec server (in the browser, via CORS).
+    let codecEndpoint: string | undefined;
+    if (config.codecKeys.length > 0) {
+      const codec = await startConfiguredCodecServer(config);
+      cleanups.push(() => codec.close());
+      codecEndpoint = codec.url;
+      logger.info({ codec: codec.url }, 'codec server started for the Web UI');
+    }
+    const server = await ensureLocalTemporal(config, logger, { codecEndpoint });
     if (server) cleanups.push(() => server.stop());
     let workerConfig = config;
     if (opts.simulate) {

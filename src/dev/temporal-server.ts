@@ -78,6 +78,8 @@ export interface DevServerOptions {
   /** Web UI port; null for headless. */
   uiPort?: number | null;
   logFile?: string;
+  /** Remote codec the Web UI calls to show encrypted payloads (`--ui-codec-endpoint`). */
+  codecEndpoint?: string;
 }
 
 export interface DevServer {
@@ -98,6 +100,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   }
   if (opts.uiPort === null) args.push('--headless');
   else if (opts.uiPort !== undefined) args.push('--ui-port', String(opts.uiPort));
+  if (opts.codecEndpoint && opts.uiPort !== null) args.push('--ui-codec-endpoint', opts.codecEndpoint);
   args.push(...searchAttributeFlags());
   const out = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'ignore';
   const child = spawn(opts.cli, args, { stdio: ['ignore', out, out] });

@@ -18,11 +18,17 @@ export function freePort(): Promise<number> {
  * on a free port. Every test above unit level runs against one of these.
  */
 export async function startTestTemporal(
-  opts: { ui?: boolean; dbFile?: string } = {},
+  opts: { ui?: boolean; dbFile?: string; codecEndpoint?: string } = {},
 ): Promise<DevServer & { uiPort: number | null }> {
   const cli = await ensureTemporalCli();
   const port = await freePort();
   const uiPort = opts.ui ? await freePort() : null;
-  const server = await startDevServer({ cli, address: `127.0.0.1:${port}`, uiPort, dbFile: opts.dbFile });
+  const server = await startDevServer({
+    cli,
+    address: `127.0.0.1:${port}`,
+    uiPort,
+    dbFile: opts.dbFile,
+    codecEndpoint: opts.codecEndpoint,
+  });
   return { ...server, uiPort };
 }

@@ -1,0 +1,26 @@
+import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
+import { establish, proveOrClose } from './connect';
+import type { TemporalSettings } from './settings';
+
+// Apart from connect.ts so that ExportClient users do not load the worker package.
+
+/** Options for a worker NativeConnection (Core) from the settings. */
+export function nativeConnectionOptions(settings: TemporalSettings): NativeConnectionOptions {
+  return {
+    address: settings.address,
+    tls: settings.tls,
+    ...(settings.apiKey !== undefined ? { apiKey: settings.apiKey } : {}),
+    ...(settings.metadata ? { metadata: settings.metadata } : {}),
+  };
+}
+
+/** Connects the worker's NativeConnection and proves it the same way. */
+export function connectNative(settings: TemporalSettings): Promise<NativeConnection> {
+  return establish(settings, async () => {
+    const connection = await NativeConnection.connect(nativeConnectionOptions(settings));
+    await proveOrClose(connection, () =>
+      connection.workflowService.describeNamespace({ namespace: settings.namespace }),
+    );
+    return connection;
+  });
+}
