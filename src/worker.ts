@@ -30,10 +30,18 @@ let runtimeInstalled = false;
  * from sources (src/worker.ts through tsx) there is none beside it, and the worker bundles src/workflows at
  * start, so editing a workflow never meets a stale bundle.
  */
-export function workflowSource(): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
-  const codePath = path.join(__dirname, 'workflow-bundle.js');
+export function workflowSource(encodedFailures: boolean): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  const codePath = path.join(__dirname, workflowBundleName(encodedFailures));
   if (fs.existsSync(codePath)) return { workflowBundle: { codePath } };
   return { workflowsPath: require.resolve('./workflows') };
+}
+
+/**
+ * File name of a prebuilt bundle. With payload encryption the workflow sandbox must encode failure messages too,
+ * and a bundle's failure converter is fixed when it is built, so there is one bundle for each case.
+ */
+export function workflowBundleName(encodedFailures: boolean): string {
+  return encodedFailures ? 'workflow-bundle.encoded-failures.js' : 'workflow-bundle.js';
 }
 
 /**
@@ -95,7 +103,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const callbacks = await startCallbackService(config, logger);
   const deps = { config: withBoundCallbackUrl(config, callbacks.address), logger };
   const vendorActivities = createVendorActivities(deps);
-  const workflows = workflowSource();
+  const workflows = workflowSource(config.codecKeys.length > 0);
   logger.info(workflows, workflows.workflowBundle ? 'using the prebuilt workflow bundle' : 'bundling workflows');
   const main = await Worker.create({
     connection,

@@ -66,6 +66,7 @@ describe('the packed package in a plain Node project', () => {
     const installed = path.join(scratch, 'node_modules', 'exportflow');
     assert.ok(fs.existsSync(path.join(installed, 'dist', 'client.d.ts')));
     assert.ok(fs.existsSync(path.join(installed, 'dist', 'workflow-bundle.js')));
+    assert.ok(fs.existsSync(path.join(installed, 'dist', 'workflow-bundle.encoded-failures.js')));
     assert.equal(fs.existsSync(path.join(installed, 'src')), false, 'src/ is not shipped');
     assert.equal(fs.existsSync(path.join(scratch, 'node_modules', 'tsx')), false, 'tsx is not a runtime dependency');
     assert.equal(fs.existsSync(path.join(scratch, 'node_modules', '@temporalio', 'testing')), false);
