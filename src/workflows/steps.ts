@@ -57,7 +57,7 @@ export async function pollUntilDone<T>(
 ): Promise<T> {
   const pollsPerRun = pollsPerRunOf(timing);
   const deadline = exportDeadline(tracker, timing);
-  let round = 0;
+  let round = resumedRound(tracker);
   let failuresInRow = 0;
   let pollsThisRun = 0;
   for (;;) {
@@ -77,6 +77,21 @@ export async function pollUntilDone<T>(
     await sleep(Math.min(left, nextPollDelayMs(round++, timing, Math.random, retryAfterMs)));
     if (++pollsThisRun >= pollsPerRun || historyIsLong()) await continueAsNew();
   }
+}
+
+/** Whether this run has entered a poll loop yet (module state is per workflow run). */
+let pollLoopEntered = false;
+
+/**
+ * Back-off round to start at. A run continued as new resumes the wait it carried over, so its first poll loop
+ * goes on at the back-off it had (the polls so far count as rounds) instead of polling from 5 s up again,
+ * which cost six extra calls per run. Later loops in a run (a new vendor job, a link refresh) start afresh.
+ * Only timer durations depend on this, never which commands are issued.
+ */
+function resumedRound(tracker: ExportTracker): number {
+  const first = !pollLoopEntered;
+  pollLoopEntered = true;
+  return first && workflowInfo().continuedFromExecutionRunId && tracker.remoteId ? tracker.progress.polls : 0;
 }
 
 /**
