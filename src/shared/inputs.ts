@@ -29,12 +29,24 @@ export const DEFAULT_TIMING = {
   pollMaxMs: 300_000,
   maxWaitMs: 86_400_000,
   heartbeatTimeoutMs: 30_000,
-  pollsPerRun: 500,
+  // A status poll costs about 11 history events (13 in the last hour before the deadline): 120 polls keep a
+  // run near 1,600 events, under the 2,000 the README promises; a 24 h wait takes three runs.
+  pollsPerRun: 120,
 } as const satisfies Required<Timing>;
 
-export function resolveTiming(timing: Timing | undefined): Required<Timing> {
+/** The pollsPerRun default of v0.1.0; runs it started must keep it on replay (see steps.ts pollsPerRunOf). */
+export const LEGACY_POLLS_PER_RUN = 500;
+
+/** Timing with every field filled, and whether pollsPerRun came from the default rather than the input. */
+export type ResolvedTiming = Required<Timing> & { pollsPerRunDefaulted?: boolean };
+
+export function resolveTiming(timing: Timing | undefined): ResolvedTiming {
   const t = { ...DEFAULT_TIMING, ...(timing ?? {}) };
-  return { ...t, pollMaxMs: Math.max(t.pollMaxMs, t.pollInitialMs) };
+  return {
+    ...t,
+    pollMaxMs: Math.max(t.pollMaxMs, t.pollInitialMs),
+    pollsPerRunDefaulted: timing?.pollsPerRun === undefined,
+  };
 }
 
 /** State carried across continue-as-new so a long export never creates its vendor job twice. */

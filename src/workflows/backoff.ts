@@ -1,8 +1,14 @@
 import type { Timing } from '../shared/inputs';
 
+/** Lowest delay, as a share of pollMax, once the back-off is capped. */
+const CAPPED_FLOOR = 0.98;
+
 /**
  * Delay before status poll number `round` (0-based): exponential from pollInitial, capped at pollMax, with
  * ±20% jitter so many exports started together do not poll in lockstep. A vendor's Retry-After wins when longer.
+ * Once the back-off has reached pollMax, the delay stays within 2% below it: pollMax is the budget of a long
+ * wait (5 min: under 300 status calls a day), and a wider spread below it would spend more calls; a few
+ * seconds of spread per poll still drift exports started together apart.
  * Pure: in a workflow, `random` is Temporal's deterministic Math.random.
  */
 export function nextPollDelayMs(
@@ -14,6 +20,7 @@ export function nextPollDelayMs(
   const exponent = Math.min(round, 30);
   const base = Math.min(timing.pollMaxMs, timing.pollInitialMs * 2 ** exponent);
   const jittered = base * (0.8 + 0.4 * random());
-  const delay = Math.round(Math.min(timing.pollMaxMs, Math.max(timing.pollInitialMs, jittered)));
+  const floor = base >= timing.pollMaxMs ? CAPPED_FLOOR * timing.pollMaxMs : timing.pollInitialMs;
+  const delay = Math.round(Math.min(timing.pollMaxMs, Math.max(timing.pollInitialMs, floor, jittered)));
   return retryAfterMs !== undefined && retryAfterMs > delay ? retryAfterMs : delay;
 }

@@ -4,12 +4,13 @@ import {
   CancelledFailure,
   ContinueAsNew,
   isCancellation,
+  patched,
   proxyActivities,
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { CommonActivities } from '../activities';
-import type { Timing } from '../shared/inputs';
+import { LEGACY_POLLS_PER_RUN, type ResolvedTiming, type Timing } from '../shared/inputs';
 import type { ExportManifest } from '../shared/manifest';
 import { nextPollDelayMs } from './backoff';
 import { isTransient, userMessage } from './failures';
@@ -49,13 +50,14 @@ export type PollResult<T> =
  */
 export async function pollUntilDone<T>(
   tracker: ExportTracker,
-  timing: Required<Timing>,
+  timing: ResolvedTiming,
   pollOnce: () => Promise<PollResult<T>>,
   continueAsNew: () => Promise<never>,
   describeJob: string,
 ): Promise<T> {
+  const pollsPerRun = pollsPerRunOf(timing);
   const deadline = exportDeadline(tracker, timing);
-  let round = 0;
+  let round = resumedRound(tracker);
   let failuresInRow = 0;
   let pollsThisRun = 0;
   for (;;) {
@@ -73,8 +75,34 @@ export async function pollUntilDone<T>(
     const left = deadline - Date.now();
     if (left <= 0) throw vendorTimeout(tracker, timing, describeJob);
     await sleep(Math.min(left, nextPollDelayMs(round++, timing, Math.random, retryAfterMs)));
-    if (++pollsThisRun >= timing.pollsPerRun || historyIsLong()) await continueAsNew();
+    if (++pollsThisRun >= pollsPerRun || historyIsLong()) await continueAsNew();
   }
+}
+
+/** Whether this run has entered a poll loop yet (module state is per workflow run). */
+let pollLoopEntered = false;
+
+/**
+ * Back-off round to start at. A run continued as new resumes the wait it carried over, so its first poll loop
+ * goes on at the back-off it had (the polls so far count as rounds) instead of polling from 5 s up again,
+ * which cost six extra calls per run. Later loops in a run (a new vendor job, a link refresh) start afresh.
+ * Only timer durations depend on this, never which commands are issued.
+ */
+function resumedRound(tracker: ExportTracker): number {
+  const first = !pollLoopEntered;
+  pollLoopEntered = true;
+  return first && workflowInfo().continuedFromExecutionRunId && tracker.remoteId ? tracker.progress.polls : 0;
+}
+
+/**
+ * Polls per run before continue-as-new. v0.1.0 continued after 500 by default, which let a 24 h wait grow a
+ * run to over 3,000 events; the default is now DEFAULT_TIMING.pollsPerRun. A run that v0.1.0 started without
+ * an explicit pollsPerRun keeps 500 (it holds no marker for this patch), so its continue-as-new replays at
+ * the same poll. An explicit pollsPerRun in the input is used as it is, as before.
+ */
+function pollsPerRunOf(timing: ResolvedTiming): number {
+  if (!timing.pollsPerRunDefaulted) return timing.pollsPerRun;
+  return patched('polls-per-run-default-120') ? timing.pollsPerRun : LEGACY_POLLS_PER_RUN;
 }
 
 /**

@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Context } from '@temporalio/activity';
+import { HOUR, Harness, storedFile, type Call, type Script } from './harness';
+import { outcome, running, start, until } from './run';
+
+/**
+ * Cancelling an export in every phase: the workflow cancels what runs, waits until it has stopped, removes the
+ * export's files through the common removeExportFiles activity, and ends cancelled.
+ */
+
+interface Case {
+  name: string;
+  workflowType: string;
+  input: object;
+  /** Doubles; `hang` marks the activity that is in flight when the cancel comes. */
+  script(hang: () => Promise<never>): Script;
+  /** The moment to cancel. */
+  ready(h: Harness, id: string): Promise<boolean> | boolean;
+  /** Whether an activity is in flight at the cancel (it must have stopped before the clean-up). */
+  hangs: boolean;
+}
+
+const called = (name: Call['name']) => (h: Harness, id: string) => h.callsOf(id, name).length > 0;
+const report = (_i: unknown, call: Call) => ({
+  reportId: 'rep',
+  pollUrl: 'https://api.example/poll/rep',
+  pollKind: 'v2',
+  validUntil: new Date(call.at + 24 * HOUR).toISOString(),
+});
+const links = [1, 2, 3].map((n) => ({ link: `https://dl.example/${n}.csv.gz`, expiresAt: 4e9, expired: false }));
+// A short heartbeat timeout: the SDK sends heartbeats (and so learns of a cancel) at 80% of it. Create calls
+// keep a 30 s leash whatever this says (steps.ts createHeartbeatTimeoutMs), so cancelling one takes ~24 s.
+const timing = { pollInitialMs: 60_000, heartbeatTimeoutMs: 1000 };
+
+const CASES: Case[] = [
+  {
+    name: 'Altcraft, creating (get_all in flight)',
+    workflowType: 'altcraftExport',
+    input: { sourceType: 'segment', sourceId: 1 },
+    script: (hang) => ({ altcraftCreateExport: hang }),
+    ready: called('altcraftCreateExport'),
+    hangs: true,
+  },
+  {
+    name: 'Altcraft, waiting (between polls, on a timer)',
+    workflowType: 'altcraftExport',
+    input: { sourceType: 'segment', sourceId: 1 },
+    script: () => ({ altcraftCreateExport: () => ({ taskId: 't' }), altcraftTaskStatus: () => running() }),
+    ready: called('altcraftTaskStatus'),
+    hangs: false,
+  },
+  {
+    name: 'Altcraft, polling (status call in flight)',
+    workflowType: 'altcraftExport',
+    input: { sourceType: 'segment', sourceId: 1 },
+    script: (hang) => ({ altcraftCreateExport: () => ({ taskId: 't' }), altcraftTaskStatus: hang }),
+    ready: called('altcraftTaskStatus'),
+    hangs: true,
+  },
+  {
+    name: 'Altcraft, downloading',
+    workflowType: 'altcraftExport',
+    input: { sourceType: 'segment', sourceId: 1 },
+    script: (hang) => ({
+      altcraftCreateExport: () => ({ taskId: 't' }),
+      altcraftTaskStatus: () => ({ state: 'done', status: 'completed', urls: ['u1'], total: 1 }),
+      altcraftDownload: hang,
+    }),
+    ready: called('altcraftDownload'),
+    hangs: true,
+  },
+  {
+    name: 'APSIS segment, waiting for the report',
+    workflowType: 'apsisSegmentExport',
+    input: { section: 'com.example.sec', segments: ['com.example.seg'] },
+    script: () => ({
+      apsisRequestSegmentReport: report,
+      apsisPollSegmentReport: () => ({ state: 'notReady', status: 202 }),
+    }),
+    ready: called('apsisPollSegmentReport'),
+    hangs: false,
+  },
+  {
+    name: 'APSIS segment, poll streaming the file',
+    workflowType: 'apsisSegmentExport',
+    input: { section: 'com.example.sec', segments: ['com.example.seg'] },
+    script: (hang) => ({ apsisRequestSegmentReport: report, apsisPollSegmentReport: hang }),
+    ready: called('apsisPollSegmentReport'),
+    hangs: true,
+  },
+  {
+    name: 'APSIS profile, waiting for the callback',
+    workflowType: 'apsisProfileExport',
+    input: { exportKey: 'k' },
+    script: () => ({ apsisRequestProfileExport: () => ({ callbackBase: 'https://cb.example/apsis' }) }),
+    ready: async (h, id) =>
+      (await h.env.client.workflow.getHandle(id).query<{ vendorStatus: string | null }>('progress')).vendorStatus ===
+      'waiting for the APSIS callback',
+    hangs: false,
+  },
+  {
+    name: 'myTracker, downloading three files in parallel',
+    workflowType: 'mytrackerExport',
+    input: { segmentId: 4 },
+    script: (hang) => ({
+      mytrackerCreateExport: () => ({ exportId: '9' }),
+      mytrackerExportStatus: () => ({ state: 'done', status: 'Success!', files: links }),
+      mytrackerDownload: (i: { link: string; fileName: string }) =>
+        i.link.endsWith('/1.csv.gz') ? { stored: storedFile(i.fileName) } : hang(),
+    }),
+    ready: (h, id) => h.callsOf(id, 'mytrackerDownload').length >= 3,
+    hangs: true,
+  },
+];
+
+describe('cancellation in every phase under time skipping', { timeout: 300_000 }, () => {
+  let h: Harness;
+  before(async () => {
+    h = await Harness.start('cancel');
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  for (const [i, c] of CASES.entries()) {
+    test(`${c.name}: stops, removes the files, ends cancelled`, async () => {
+      const id = `cancel-${i}`;
+      const order: string[] = [];
+      // An activity in flight: heartbeats until Temporal delivers the cancel, then stops.
+      const hang = async (): Promise<never> => {
+        const ctx = Context.current();
+        try {
+          for (;;) {
+            ctx.heartbeat();
+            await ctx.sleep(200);
+          }
+        } finally {
+          order.push('activity stopped');
+        }
+      };
+      h.script(id, {
+        ...c.script(hang),
+        removeExportFiles: () => {
+          order.push('files removed');
+          return { removed: true };
+        },
+      });
+      const result = await h.run(async () => {
+        await start(h, c.workflowType, id, { timing, ...c.input });
+        await until(`${c.name} to be reached`, () => c.ready(h, id));
+        await h.env.client.workflow.getHandle(id).cancel();
+        return outcome(h, id);
+      });
+      assert.equal(result.kind, 'cancelled', JSON.stringify(result));
+      const hung = c.hangs ? (c.workflowType === 'mytrackerExport' ? 2 : 1) : 0;
+      assert.deepEqual(order, [...Array<string>(hung).fill('activity stopped'), 'files removed']);
+      assert.equal(h.callsOf(id, 'removeExportFiles')[0]?.input.workflowId, id);
+    });
+  }
+});
