@@ -79,6 +79,23 @@ const EnvSchema = z.object({
     .transform((v) => (v && v.trim() !== '' ? v : undefined))
     .pipe(hostPort('METRICS_LISTEN').optional()),
   EXPORTFLOW_DATA_DIR: z.string().min(1).default('./.data'),
+  EXPORTFLOW_DOWNLOAD_CONNECTIONS: z
+    .string()
+    .optional()
+    .transform((v) => (v && v.trim() !== '' ? v.trim() : '4'))
+    .pipe(
+      z
+        .string()
+        .regex(/^\d+$/, 'EXPORTFLOW_DOWNLOAD_CONNECTIONS must be a whole number from 1 to 16 (1 = one connection)')
+        .transform(Number)
+        .pipe(
+          z
+            .number()
+            .int()
+            .min(1, 'EXPORTFLOW_DOWNLOAD_CONNECTIONS must be at least 1 (1 = one connection)')
+            .max(16, 'EXPORTFLOW_DOWNLOAD_CONNECTIONS must be at most 16'),
+        ),
+    ),
 });
 
 export type Config = ReturnType<typeof readConfig>;
@@ -119,6 +136,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
       maxWaitMs: e.EXPORTFLOW_MAX_WAIT,
       heartbeatTimeoutMs: e.EXPORTFLOW_HEARTBEAT_TIMEOUT,
     },
+    /** Concurrent ranges per large file when the server allows it; 1 = one connection. */
+    downloads: { connections: e.EXPORTFLOW_DOWNLOAD_CONNECTIONS },
     logLevel: e.LOG_LEVEL,
     metricsListen: e.METRICS_LISTEN,
   };

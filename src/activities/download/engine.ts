@@ -1,13 +1,19 @@
 import { pipeline } from 'node:stream/promises';
 import { Agent, type Dispatcher } from 'undici';
 import { requestFollowingRedirects } from './redirects';
-import { ERROR_TYPES, VendorError, parseRetryAfter, redactUrl, snippet, type Vendor } from '../../providers/errors';
+import { ERROR_TYPES, VendorError, parseRetryAfter, type Vendor } from '../../providers/errors';
+import { downloadFailure, integrityError, vendorLabel } from './failures';
 import { statusError } from '../../providers/http';
 import { observeBytes } from '../../providers/observe';
 import type { ManifestFile } from '../../shared/manifest';
 import type { CsvFacts } from './row-counter';
+import { runDirect } from './direct-run';
+import { LocalFileSink } from './local-store';
+import { splitRanges, type RangeState } from './ranges';
 import { fileSinkFor, type FileSink } from './storage';
-import { VerifyingSink } from './verify';
+import { VerifyingSink, WORKER_CHECK_MIN_BYTES } from './verify';
+
+const MULTI_RANGE_MIN_BYTES = 64 * 1024 * 1024;
 
 /** Long bodies may pause, but a connection silent for two minutes is dead. */
 export const downloadAgent = new Agent({ connectTimeout: 15_000, headersTimeout: 120_000, bodyTimeout: 120_000 });
@@ -18,6 +24,11 @@ export interface ResumePoint {
   etag?: string;
   lastModified?: string;
   total?: number;
+  /**
+   * Multi-connection downloads: where each range of the file stands (`offset` is then how far the file is
+   * written without a gap). Absent in the single-range form, which older heartbeats carry.
+   */
+  ranges?: RangeState[];
 }
 
 export interface DownloadSpec {
@@ -42,6 +53,10 @@ export interface DownloadSpec {
    * dropped from the first hop that leaves the URL's origin; only https (or http from an http URL) is followed.
    */
   maxRedirects?: number;
+  /** Concurrent ranges for a large file when the server allows it (EXPORTFLOW_DOWNLOAD_CONNECTIONS); default 1. */
+  connections?: number;
+  /** Smallest file fetched as several ranges (default 64 MiB; tests lower it). */
+  multiRangeMinBytes?: number;
   resume?: ResumePoint;
   onProgress?: (point: ResumePoint) => void;
   signal?: AbortSignal;
@@ -74,6 +89,19 @@ export async function downloadToFile(spec: DownloadSpec): Promise<DownloadOutcom
   } catch (err) {
     throw downloadFailure(spec, err);
   }
+  const connections = spec.connections ?? 1;
+  const dispatcher = spec.dispatcher ?? downloadAgent;
+  if (resume?.ranges) {
+    if (sink instanceof LocalFileSink && connections > 1) {
+      // Each range continues where the last heartbeat left it, on its own connection.
+      const { ranges, total, etag, lastModified } = resume;
+      const gzipped = /\.gz$/i.test(spec.fileName);
+      const plan = { ranges, total, etag, lastModified, gzipped, encoding: null, dispatcher };
+      return runDirect(spec, sink, plan, downloadToFile);
+    }
+    // One connection now: continue after the part written without a gap.
+    resume = { offset: resume.offset, etag: resume.etag, lastModified: resume.lastModified, total: resume.total };
+  }
 
   // Range headers go along every redirect hop; the vendor's credentials only while the origin stays the same.
   const rangeHeaders: Record<string, string> = {};
@@ -90,7 +118,7 @@ export async function downloadToFile(spec: DownloadSpec): Promise<DownloadOutcom
     headers: rangeHeaders,
     maxRedirects: spec.maxRedirects ?? 0,
     signal: spec.signal,
-    dispatcher: spec.dispatcher ?? downloadAgent,
+    dispatcher,
   });
 
   if (spec.notReadyStatuses?.includes(res.statusCode)) {
@@ -130,13 +158,40 @@ export async function downloadToFile(spec: DownloadSpec): Promise<DownloadOutcom
     offset = resume.offset;
   }
 
-  const encoding = /gzip/i.test(header(res.headers, 'content-encoding') ?? '') ? 'gzip' : null;
+  const encoding = /gzip/i.test(header(res.headers, 'content-encoding') ?? '') ? ('gzip' as const) : null;
   const gzipped = encoding === 'gzip' || /\.gz$/i.test(spec.fileName);
   const contentType = (header(res.headers, 'content-type') ?? spec.contentTypeFallback ?? 'application/octet-stream')
     .split(';')[0]!
     .trim();
   const length = numberHeader(res.headers, 'content-length');
   const expectedTotal = range ? (range.total ?? (length !== undefined ? offset + length : undefined)) : length;
+
+  if (sink instanceof LocalFileSink && expectedTotal !== undefined && expectedTotal >= WORKER_CHECK_MIN_BYTES) {
+    // Large local files take the fast path: socket -> file, checks read the file back on their own thread.
+    const validator = (etag && !etag.startsWith('W/')) || lastModified;
+    const multi =
+      res.statusCode === 200 &&
+      connections > 1 &&
+      /\bbytes\b/i.test(header(res.headers, 'accept-ranges') ?? '') &&
+      Boolean(validator) &&
+      encoding === null &&
+      expectedTotal >= (spec.multiRangeMinBytes ?? MULTI_RANGE_MIN_BYTES);
+    const ranges = multi
+      ? splitRanges(expectedTotal, connections)
+      : [{ start: 0, end: Number.POSITIVE_INFINITY, at: offset }];
+    const plan = {
+      first: res,
+      ranges,
+      total: expectedTotal,
+      etag,
+      lastModified,
+      gzipped,
+      encoding,
+      contentType,
+      dispatcher,
+    };
+    return runDirect(spec, sink, plan, downloadToFile);
+  }
 
   let rows: number | null = null;
   // Whether the stored bytes are worth a Range request on the next attempt.
@@ -236,32 +291,6 @@ function defaultDownloadError(
     );
   }
   return statusError(spec.vendor, 'download', { status, headers, text });
-}
-
-function integrityError(spec: DownloadSpec, message: string): VendorError {
-  return new VendorError(ERROR_TYPES.integrity, message, true, { vendor: spec.vendor, endpoint: 'download' });
-}
-
-/** Disk full, quota, read-only or permission problems: retrying on the same storage cannot fix them. */
-const FINAL_STORAGE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'EFBIG', 'ENAMETOOLONG']);
-
-function downloadFailure(spec: DownloadSpec, err: unknown): VendorError {
-  if (err instanceof VendorError) return err;
-  const code = (err as NodeJS.ErrnoException)?.code;
-  if (code && FINAL_STORAGE_CODES.has(code)) {
-    return new VendorError(
-      ERROR_TYPES.storage,
-      `cannot write ${spec.fileName} into ${spec.dir}: ${code} (${(err as Error).message})`,
-      false,
-      { vendor: spec.vendor, endpoint: 'download' },
-    );
-  }
-  const at = `${vendorLabel(spec)} download of ${spec.fileName} (${redactUrl(spec.url)})`;
-  return integrityError(spec, `${at} was interrupted: ${snippet((err as Error)?.message ?? String(err))}`);
-}
-
-function vendorLabel(spec: DownloadSpec): string {
-  return { altcraft: 'Altcraft', apsis: 'APSIS One', mytracker: 'myTracker' }[spec.vendor];
 }
 
 function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
