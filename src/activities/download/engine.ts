@@ -55,7 +55,7 @@ export interface DownloadSpec {
   maxRedirects?: number;
   /** Concurrent ranges for a large file when the server allows it (EXPORTFLOW_DOWNLOAD_CONNECTIONS); default 1. */
   connections?: number;
-  /** Smallest file fetched as several ranges (default 64 MiB; tests lower it). */
+  /** Smallest file fetched as several ranges (default 64 MiB); also lowers the fast-path size (tests use this). */
   multiRangeMinBytes?: number;
   resume?: ResumePoint;
   onProgress?: (point: ResumePoint) => void;
@@ -166,7 +166,8 @@ export async function downloadToFile(spec: DownloadSpec): Promise<DownloadOutcom
   const length = numberHeader(res.headers, 'content-length');
   const expectedTotal = range ? (range.total ?? (length !== undefined ? offset + length : undefined)) : length;
 
-  if (sink instanceof LocalFileSink && expectedTotal !== undefined && expectedTotal >= WORKER_CHECK_MIN_BYTES) {
+  const fastFrom = Math.min(WORKER_CHECK_MIN_BYTES, spec.multiRangeMinBytes ?? WORKER_CHECK_MIN_BYTES);
+  if (sink instanceof LocalFileSink && expectedTotal !== undefined && expectedTotal >= fastFrom) {
     // Large local files take the fast path: socket -> file, checks read the file back on their own thread.
     const validator = (etag && !etag.startsWith('W/')) || lastModified;
     const multi =
