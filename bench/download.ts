@@ -151,7 +151,7 @@ async function main(): Promise<void> {
 
 const TOOL_NAMES: Record<Tool, string> = {
   curl: 'curl -o',
-  tee: 'curl \| tee \| sha256sum',
+  tee: 'curl \\| tee \\| sha256sum',
   bare: 'bare Node pipeline',
   engine: '**exportflow engine**',
   engine1: 'exportflow engine, 1 connection',
