@@ -94,7 +94,8 @@ export async function downloadToFile(spec: DownloadSpec): Promise<DownloadOutcom
   if (resume?.ranges) {
     if (sink instanceof LocalFileSink && connections > 1) {
       // Each range continues where the last heartbeat left it, on its own connection.
-      const { ranges, total, etag, lastModified } = resume;
+      const { total, etag, lastModified } = resume;
+      const ranges = resume.ranges.map((r) => ({ ...r })); // the caller's heartbeat stays as it was
       const gzipped = /\.gz$/i.test(spec.fileName);
       const plan = { ranges, total, etag, lastModified, gzipped, encoding: null, dispatcher };
       return runDirect(spec, sink, plan, downloadToFile);
