@@ -21,6 +21,7 @@ export class FileChecker {
   constructor(file: string, countRows: boolean, gzipped: boolean) {
     this.worker = new Worker(path.join(__dirname, 'file-check-worker.cjs'), {
       workerData: { file, countRows, gzipped },
+      execArgv: [],
       // The worker holds a read buffer and zlib state only: a small young generation keeps its RSS small.
       resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 256 },
     });
