@@ -95,6 +95,23 @@ const EnvSchema = z.object({
   EXPORTFLOW_CODEC_AUTH_TOKEN: blankToUndefined.pipe(
     z.string().regex(/^\S+$/, 'EXPORTFLOW_CODEC_AUTH_TOKEN must not contain whitespace').optional(),
   ),
+  EXPORTFLOW_DOWNLOAD_CONNECTIONS: z
+    .string()
+    .optional()
+    .transform((v) => (v && v.trim() !== '' ? v.trim() : '4'))
+    .pipe(
+      z
+        .string()
+        .regex(/^\d+$/, 'EXPORTFLOW_DOWNLOAD_CONNECTIONS must be a whole number from 1 to 16 (1 = one connection)')
+        .transform(Number)
+        .pipe(
+          z
+            .number()
+            .int()
+            .min(1, 'EXPORTFLOW_DOWNLOAD_CONNECTIONS must be at least 1 (1 = one connection)')
+            .max(16, 'EXPORTFLOW_DOWNLOAD_CONNECTIONS must be at most 16'),
+        ),
+    ),
 });
 
 export type Config = ReturnType<typeof readConfig>;
@@ -150,6 +167,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
       corsOrigins: e.EXPORTFLOW_CODEC_CORS_ORIGINS,
       authToken: e.EXPORTFLOW_CODEC_AUTH_TOKEN,
     },
+    /** Concurrent ranges per large file when the server allows it; 1 = one connection. */
+    downloads: { connections: e.EXPORTFLOW_DOWNLOAD_CONNECTIONS },
     logLevel: e.LOG_LEVEL,
     metricsListen: e.METRICS_LISTEN,
   };

@@ -71,6 +71,7 @@ function downloadHeartbeating(
       downloadToFile({
         ...spec,
         dir: exportDirFor(deps.config, currentWorkflowId()),
+        connections: deps.config.downloads.connections,
         resume,
         onProgress: (point) => {
           latest = point;

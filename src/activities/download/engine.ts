@@ -1,11 +1,19 @@
 import { pipeline } from 'node:stream/promises';
-import { Agent, request, type Dispatcher } from 'undici';
-import { ERROR_TYPES, VendorError, parseRetryAfter, redactUrl, snippet, type Vendor } from '../../providers/errors';
-import { networkError, statusError } from '../../providers/http';
-import { observeBytes, observeHttp } from '../../providers/observe';
+import { Agent, type Dispatcher } from 'undici';
+import { requestFollowingRedirects } from './redirects';
+import { ERROR_TYPES, VendorError, parseRetryAfter, type Vendor } from '../../providers/errors';
+import { downloadFailure, integrityError, vendorLabel } from './failures';
+import { statusError } from '../../providers/http';
+import { observeBytes } from '../../providers/observe';
 import type { ManifestFile } from '../../shared/manifest';
+import type { CsvFacts } from './row-counter';
+import { runDirect } from './direct-run';
+import { LocalFileSink } from './local-store';
+import { splitRanges, type RangeState } from './ranges';
 import { fileSinkFor, type FileSink } from './storage';
-import { VerifyingSink } from './verify';
+import { VerifyingSink, WORKER_CHECK_MIN_BYTES } from './verify';
+
+const MULTI_RANGE_MIN_BYTES = 64 * 1024 * 1024;
 
 /** Long bodies may pause, but a connection silent for two minutes is dead. */
 export const downloadAgent = new Agent({ connectTimeout: 15_000, headersTimeout: 120_000, bodyTimeout: 120_000 });
@@ -16,6 +24,11 @@ export interface ResumePoint {
   etag?: string;
   lastModified?: string;
   total?: number;
+  /**
+   * Multi-connection downloads: where each range of the file stands (`offset` is then how far the file is
+   * written without a gap). Absent in the single-range form, which older heartbeats carry.
+   */
+  ranges?: RangeState[];
 }
 
 export interface DownloadSpec {
@@ -35,6 +48,15 @@ export interface DownloadSpec {
   classifyStatus?: (status: number, bodyText: string) => VendorError | undefined;
   /** Vetoes a 200/206 answer before any byte is stored (e.g. not the format asked for). */
   checkResponse?: (headers: Record<string, string | string[] | undefined>) => VendorError | undefined;
+  /**
+   * Redirects to follow (0, the default, treats a redirect as an error status). Credentials in `headers` are
+   * dropped from the first hop that leaves the URL's origin; only https (or http from an http URL) is followed.
+   */
+  maxRedirects?: number;
+  /** Concurrent ranges for a large file when the server allows it (EXPORTFLOW_DOWNLOAD_CONNECTIONS); default 1. */
+  connections?: number;
+  /** Smallest file fetched as several ranges (default 64 MiB); also lowers the fast-path size (tests use this). */
+  multiRangeMinBytes?: number;
   resume?: ResumePoint;
   onProgress?: (point: ResumePoint) => void;
   signal?: AbortSignal;
@@ -42,7 +64,14 @@ export interface DownloadSpec {
 }
 
 export type DownloadOutcome =
-  { ready: true; file: ManifestFile; resumed: boolean } | { ready: false; status: number; retryAfterMs?: number };
+  | {
+      ready: true;
+      file: ManifestFile;
+      resumed: boolean;
+      /** With countCsvRows: CSV records including the first one, and the first record's sha256 (not in manifests). */
+      csv?: CsvFacts;
+    }
+  | { ready: false; status: number; retryAfterMs?: number };
 
 const PROGRESS_INTERVAL_MS = 1000;
 
@@ -60,26 +89,38 @@ export async function downloadToFile(spec: DownloadSpec): Promise<DownloadOutcom
   } catch (err) {
     throw downloadFailure(spec, err);
   }
+  const connections = spec.connections ?? 1;
+  const dispatcher = spec.dispatcher ?? downloadAgent;
+  if (resume?.ranges) {
+    if (sink instanceof LocalFileSink && connections > 1) {
+      // Each range continues where the last heartbeat left it, on its own connection.
+      const { total, etag, lastModified } = resume;
+      const ranges = resume.ranges.map((r) => ({ ...r })); // the caller's heartbeat stays as it was
+      const gzipped = /\.gz$/i.test(spec.fileName);
+      const plan = { ranges, total, etag, lastModified, gzipped, encoding: null, dispatcher };
+      return runDirect(spec, sink, plan, downloadToFile);
+    }
+    // One connection now: continue after the part written without a gap.
+    resume = { offset: resume.offset, etag: resume.etag, lastModified: resume.lastModified, total: resume.total };
+  }
 
-  const headers: Record<string, string> = { ...spec.headers };
+  // Range headers go along every redirect hop; the vendor's credentials only while the origin stays the same.
+  const rangeHeaders: Record<string, string> = {};
   if (resume) {
-    headers.range = `bytes=${resume.offset}-`;
+    rangeHeaders.range = `bytes=${resume.offset}-`;
     const validator = resume.etag ?? resume.lastModified;
-    if (validator) headers['if-range'] = validator;
+    if (validator) rangeHeaders['if-range'] = validator;
   }
-  let res: Dispatcher.ResponseData;
-  try {
-    res = await request(spec.url, {
-      method: 'GET',
-      headers,
-      signal: spec.signal,
-      dispatcher: spec.dispatcher ?? downloadAgent,
-    });
-  } catch (err) {
-    observeHttp(spec.vendor, 'download', 0);
-    throw networkError(`${vendorLabel(spec)} download`, spec.vendor, 'download', err);
-  }
-  observeHttp(spec.vendor, 'download', res.statusCode);
+  const { res } = await requestFollowingRedirects({
+    vendor: spec.vendor,
+    label: `${vendorLabel(spec)} download of ${spec.fileName}`,
+    url: spec.url,
+    credentials: spec.headers,
+    headers: rangeHeaders,
+    maxRedirects: spec.maxRedirects ?? 0,
+    signal: spec.signal,
+    dispatcher,
+  });
 
   if (spec.notReadyStatuses?.includes(res.statusCode)) {
     await res.body.dump();
@@ -118,13 +159,41 @@ export async function downloadToFile(spec: DownloadSpec): Promise<DownloadOutcom
     offset = resume.offset;
   }
 
-  const encoding = /gzip/i.test(header(res.headers, 'content-encoding') ?? '') ? 'gzip' : null;
+  const encoding = /gzip/i.test(header(res.headers, 'content-encoding') ?? '') ? ('gzip' as const) : null;
   const gzipped = encoding === 'gzip' || /\.gz$/i.test(spec.fileName);
   const contentType = (header(res.headers, 'content-type') ?? spec.contentTypeFallback ?? 'application/octet-stream')
     .split(';')[0]!
     .trim();
   const length = numberHeader(res.headers, 'content-length');
   const expectedTotal = range ? (range.total ?? (length !== undefined ? offset + length : undefined)) : length;
+
+  const fastFrom = Math.min(WORKER_CHECK_MIN_BYTES, spec.multiRangeMinBytes ?? WORKER_CHECK_MIN_BYTES);
+  if (sink instanceof LocalFileSink && expectedTotal !== undefined && expectedTotal >= fastFrom) {
+    // Large local files take the fast path: socket -> file, checks read the file back on their own thread.
+    const validator = (etag && !etag.startsWith('W/')) || lastModified;
+    const multi =
+      res.statusCode === 200 &&
+      connections > 1 &&
+      /\bbytes\b/i.test(header(res.headers, 'accept-ranges') ?? '') &&
+      Boolean(validator) &&
+      encoding === null &&
+      expectedTotal >= (spec.multiRangeMinBytes ?? MULTI_RANGE_MIN_BYTES);
+    const ranges = multi
+      ? splitRanges(expectedTotal, connections)
+      : [{ start: 0, end: Number.POSITIVE_INFINITY, at: offset }];
+    const plan = {
+      first: res,
+      ranges,
+      total: expectedTotal,
+      etag,
+      lastModified,
+      gzipped,
+      encoding,
+      contentType,
+      dispatcher,
+    };
+    return runDirect(spec, sink, plan, downloadToFile);
+  }
 
   let rows: number | null = null;
   // Whether the stored bytes are worth a Range request on the next attempt.
@@ -184,9 +253,11 @@ export async function downloadToFile(spec: DownloadSpec): Promise<DownloadOutcom
   report(true);
   const size = offset + verifier.bytes;
   observeBytes(spec.vendor, size - offset);
+  const csv = verifier.csv();
   return {
     ready: true,
     resumed: offset > 0,
+    ...(csv ? { csv } : {}),
     file: { path: location, name: spec.fileName, bytes: size, sha256: verifier.sha256(), contentType, encoding, rows },
   };
 }
@@ -222,32 +293,6 @@ function defaultDownloadError(
     );
   }
   return statusError(spec.vendor, 'download', { status, headers, text });
-}
-
-function integrityError(spec: DownloadSpec, message: string): VendorError {
-  return new VendorError(ERROR_TYPES.integrity, message, true, { vendor: spec.vendor, endpoint: 'download' });
-}
-
-/** Disk full, quota, read-only or permission problems: retrying on the same storage cannot fix them. */
-const FINAL_STORAGE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'EFBIG', 'ENAMETOOLONG']);
-
-function downloadFailure(spec: DownloadSpec, err: unknown): VendorError {
-  if (err instanceof VendorError) return err;
-  const code = (err as NodeJS.ErrnoException)?.code;
-  if (code && FINAL_STORAGE_CODES.has(code)) {
-    return new VendorError(
-      ERROR_TYPES.storage,
-      `cannot write ${spec.fileName} into ${spec.dir}: ${code} (${(err as Error).message})`,
-      false,
-      { vendor: spec.vendor, endpoint: 'download' },
-    );
-  }
-  const at = `${vendorLabel(spec)} download of ${spec.fileName} (${redactUrl(spec.url)})`;
-  return integrityError(spec, `${at} was interrupted: ${snippet((err as Error)?.message ?? String(err))}`);
-}
-
-function vendorLabel(spec: DownloadSpec): string {
-  return { altcraft: 'Altcraft', apsis: 'APSIS One', mytracker: 'myTracker' }[spec.vendor];
 }
 
 function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { ResumePoint } from './engine';
+import { validRanges } from './ranges';
 import type { FileSink } from './storage';
 
 const WRITE_BUFFER = 1024 * 1024;
@@ -11,6 +12,7 @@ export class LocalFileSink implements FileSink {
   private readonly finalPath: string;
   private readonly partPath: string;
   private out: fs.WriteStream | undefined;
+  private fd: number | undefined;
 
   constructor(
     private readonly dir: string,
@@ -25,6 +27,11 @@ export class LocalFileSink implements FileSink {
     if (!resume || resume.offset <= 0) return undefined;
     try {
       const stat = await fsp.stat(this.partPath);
+      if (resume.ranges !== undefined) {
+        // Several ranges: each continues where its heartbeat left it; later bytes are simply written over.
+        if (!validRanges(resume.ranges, resume.total)) return undefined;
+        return stat.size >= Math.max(...resume.ranges.map((r) => r.at)) ? resume : undefined;
+      }
       if (stat.size < resume.offset) return undefined;
       // Bytes past the last heartbeat were never acknowledged; cut them and fetch them again.
       if (stat.size > resume.offset) await fsp.truncate(this.partPath, resume.offset);
@@ -55,7 +62,31 @@ export class LocalFileSink implements FileSink {
     return { stream: out, written: () => out.bytesWritten };
   }
 
+  /** The `.part` file's path (the checker reads it back while it is written). */
+  partFile(): string {
+    return this.partPath;
+  }
+
+  /**
+   * A descriptor for positioned writes (the fast path): a number starts at that offset, dropping what lies
+   * beyond it (0 = a fresh file); 'keep' leaves the stored bytes (ranges continue where each one stopped).
+   */
+  async openFd(from: number | 'keep'): Promise<number> {
+    // Plain descriptors (not FileHandles, which close themselves when collected) for fs.writev at positions.
+    const fd = await new Promise<number>((resolve, reject) =>
+      fs.open(this.partPath, from === 0 ? 'w' : fs.constants.O_RDWR | fs.constants.O_CREAT, (err, n) =>
+        err ? reject(err) : resolve(n),
+      ),
+    );
+    this.fd = fd;
+    if (typeof from === 'number' && from > 0) {
+      await new Promise<void>((resolve, reject) => fs.ftruncate(fd, from, (err) => (err ? reject(err) : resolve())));
+    }
+    return fd;
+  }
+
   async commit(): Promise<string> {
+    await this.closeFd();
     await fsyncFile(this.partPath);
     await fsp.rename(this.partPath, this.finalPath);
     await fsyncDir(this.dir);
@@ -63,6 +94,7 @@ export class LocalFileSink implements FileSink {
   }
 
   async discard(keepForResume: boolean): Promise<void> {
+    await this.closeFd();
     const out = this.out;
     if (out && !out.closed) {
       await new Promise<void>((resolve) => {
@@ -71,6 +103,12 @@ export class LocalFileSink implements FileSink {
       });
     }
     if (!keepForResume) await fsp.rm(this.partPath, { force: true });
+  }
+
+  private async closeFd(): Promise<void> {
+    const fd = this.fd;
+    this.fd = undefined;
+    if (fd !== undefined) await new Promise<void>((resolve) => fs.close(fd, () => resolve()));
   }
 }
 
