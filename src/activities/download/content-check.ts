@@ -1,11 +1,13 @@
 import crypto from 'node:crypto';
 import zlib from 'node:zlib';
-import { CsvRowCounter } from './row-counter';
+import { CsvRowCounter, type CsvFacts } from './row-counter';
 
 /** What checking a file's content yields: the sha256 of the stored bytes and, when asked, its CSV data rows. */
 export interface ContentFacts {
   sha256: string;
   rows: number | null;
+  /** Records (header included) and the first record's sha256, when rows are counted. */
+  csv: CsvFacts | null;
 }
 
 /** Checks a file's bytes as they stream by; `observe` resolves when the checker can take more. */
@@ -71,7 +73,12 @@ export class InlineContentChecker implements ContentChecker {
         gunzip.resume();
       });
     }
-    return { sha256: this.hash.digest('hex'), rows: this.counter ? this.counter.dataRows() : null };
+    const counter = this.counter;
+    return {
+      sha256: this.hash.digest('hex'),
+      rows: counter ? counter.dataRows() : null,
+      csv: counter ? counter.facts() : null,
+    };
   }
 
   close(): void {

@@ -1,9 +1,11 @@
 import { pipeline } from 'node:stream/promises';
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
+import { requestFollowingRedirects } from './redirects';
 import { ERROR_TYPES, VendorError, parseRetryAfter, redactUrl, snippet, type Vendor } from '../../providers/errors';
-import { networkError, statusError } from '../../providers/http';
-import { observeBytes, observeHttp } from '../../providers/observe';
+import { statusError } from '../../providers/http';
+import { observeBytes } from '../../providers/observe';
 import type { ManifestFile } from '../../shared/manifest';
+import type { CsvFacts } from './row-counter';
 import { fileSinkFor, type FileSink } from './storage';
 import { VerifyingSink } from './verify';
 
@@ -35,6 +37,11 @@ export interface DownloadSpec {
   classifyStatus?: (status: number, bodyText: string) => VendorError | undefined;
   /** Vetoes a 200/206 answer before any byte is stored (e.g. not the format asked for). */
   checkResponse?: (headers: Record<string, string | string[] | undefined>) => VendorError | undefined;
+  /**
+   * Redirects to follow (0, the default, treats a redirect as an error status). Credentials in `headers` are
+   * dropped from the first hop that leaves the URL's origin; only https (or http from an http URL) is followed.
+   */
+  maxRedirects?: number;
   resume?: ResumePoint;
   onProgress?: (point: ResumePoint) => void;
   signal?: AbortSignal;
@@ -42,7 +49,14 @@ export interface DownloadSpec {
 }
 
 export type DownloadOutcome =
-  { ready: true; file: ManifestFile; resumed: boolean } | { ready: false; status: number; retryAfterMs?: number };
+  | {
+      ready: true;
+      file: ManifestFile;
+      resumed: boolean;
+      /** With countCsvRows: CSV records including the first one, and the first record's sha256 (not in manifests). */
+      csv?: CsvFacts;
+    }
+  | { ready: false; status: number; retryAfterMs?: number };
 
 const PROGRESS_INTERVAL_MS = 1000;
 
@@ -61,25 +75,23 @@ export async function downloadToFile(spec: DownloadSpec): Promise<DownloadOutcom
     throw downloadFailure(spec, err);
   }
 
-  const headers: Record<string, string> = { ...spec.headers };
+  // Range headers go along every redirect hop; the vendor's credentials only while the origin stays the same.
+  const rangeHeaders: Record<string, string> = {};
   if (resume) {
-    headers.range = `bytes=${resume.offset}-`;
+    rangeHeaders.range = `bytes=${resume.offset}-`;
     const validator = resume.etag ?? resume.lastModified;
-    if (validator) headers['if-range'] = validator;
+    if (validator) rangeHeaders['if-range'] = validator;
   }
-  let res: Dispatcher.ResponseData;
-  try {
-    res = await request(spec.url, {
-      method: 'GET',
-      headers,
-      signal: spec.signal,
-      dispatcher: spec.dispatcher ?? downloadAgent,
-    });
-  } catch (err) {
-    observeHttp(spec.vendor, 'download', 0);
-    throw networkError(`${vendorLabel(spec)} download`, spec.vendor, 'download', err);
-  }
-  observeHttp(spec.vendor, 'download', res.statusCode);
+  const { res } = await requestFollowingRedirects({
+    vendor: spec.vendor,
+    label: `${vendorLabel(spec)} download of ${spec.fileName}`,
+    url: spec.url,
+    credentials: spec.headers,
+    headers: rangeHeaders,
+    maxRedirects: spec.maxRedirects ?? 0,
+    signal: spec.signal,
+    dispatcher: spec.dispatcher ?? downloadAgent,
+  });
 
   if (spec.notReadyStatuses?.includes(res.statusCode)) {
     await res.body.dump();
@@ -184,9 +196,11 @@ export async function downloadToFile(spec: DownloadSpec): Promise<DownloadOutcom
   report(true);
   const size = offset + verifier.bytes;
   observeBytes(spec.vendor, size - offset);
+  const csv = verifier.csv();
   return {
     ready: true,
     resumed: offset > 0,
+    ...(csv ? { csv } : {}),
     file: { path: location, name: spec.fileName, bytes: size, sha256: verifier.sha256(), contentType, encoding, rows },
   };
 }

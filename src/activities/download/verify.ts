@@ -56,6 +56,12 @@ export class VerifyingSink extends Transform {
     return this.facts.rows;
   }
 
+  /** Records and first-record hash of the decoded CSV (null when rows are not counted); valid after `finish`. */
+  csv(): ContentFacts['csv'] {
+    if (!this.facts) throw new Error('csv() before finish()');
+    return this.facts.csv;
+  }
+
   /** The sha256 of everything observed; valid after `finish`. */
   sha256(): string {
     if (!this.facts) throw new Error('sha256() before finish()');
