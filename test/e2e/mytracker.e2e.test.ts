@@ -40,6 +40,7 @@ describe('mytracker export end to end', () => {
     const config = sim.mytracker.config;
     delete config.userError;
     delete config.canceled;
+    delete config.downloadBytesPerSec;
     Object.assign(config, simDefaults);
   });
 
@@ -159,7 +160,9 @@ describe('mytracker export end to end', () => {
   });
 
   test('a download cut short on the storage host resumes with Range there', async () => {
-    sim.faults.add({ vendor: 'mytracker', endpoint: 'download', kind: 'truncate', afterBytes: 3000, times: 1 });
+    // Slow enough that the activity heartbeats its progress before the cut, so the retry knows where to resume.
+    sim.mytracker.config.downloadBytesPerSec = 2_000;
+    sim.faults.add({ vendor: 'mytracker', endpoint: 'download', kind: 'truncate', afterBytes: 6_000, times: 1 });
     const { res, out } = await exportWait(['--segment', '24']);
     assert.equal(res.code, 0, res.stderr);
     assertFilesMatchServed(out, 24);
