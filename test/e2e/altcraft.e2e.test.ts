@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { temporal } from '@temporalio/proto';
-import { ExportClient } from '../../src/client';
+import { ExportClient, ROW_COUNT_MISMATCH } from '../../src/client';
 import { type Simulator } from '../../src/simulator';
 import { startStack, type TestStack } from '../helpers/stack';
 import { historyText } from '../helpers/history';
@@ -343,7 +343,7 @@ describe('altcraft export end to end', () => {
     assert.equal(res.code, 1, res.stderr);
     const out = JSON.parse(res.stdout);
     assert.equal(out.status, 'failed');
-    assert.equal(out.error.type, 'RowCountMismatch');
+    assert.equal(out.error.type, ROW_COUNT_MISMATCH);
     assert.match(out.error.message, /reported 126 exported records but the stored files hold 127 data rows/);
     const dirs = fs.existsSync(env.EXPORT_DIR!) ? fs.readdirSync(env.EXPORT_DIR!) : [];
     assert.equal(
