@@ -66,9 +66,11 @@ async function servedSha256s(sim: Simulator, manifest: ExportManifest): Promise<
       const exp = sim.mytracker.exports().find((e) => e.id === id);
       if (!exp) return undefined;
       const infos = await Promise.all(
-        exp.files.map((f) =>
-          gzipInfo(`${f.seed}|${f.rows}|${exp.header}`, () => csvRows(f.seed, f.rows, { header: exp.header })),
-        ),
+        exp.files.map((f) => {
+          // The simulator writes the header line into the first file only, unless told otherwise (issue 11).
+          const header = exp.header && (f.index === 0 || sim.mytracker.config.headerInEveryFile);
+          return gzipInfo(`${f.seed}|${f.rows}|${header}`, () => csvRows(f.seed, f.rows, { header }));
+        }),
       );
       return infos.map((i) => i.sha256);
     }
@@ -95,7 +97,9 @@ function orphanDownloads(sim: Simulator, planned: PlannedExport, keep: string | 
       break;
     case 'mytracker':
       for (const e of sim.mytracker.exports()) {
-        if (e.idSegment === planned.subject && e.id !== keep) for (const f of e.files) paths.add(f.path);
+        // Links point to the storage host by default, to the API host in seed 004's variant.
+        if (e.idSegment === planned.subject && e.id !== keep)
+          for (const f of e.files) paths.add(f.path).add(f.storagePath);
       }
       break;
   }

@@ -22,6 +22,8 @@ import type { ExportManifest, ExportProgress } from './shared/manifest';
 import { PROVIDER_SPECS, isSupportedProvider, type ProviderInput, type SupportedProvider } from './shared/providers';
 
 export type { ExportManifest, ExportProgress, ManifestFile, Provider } from './shared/manifest';
+/** ExportFailedError.type of an export whose rows differed from the vendor's count under `requireTotal`. */
+export { ROW_COUNT_MISMATCH } from './shared/manifest';
 export { PROVIDER_SPECS } from './shared/providers';
 export type { SupportedProvider, ProviderInput } from './shared/providers';
 

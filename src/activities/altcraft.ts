@@ -1,4 +1,8 @@
 import { AltcraftClient } from '../providers/altcraft/client';
+import type { AltcraftTokenForm } from '../providers/altcraft/constants';
+import { ERROR_TYPES, VendorError } from '../providers/errors';
+
+export type { AltcraftTokenForm } from '../providers/altcraft/constants';
 import type { AltcraftInputParsed } from '../shared/inputs';
 import type { ManifestFile } from '../shared/manifest';
 import { asActivity, asVendorCall, missingSetting } from './failures';
@@ -8,6 +12,13 @@ import { downloadInActivity } from './files';
 export type AltcraftPoll =
   | { state: 'running'; status: string; progress: number | null }
   | { state: 'done'; status: string; urls: string[]; total: number | null };
+
+/** A stored file and the token form the panel took for it, which the workflow passes to the next download. */
+export type AltcraftStoredFile = ManifestFile & { tokenForm: AltcraftTokenForm };
+
+/** Undocumented status words already logged by this worker: one line per word, not one per poll. */
+const loggedWords = new Set<string>();
+const MAX_LOGGED_WORDS = 100;
 
 /** Altcraft activities: one vendor call each, credentials from the worker's environment only. */
 export function createAltcraftActivities(deps: ActivityDeps) {
@@ -44,28 +55,86 @@ export function createAltcraftActivities(deps: ActivityDeps) {
       const api = client();
       return asVendorCall(async (signal) => {
         const state = await api.taskStatus(input.taskId, signal);
+        if (state.kind === 'running' && !state.known && !loggedWords.has(state.status)) {
+          if (loggedWords.size < MAX_LOGGED_WORDS) loggedWords.add(state.status);
+          activityLogger(deps, 'altcraft').warn(
+            { taskId: input.taskId, status: state.status },
+            'altcraft reported a status word no page documents; reading it as still running',
+          );
+        }
         return state.kind === 'done'
           ? { state: 'done', status: state.status, urls: state.urls, total: state.total }
           : { state: 'running', status: state.status, progress: state.progress };
       });
     },
 
-    /** Streams one of the task's files into the export directory. */
-    async altcraftDownload(input: { url: string; fileName: string }): Promise<ManifestFile> {
+    /**
+     * Streams one of the task's files into the export directory. The token goes as a Bearer header first (seed
+     * 000); a panel that answers 401/403 gets the same file once more with `?token=` (seed 001, v72). The form
+     * that worked comes back so the workflow sends it straight away for the export's other files.
+     */
+    async altcraftDownload(input: {
+      url: string;
+      fileName: string;
+      tokenForm?: AltcraftTokenForm;
+    }): Promise<AltcraftStoredFile> {
       const api = client();
       return asActivity(async () => {
-        const target = api.downloadTarget(input.url);
-        const file = await downloadInActivity(deps, {
-          vendor: 'altcraft',
-          url: target.url,
-          headers: target.headers,
-          fileName: input.fileName,
-          countCsvRows: true,
-          contentTypeFallback: 'text/csv',
-        });
-        activityLogger(deps, 'altcraft').info({ file: file.name, bytes: file.bytes, rows: file.rows }, 'file stored');
-        return file;
+        const fetchWith = (tokenForm: AltcraftTokenForm) => {
+          const target = api.downloadTarget(input.url, tokenForm);
+          return downloadInActivity(deps, {
+            vendor: 'altcraft',
+            url: target.url,
+            headers: target.headers,
+            fileName: input.fileName,
+            countCsvRows: true,
+            contentTypeFallback: 'text/csv',
+            classifyStatus: (status) => (status === 401 || status === 403 ? tokenRefused(status) : undefined),
+          });
+        };
+        const first = input.tokenForm ?? 'bearer';
+        let tokenForm: AltcraftTokenForm = first;
+        let file: ManifestFile;
+        try {
+          file = await fetchWith(first);
+        } catch (err) {
+          if (!(err instanceof VendorError && err.type === ERROR_TYPES.auth && first === 'bearer')) throw err;
+          activityLogger(deps, 'altcraft').info(
+            { file: input.fileName, status: err.details.status },
+            'altcraft panel refused the Bearer header; trying the token as ?token= (the v72 form)',
+          );
+          tokenForm = 'query';
+          try {
+            file = await fetchWith('query');
+          } catch (again) {
+            if (again instanceof VendorError && again.type === ERROR_TYPES.auth) throw bothFormsRefused(again);
+            throw again;
+          }
+        }
+        activityLogger(deps, 'altcraft').info(
+          { file: file.name, bytes: file.bytes, rows: file.rows, tokenForm },
+          'file stored',
+        );
+        return { ...file, tokenForm };
       });
     },
   };
+}
+
+function tokenRefused(status: number): VendorError {
+  return new VendorError(ERROR_TYPES.auth, `Altcraft download refused the API token (HTTP ${status})`, false, {
+    vendor: 'altcraft',
+    endpoint: 'download',
+    status,
+  });
+}
+
+function bothFormsRefused(err: VendorError): VendorError {
+  return new VendorError(
+    ERROR_TYPES.auth,
+    `Altcraft download refused the API token both as an Authorization: Bearer header and as ?token= ` +
+      `(HTTP ${err.details.status ?? '?'}); check ALTCRAFT_TOKEN in the worker environment`,
+    false,
+    err.details,
+  );
 }

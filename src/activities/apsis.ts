@@ -6,6 +6,7 @@ import { ERROR_TYPES, VendorError, where } from '../providers/errors';
 import { ApsisClient } from '../providers/apsis/client';
 import { APSIS_ENDPOINTS, REPORT_FORMATS, type ReportFormat } from '../providers/apsis/constants';
 import { ApsisProfileDocument } from '../providers/apsis/schemas';
+import { namedSegments, reportFilter } from '../shared/apsis-filter';
 import type { ApsisProfileInputParsed, ApsisReportState, ApsisSegmentInputParsed } from '../shared/apsis-inputs';
 import type { ManifestFile } from '../shared/manifest';
 import { activityLogger, currentWorkflowId, type ActivityDeps } from './context';
@@ -38,11 +39,9 @@ export function createApsisActivities(deps: ActivityDeps) {
         const report = await api.requestSegmentReport(
           {
             section_discriminator: input.section,
-            // The API wants {name: discriminator}; the discriminator is a unique, readable name.
-            segments: {
-              segment_discriminators: Object.fromEntries(input.segments.map((d) => [d, d])),
-              ...(input.filter ? { filter: input.filter } : {}),
-            },
+            // {name: discriminator} with simple names, and always a filter over them (the union by default):
+            // valid whether APSIS treats `filter` as optional (seed 003) or required (its duplicates-export page).
+            segments: segmentsBody(input.segments, input.filter),
             ...(input.attributes.length > 0 ? { attributes: input.attributes } : {}),
             ...(input.tags.length > 0 ? { tags: input.tags } : {}),
           },
@@ -198,4 +197,16 @@ async function checkProfileFile(file: ManifestFile): Promise<void> {
   const parsed = ApsisProfileDocument.safeParse(doc);
   if (!parsed.success)
     reject(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
+}
+
+/** The `segments` object of a report request: simple names, and the user's filter or the union of all. */
+export function segmentsBody(
+  specs: readonly string[],
+  filter: string | undefined,
+): { segment_discriminators: Record<string, string>; filter: string } {
+  const named = namedSegments(specs);
+  return {
+    segment_discriminators: Object.fromEntries(named.map((s) => [s.name, s.discriminator])),
+    filter: reportFilter(named, filter),
+  };
 }

@@ -3,7 +3,8 @@ import { MyTrackerClient, isLinkExpired, type MyTrackerLink } from '../providers
 import type { ManifestFile } from '../shared/manifest';
 import { activityLogger, type ActivityDeps } from './context';
 import { asActivity, asVendorCall, missingSetting } from './failures';
-import { downloadInActivity } from './files';
+import type { CsvFacts } from './download/row-counter';
+import { fetchWhenReadyInActivity } from './files';
 
 export type { MyTrackerLink } from '../providers/mytracker/client';
 
@@ -12,8 +13,15 @@ export type MyTrackerPoll =
   | { state: 'errorOccurred'; status: string }
   | { state: 'done'; status: string; files: MyTrackerLink[] };
 
-/** A stored file, or why its link could not be used (expired, or 403/404/410 at download): refresh it. */
-export type MyTrackerDownload = { stored: ManifestFile } | { expired: string };
+/**
+ * A stored file, or why its link could not be used (expired, or 403/404/410 at download): refresh it. `csv`
+ * (records with the first one, and that first record's sha256) lets the workflow count a header only in the
+ * files that have one; `stored.rows` assumes a header, as before.
+ */
+export type MyTrackerDownload = { stored: ManifestFile; csv?: CsvFacts } | { expired: string };
+
+/** Redirects a file link may take (object storage may redirect to a regional endpoint); credentials never follow. */
+const MAX_LINK_REDIRECTS = 5;
 
 /** Statuses a download link answers once it has expired or was replaced. */
 const DEAD_LINK_STATUSES = [403, 404, 410];
@@ -51,7 +59,8 @@ export function createMyTrackerActivities(deps: ActivityDeps) {
 
     /**
      * Streams one file as served (`.csv.gz`), checksummed, rows counted from the decompressed stream. A link
-     * past its expiry is not even tried; one the vendor refuses (403/404/410) is reported for a refresh.
+     * past its expiry is not even tried; one the vendor refuses (403/404/410) is reported for a refresh. Links on
+     * object storage are fetched without the AuthHMAC header, following at most 5 redirects.
      */
     async mytrackerDownload(input: { link: string; expiresAt: number; fileName: string }): Promise<MyTrackerDownload> {
       if (isLinkExpired(input.expiresAt)) {
@@ -61,13 +70,14 @@ export function createMyTrackerActivities(deps: ActivityDeps) {
       return asActivity(async () => {
         const target = api.downloadTarget(input.link);
         try {
-          const file = await downloadInActivity(deps, {
+          const outcome = await fetchWhenReadyInActivity(deps, {
             vendor: 'mytracker',
             url: target.url,
             headers: target.headers,
             fileName: input.fileName,
             countCsvRows: true,
             contentTypeFallback: 'application/gzip',
+            maxRedirects: MAX_LINK_REDIRECTS,
             classifyStatus: (status) =>
               DEAD_LINK_STATUSES.includes(status)
                 ? new VendorError(ERROR_TYPES.gone, `myTracker link answered HTTP ${status}`, false, {
@@ -77,12 +87,19 @@ export function createMyTrackerActivities(deps: ActivityDeps) {
                   })
                 : undefined,
           });
-          const stored = asStoredCsvGz(file);
+          // No status is "not ready" here, so an outcome that is not a file cannot happen; guard the type anyway.
+          if (!outcome.ready) throw new Error(`download of ${input.fileName} answered ${outcome.status}`);
+          const stored = asStoredCsvGz(outcome.file);
           activityLogger(deps, 'mytracker').info(
-            { file: stored.name, bytes: stored.bytes, rows: stored.rows },
+            {
+              file: stored.name,
+              bytes: stored.bytes,
+              records: outcome.csv?.records,
+              signed: 'authorization' in target.headers,
+            },
             'file stored',
           );
-          return { stored };
+          return { stored, ...(outcome.csv ? { csv: outcome.csv } : {}) };
         } catch (err) {
           if (err instanceof VendorError && err.type === ERROR_TYPES.gone) return { expired: err.message };
           throw err;

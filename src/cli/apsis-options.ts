@@ -16,8 +16,11 @@ export const APSIS_FLAG_OF_FIELD: Record<string, string> = {
 export function declareApsisSegmentOptions(cmd: Command): Command {
   return cmd
     .option('--section <discriminator>', 'section the segments belong to (section_discriminator)')
-    .option('--segment <discriminator...>', 'segment to export; repeat or list several')
-    .option('--filter <expr>', 'filter expression applied to the segments')
+    .option(
+      '--segment <[name=]discriminator...>',
+      'segment to export, optionally named for --filter (unnamed: s1, s2, ... in order); repeat or list several',
+    )
+    .option('--filter <expr>', 'expression over the segment names, e.g. "!(europe) & women" (default: s1 | s2 | ...)')
     .option('--attribute <discriminator...>', 'attribute to add as a column; repeat for more')
     .option('--tag <discriminator...>', 'tag to add as a column; repeat for more')
     .option('--format <format>', 'csv, csv.gz or xlsx', 'csv');
@@ -36,7 +39,8 @@ export function declareApsisProfileOptions(cmd: Command): Command {
 export function apsisSegmentInput(opts: Record<string, unknown>): unknown {
   if (opts.section === undefined) throw new UsageError('--section: required (the section discriminator)');
   const segments = list(opts.segment);
-  if (segments.length === 0) throw new UsageError('--segment: required (one or more segment discriminators)');
+  if (segments.length === 0)
+    throw new UsageError('--segment: required (one or more segment discriminators, each optionally <name>=)');
   return {
     section: opts.section,
     segments,

@@ -15,6 +15,7 @@ const FLAG_OF_FIELD: Record<string, string> = {
   sourceId: '--source-id',
   format: '--format',
   filter: '--filter',
+  requireTotal: '--require-total',
   segmentId: '--segment',
   exportId: '--export-id',
   fields: '--fields',
@@ -60,7 +61,8 @@ export function declareProviderOptions(provider: SupportedProvider, cmd: Command
         .option('--source-type <type>', 'database or segment')
         .option('--source-id <n>', 'id of the database or segment')
         .option('--format <format>', 'file format (csv)', 'csv')
-        .option('--filter <json>', 'profile fields to match, as a JSON object (custom_request)');
+        .option('--filter <json>', 'profile fields to match, as a JSON object (custom_request)')
+        .option('--require-total', "fail (RowCountMismatch) when the rows stored differ from Altcraft's result.total");
     case 'mytracker':
       return cmd
         .option('--segment <idSegment>', 'id of the segment to export (a new export is requested)')
@@ -84,6 +86,7 @@ export function inputFromOptions(provider: SupportedProvider, opts: Record<strin
         sourceId: integerOrRaw(opts.sourceId),
         format: opts.format,
         ...(opts.filter !== undefined ? { filter: jsonObject('--filter', opts.filter) } : {}),
+        ...((opts.requireTotal as unknown) === true ? { requireTotal: true } : {}),
       };
     case 'mytracker':
       return mytrackerInput(opts);

@@ -21,9 +21,22 @@ export function printManifest(manifest: ExportManifest, json: boolean): void {
       (f) =>
         `  ${f.path}  ${formatBytes(f.bytes)}${f.rows !== null ? `  ${f.rows} rows` : ''}  sha256 ${f.sha256}${f.encoding ? `  (${f.encoding})` : ''}`,
     ),
-    `  total rows: ${manifest.totalRows ?? 'unknown'}; ${manifest.startedAt} -> ${manifest.finishedAt}`,
+    `  total rows: ${manifest.totalRows ?? 'unknown'}${vendorCount(manifest)}; ${manifest.startedAt} -> ${manifest.finishedAt}`,
+    ...(manifest.rowsMatchVendor === false
+      ? [
+          `  warning: the vendor counted ${manifest.remote.total} records (remote.total) but the files hold ${manifest.totalRows} rows`,
+        ]
+      : []),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** `, vendor says 1343 (match)`; nothing when the vendor gives no count (or the manifest predates the field). */
+function vendorCount(manifest: ExportManifest): string {
+  const total = manifest.remote.total;
+  if (total === null || total === undefined) return '';
+  const verdict = manifest.rowsMatchVendor === false ? 'MISMATCH' : manifest.rowsMatchVendor ? 'match' : 'unchecked';
+  return `, vendor says ${total} (${verdict})`;
 }
 
 /** Prints why an export did not complete and returns exit status 1. */

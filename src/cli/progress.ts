@@ -33,7 +33,7 @@ export function describeStatus(status: ExportStatus, withBar = false): string {
       return `[${p.provider}] downloading ${p.filesDone}/${p.filesTotal ?? '?'} files, ${formatBytes(bytes)} · ${elapsed}`;
     }
     default:
-      return `[${p.provider}] ${p.phase}${p.error ? `: ${p.error}` : ''}`;
+      return `[${p.provider}] ${p.phase}${p.error ? `: ${p.error}` : ''}${p.warning ? ` (warning: ${p.warning})` : ''}`;
   }
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SEGMENT_NAME, filterReferences, namedSegments, splitSegmentSpec } from './apsis-filter';
 import { CarryOverSchema, TimingSchema, noControlChars } from './inputs';
 
 /**
@@ -31,14 +32,48 @@ export const ApsisReportStateSchema = z
   .strict();
 export type ApsisReportState = z.infer<typeof ApsisReportStateSchema>;
 
+/** `[<name>=]<discriminator>`: the name (used in `filter`) is a simple word; without one it is `s<position>`. */
+const segmentSpec = z
+  .string({ message: 'expected a segment discriminator, or <name>=<discriminator>' })
+  .superRefine((spec, ctx) => {
+    const { name, discriminator: d } = splitSegmentSpec(spec);
+    if (name !== undefined && !SEGMENT_NAME.test(name)) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          `the segment name "${name.slice(0, 40)}" must be a simple word: a letter, then letters, digits or _ ` +
+          '(it is used inside the filter expression), as in vip=com.apsis1.segments.vip',
+      });
+    }
+    const checked = discriminator('segment').safeParse(d);
+    if (!checked.success) ctx.addIssue({ code: 'custom', message: checked.error.issues[0]!.message });
+  });
+
 export const ApsisSegmentInputSchema = z
   .object({
     section: discriminator('section'),
     segments: z
-      .array(discriminator('segment'), { message: 'expected a list of segment discriminators' })
+      .array(segmentSpec, { message: 'expected a list of segment discriminators' })
       .min(1, 'expected at least one segment discriminator')
       .max(100, 'at most 100 segments')
-      .refine((list) => new Set(list).size === list.length, 'a segment is listed twice'),
+      .superRefine((list, ctx) => {
+        const named = namedSegments(list);
+        const discriminators = named.map((s) => s.discriminator);
+        if (new Set(discriminators).size !== discriminators.length) {
+          ctx.addIssue({ code: 'custom', message: 'a segment is listed twice' });
+        }
+        const seen = new Set<string>();
+        for (const [i, { name }] of named.entries()) {
+          if (seen.has(name)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [i],
+              message: `the segment name "${name}" is used twice (unnamed segments are s1, s2, ... by position)`,
+            });
+          }
+          seen.add(name);
+        }
+      }),
     filter: z
       .string()
       .trim()
@@ -56,6 +91,34 @@ export const ApsisSegmentInputSchema = z
   .strict();
 export type ApsisSegmentInput = z.input<typeof ApsisSegmentInputSchema>;
 export type ApsisSegmentInputParsed = z.output<typeof ApsisSegmentInputSchema>;
+
+/**
+ * What is wrong with a filter expression over these segments' names, or undefined. Kept apart from the schema
+ * that workflows re-validate with, because exports started before filters were over names carry filters that
+ * would fail it (the workflow checks it for new runs only, behind a patch marker).
+ */
+export function filterNamesIssue(input: { segments: readonly string[]; filter?: string }): string | undefined {
+  if (input.filter === undefined) return undefined;
+  const names = namedSegments(input.segments).map((s) => s.name);
+  let used: string[];
+  try {
+    used = filterReferences(input.filter);
+  } catch (err) {
+    return `not a valid filter expression: ${(err as Error).message}`;
+  }
+  const unknown = [...new Set(used.filter((n) => !names.includes(n)))];
+  if (unknown.length === 0) return undefined;
+  return (
+    `refers to ${unknown.map((n) => `"${n}"`).join(', ')}, which ${unknown.length > 1 ? 'are' : 'is'} not a segment ` +
+    `name; the names are ${names.join(', ')} (name a segment with --segment <name>=<discriminator>)`
+  );
+}
+
+/** The input a new export is started with: the workflow's schema plus the filter-over-names check. */
+export const ApsisSegmentStartSchema = ApsisSegmentInputSchema.superRefine((input, ctx) => {
+  const issue = filterNamesIssue(input);
+  if (issue) ctx.addIssue({ code: 'custom', path: ['filter'], message: issue });
+});
 
 export const ApsisProfileInputSchema = z
   .object({

@@ -106,6 +106,8 @@ export const AltcraftInputSchema = z
       })
       .refine((f) => Object.keys(f).length <= 100, 'at most 100 fields')
       .optional(),
+    /** Fail as RowCountMismatch when the rows stored differ from Altcraft's own `result.total`. */
+    requireTotal: z.boolean({ message: 'expected true or false' }).optional(),
     ...common,
   })
   .strict();

@@ -16,9 +16,12 @@ export interface ExportManifest {
   workflowId: string;
   provider: Provider;
   status: 'completed';
-  remote: { id: string; attempts: number };
+  /** `total`: the vendor's own count of exported records where it gives one (Altcraft `result.total`). */
+  remote: { id: string; attempts: number; total: number | null };
   files: ManifestFile[];
   totalRows: number | null;
+  /** `remote.total` against `totalRows`; null where either is unknown. */
+  rowsMatchVendor: boolean | null;
   startedAt: string;
   finishedAt: string;
 }
@@ -42,6 +45,17 @@ export interface ExportProgress {
   startedAt: string;
   updatedAt: string;
   error: string | null;
+  /** Something the export finished with but an operator should know (e.g. rows that differ from the vendor's count). */
+  warning?: string | null;
+}
+
+/** Failure type of an export whose rows differ from the vendor's own count when the caller required them equal. */
+export const ROW_COUNT_MISMATCH = 'RowCountMismatch';
+
+/** Compares the vendor's count with the rows stored: true/false, or null where either is unknown. */
+export function rowsMatch(vendorTotal: number | null, totalRows: number | null): boolean | null {
+  if (vendorTotal === null || totalRows === null) return null;
+  return vendorTotal === totalRows;
 }
 
 /** Sums rows across files; null when any file's rows are unknown (e.g. XLSX). */

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import { ApsisProfileInputSchema, ApsisSegmentInputSchema } from './apsis-inputs';
+import { namedSegments } from './apsis-filter';
+import { ApsisProfileInputSchema, ApsisSegmentStartSchema } from './apsis-inputs';
 import { AltcraftInputSchema, MyTrackerInputSchema } from './inputs';
 import type { Provider } from './manifest';
 
@@ -17,9 +18,12 @@ export const PROVIDER_SPECS = {
   },
   'apsis-segment': {
     workflowType: 'apsisSegmentExport',
-    schema: ApsisSegmentInputSchema,
-    describe: (i: z.output<typeof ApsisSegmentInputSchema>) => `${i.section}-${i.segments.join('-')}`,
-    summary: (i: z.output<typeof ApsisSegmentInputSchema>) =>
+    schema: ApsisSegmentStartSchema,
+    describe: (i: z.output<typeof ApsisSegmentStartSchema>) =>
+      `${i.section}-${namedSegments(i.segments)
+        .map((s) => s.discriminator)
+        .join('-')}`,
+    summary: (i: z.output<typeof ApsisSegmentStartSchema>) =>
       `APSIS One profiles in segment${i.segments.length > 1 ? 's' : ''} ${i.segments.join(', ')} of section ${i.section} as ${i.format}` +
       `${i.attributes.length + i.tags.length > 0 ? ` (${i.attributes.length} attributes, ${i.tags.length} tags)` : ''}${i.filter ? ' (filtered)' : ''}`,
   },

@@ -12,8 +12,18 @@ export interface AltcraftSimConfig {
   token: string;
   /** Finished status word: the English page says 'completed', the Russian one 'success'. */
   statusWord: 'completed' | 'success';
-  /** Status word while the task runs. */
+  /**
+   * Status word while the task runs. The pages document none; the default is one no page lists, so clients must
+   * read any word without a `result` as still running (PROVIDERS.md "What real exports do").
+   */
   inFlightWord: string;
+  /**
+   * How file downloads take the token: 'either' (PROVIDERS.md: "the server accepts either"), 'bearer' only (the
+   * English page, seed 000) or 'query' only (`?token=`, the Russian v72 page, seed 001). Others get 401.
+   */
+  downloadAuth: 'either' | 'bearer' | 'query';
+  /** Added to `result.total`, to play a vendor whose count differs from the rows in its files. */
+  totalOffset: number;
   /** Progress advances 0 -> 100 over this time. */
   taskDurationMs: number;
   rowsFor: (sourceType: string, sourceId: number) => number;
@@ -35,7 +45,9 @@ export interface AltcraftSimConfig {
 export const ALTCRAFT_DEFAULTS: AltcraftSimConfig = {
   token: 'sim-altcraft-token',
   statusWord: 'completed',
-  inFlightWord: 'processing',
+  inFlightWord: 'in progress',
+  downloadAuth: 'either',
+  totalOffset: 0,
   taskDurationMs: 2000,
   rowsFor: (_type, id) => 100 + id,
   rows: {},
@@ -194,12 +206,15 @@ export function createAltcraft(config: AltcraftSimConfig, served: ServedFile[]) 
         ...OK,
       });
     }
-    const result = { errors: [], ...base, total: task.rows, urls: task.files.map((f) => f.path) };
+    const total = Math.max(0, task.rows + config.totalOffset);
+    const result = { errors: [], ...base, total, urls: task.files.map((f) => f.path) };
     return sendJson(ctx, 200, { data: { status: config.statusWord, progress: 100, result }, ...OK });
   }
 
   async function download(ctx: Ctx): Promise<unknown> {
-    const token = bearerToken(ctx) ?? ctx.url.searchParams.get('token');
+    const fromHeader = config.downloadAuth === 'query' ? undefined : bearerToken(ctx);
+    const fromQuery = config.downloadAuth === 'bearer' ? undefined : ctx.url.searchParams.get('token');
+    const token = fromHeader ?? fromQuery;
     if (token !== config.token) return sendJson(ctx, 401, { ...ALTCRAFT_ERRORS.invalidToken, data: null });
     const hit = filesByPath.get(ctx.url.pathname);
     if (!hit || hit.task.fails || !isDone(hit.task))

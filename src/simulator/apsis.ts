@@ -6,6 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { bearerToken, parseJson, sendEmpty, sendJson, type Ctx } from './http';
 import { createApsisProfiles, type ApsisProfileConfig } from './apsis-profile';
 import { sendReportFile, type ApsisReport, type PollUrlKind } from './apsis-report-file';
+import { segmentsBodyErrors } from './apsis-segment-body';
 import type { ServedFile } from './types';
 
 export { APSIS_CSV_TYPE, XLSX_TYPE, type ApsisReport } from './apsis-report-file';
@@ -32,6 +33,8 @@ export interface ApsisSimConfig extends ApsisProfileConfig {
   failFirstReports: number;
   supportRange: boolean;
   downloadBytesPerSec?: number;
+  /** Refuse a report without `segments.filter` (the duplicates-export page's reading); see apsis-segment-body.ts. */
+  requireFilter: boolean;
 }
 
 export const APSIS_DEFAULTS: ApsisSimConfig = {
@@ -48,6 +51,7 @@ export const APSIS_DEFAULTS: ApsisSimConfig = {
   goneFirstReports: 0,
   failFirstReports: 0,
   supportRange: false,
+  requireFilter: true,
   callbackDelayMs: 300,
   duplicateCallback: false,
   omitCallback: false,
@@ -128,15 +132,10 @@ export function createApsis(config: ApsisSimConfig, served: ServedFile[]) {
     const bad = (detail: string): Promise<unknown> => sendJson(ctx, 400, problem(400, 'Bad Request', detail));
     if (typeof b.section_discriminator !== 'string' || b.section_discriminator === '')
       return bad('section_discriminator is required');
-    const segments = b.segments as Record<string, unknown> | undefined;
-    if (typeof segments !== 'object' || segments === null) return bad('segments is required');
-    const discriminators = segments.segment_discriminators;
-    if (typeof discriminators !== 'object' || discriminators === null || Array.isArray(discriminators)) {
-      return bad('segments.segment_discriminators must be an object');
-    }
-    const values = Object.values(discriminators);
-    if (values.length === 0 || !values.every((v) => typeof v === 'string' && v !== ''))
-      return bad('segments.segment_discriminators must map names to discriminators');
+    const errors = segmentsBodyErrors(b.segments, { requireFilter: config.requireFilter });
+    if (errors) return sendJson(ctx, 400, { ...problem(400, 'One or more validation errors occurred.', ''), errors });
+    const segments = b.segments as Record<string, unknown>;
+    const values = Object.values(segments.segment_discriminators as Record<string, string>);
     if (segments.timezone !== undefined && typeof segments.timezone !== 'string')
       return bad('segments.timezone must be a string');
     if (b.attributes !== undefined && !isStringArray(b.attributes))

@@ -20,6 +20,8 @@ export interface Ctx {
   bodyTooLarge: boolean;
   log: SimRequest;
   bodyFault?: BodyFault;
+  /** The request came to the simulated object-storage host (myTracker file links), not the API host. */
+  onStorageHost?: boolean;
 }
 
 const BODY_LIMIT = 1024 * 1024;

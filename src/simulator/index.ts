@@ -10,6 +10,7 @@ import { APSIS_DEFAULTS, createApsis, type ApsisSim, type ApsisSimConfig } from 
 import { FaultControl, HTML_ERROR_PAGE, type FaultAction } from './faults';
 import { pause, readBody, redactPath, sendJson, sendText, type Ctx } from './http';
 import { MYTRACKER_DEFAULTS, createMyTracker, type MyTrackerSim, type MyTrackerSimConfig } from './mytracker';
+import { listenStorageHost } from './storage-host';
 import type { LoggedVendor, ServedFile, SimRequest } from './types';
 
 export type { AltcraftSimConfig, AltcraftTask } from './altcraft';
@@ -50,6 +51,8 @@ export interface SimulatorOptions {
 export interface Simulator {
   /** Base URL for all three vendors, e.g. http://127.0.0.1:43121. */
   url: string;
+  /** Base URL of the object storage myTracker's file links point to (another origin, e.g. http://127.0.0.2:40211). */
+  storageUrl: string;
   port: number;
   credentials: {
     altcraftToken: string;
@@ -140,7 +143,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     return { vendor: 'unknown', endpoint: 'unknown' };
   }
 
-  async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handleRequest(req: IncomingMessage, res: ServerResponse, onStorageHost = false): Promise<void> {
     const rawUrl = req.url ?? '/';
     const base = `http://${req.headers.host ?? `${host}:${port}`}`;
     let url: URL;
@@ -150,7 +153,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       url = new URL('/', `http://${host}:${port}`);
     }
     const method = req.method ?? 'GET';
-    const { vendor, endpoint } = classify(method, url.pathname);
+    // The storage host serves myTracker files only (and no admin API).
+    const { vendor, endpoint } = onStorageHost
+      ? { vendor: 'mytracker' as const, endpoint: mytracker.route(method, url.pathname) ?? 'unknown' }
+      : classify(method, url.pathname);
     const log: SimRequest = {
       vendor,
       endpoint,
@@ -161,13 +167,14 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       at: Date.now(),
     };
     if (typeof req.headers.range === 'string') log.range = req.headers.range;
+    if (onStorageHost) log.storageHost = true;
     requests.push(log);
     res.on('close', () => {
       log.status = res.headersSent ? res.statusCode : 0;
       log.endedAt = Date.now();
     });
     const { body, tooLarge } = await readBody(req);
-    const ctx: Ctx = { req, res, method, url, base, body, bodyTooLarge: tooLarge, log };
+    const ctx: Ctx = { req, res, method, url, base, body, bodyTooLarge: tooLarge, log, onStorageHost };
 
     if (vendor === 'admin') {
       await handleAdmin(ctx, endpoint, admin);
@@ -189,8 +196,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     await vendors[vendor].handle(ctx, endpoint);
   }
 
-  const server = createServer((req, res) => {
-    handleRequest(req, res).catch((err: unknown) => {
+  const onRequest = (onStorageHost: boolean) => (req: IncomingMessage, res: ServerResponse) => {
+    handleRequest(req, res, onStorageHost).catch((err: unknown) => {
       // A simulator bug must be loud in the test that hit it, not a hung request.
       console.error('[simulator] handler error', err);
       if (!res.headersSent) {
@@ -201,16 +208,20 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         res.destroy();
       }
     });
-  });
+  };
+  const server = createServer(onRequest(false));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
+  const storage = await listenStorageHost(host, onRequest(true));
+  mytracker.setStorageBase(storage.url);
 
   return {
     url: `http://${urlHost}:${port}`,
+    storageUrl: storage.url,
     port,
     get credentials() {
       return {
@@ -244,6 +255,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
+      await storage.close();
     },
   };
 }

@@ -1,6 +1,9 @@
 /**
- * Simulated myTracker segment export (PROVIDERS.md, seed 004): create.json -> get.json -> signed .csv.gz links.
- * Every request, downloads included, must carry a valid AuthHMAC signature and stays inside the user's quota.
+ * Simulated myTracker segment export (PROVIDERS.md, seed 004): create.json -> get.json -> .csv.gz links.
+ * Every API request must carry a valid AuthHMAC signature and stays inside the user's quota. By default the links
+ * point to object storage on another host, as the vendor's own client shows (`https://rawdata.hb.bizmrg.com/
+ * segment/...`): a capability URL that takes no signature, ignores Authorization and serves Range. With
+ * `storageHost: 'api'` they are on the API host under /storage/download/ (seed 004's examples) and signed.
  */
 import { createHash } from 'node:crypto';
 import { csvRows } from './datasets';
@@ -31,6 +34,15 @@ export interface MyTrackerSimConfig {
   requestsPerHour: number;
   supportRange: boolean;
   downloadBytesPerSec?: number;
+  /** Where get.json's links point: object storage on a second host (default), or the API host itself. */
+  storageHost: 'storage' | 'api';
+  /**
+   * With includeHeaderLine, the header goes "to the first file" only (create.json's words; default), or with
+   * true into every file (the reading the client assumed before).
+   */
+  headerInEveryFile: boolean;
+  /** API-host links (`storageHost: 'api'`) answer 302 to the same file on the storage host, as a CDN front would. */
+  apiLinksRedirect: boolean;
 }
 
 export const MYTRACKER_DEFAULTS: MyTrackerSimConfig = {
@@ -46,11 +58,19 @@ export const MYTRACKER_DEFAULTS: MyTrackerSimConfig = {
   requestsPerMinute: 100,
   requestsPerHour: 1000,
   supportRange: true,
+  storageHost: 'storage',
+  headerInEveryFile: false,
+  apiLinksRedirect: false,
 };
 
 export interface MyTrackerFile {
   exportId: string;
+  /** 0 for the first file of an export: the only one with the header line (by default). */
+  index: number;
+  /** Path on the API host (seed 004's link shape). */
   path: string;
+  /** Path on the storage host (the vendor client's link shape). */
+  storagePath: string;
   seed: string;
   rows: number;
   /** Unix seconds; undefined until a get.json has issued the link. */
@@ -78,12 +98,15 @@ export function createMyTracker(config: MyTrackerSimConfig, served: ServedFile[]
   let nextId = 1001; // never reused across reset, so a stale id held by a client stays unknown
   const filesByPath = new Map<string, MyTrackerFile>();
   const quota = new Quota();
+  /** Base URL of the storage host, set once it listens; links fall back to the API host without one. */
+  let storageBase: string | undefined;
 
   function route(method: string, path: string): string | undefined {
     void method;
     if (path === `${PREFIX}create.json`) return 'create';
     if (path === `${PREFIX}get.json`) return 'get';
     if (path.startsWith('/storage/download/')) return 'download';
+    if (path.startsWith('/segment/')) return 'download';
     if (path.startsWith('/api/')) return 'other';
     return undefined;
   }
@@ -106,14 +129,18 @@ export function createMyTracker(config: MyTrackerSimConfig, served: ServedFile[]
     const files: MyTrackerFile[] = [];
     for (let k = 0; k < Math.max(1, config.files); k++) {
       const hex = createHash('md5').update(`${id}:${k}`).digest('hex');
+      const day = new Date().toISOString().slice(0, 10).replace(/-/g, '.');
       const file: MyTrackerFile = {
         exportId: id,
+        index: k,
         path: `/storage/download/segment/${id}.${k + 1}.${hex}.csv.gz`,
+        storagePath: `/segment/${day}/${id}.${k + 1}.${hex}.csv.gz`,
         seed: `mytracker:${idSegment}:${k}`,
         rows: config.rowsPerFile,
       };
       files.push(file);
       filesByPath.set(file.path, file);
+      filesByPath.set(file.storagePath, file);
     }
     exports.set(id, {
       id,
@@ -151,9 +178,11 @@ export function createMyTracker(config: MyTrackerSimConfig, served: ServedFile[]
     }
     // Each successful poll issues the links afresh, so polling again is how a client renews expired links.
     const expires = Math.floor(Date.now() / 1000) + config.linkTtlSec;
+    const onStorage = config.storageHost === 'storage' && storageBase !== undefined;
     const files = exp.files.map((f) => {
       f.expiresAt = expires;
-      return { link: `${ctx.base}${f.path}`, timestampExpires: String(expires) };
+      const link = onStorage ? `${storageBase}${f.storagePath}` : `${ctx.base}${f.path}`;
+      return { link, timestampExpires: String(expires) };
     });
     return sendJson(ctx, 200, envelope(200, 'Ok', { ...base, status: 'Success!', files }));
   }
@@ -164,8 +193,14 @@ export function createMyTracker(config: MyTrackerSimConfig, served: ServedFile[]
     if (!file || !exp || file.expiresAt === undefined) return notFound(ctx, 'File not found');
     if (Date.now() / 1000 > file.expiresAt)
       return sendJson(ctx, 410, envelope(410, 'Gone', { error: { detail: 'Link expired' } }));
-    const source = (): Iterable<Buffer> => csvRows(file.seed, file.rows, { header: exp.header });
-    const info = await gzipInfo(`${file.seed}|${file.rows}|${exp.header}`, source);
+    if (!ctx.onStorageHost && config.apiLinksRedirect && storageBase !== undefined) {
+      ctx.res.writeHead(302, { Location: `${storageBase}${file.storagePath}`, 'Content-Length': '0' });
+      ctx.res.end();
+      return undefined;
+    }
+    const header = exp.header && (file.index === 0 || config.headerInEveryFile);
+    const source = (): Iterable<Buffer> => csvRows(file.seed, file.rows, { header });
+    const info = await gzipInfo(`${file.seed}|${file.rows}|${header}`, source);
     return serveFile(
       ctx,
       {
@@ -194,7 +229,17 @@ export function createMyTracker(config: MyTrackerSimConfig, served: ServedFile[]
     return undefined;
   }
 
+  /** The storage host: a capability URL is the only credential; Authorization is ignored, no API quota. */
+  async function handleStorage(ctx: Ctx, endpoint: string): Promise<unknown> {
+    if (endpoint !== 'download' || !ctx.url.pathname.startsWith('/segment/')) return notFound(ctx, 'NoSuchKey');
+    if (ctx.method !== 'GET' && ctx.method !== 'HEAD')
+      return sendJson(ctx, 405, envelope(405, 'Method Not Allowed', null), { Allow: 'GET' });
+    return download(ctx);
+  }
+
   async function handle(ctx: Ctx, endpoint: string): Promise<unknown> {
+    if (ctx.onStorageHost) return handleStorage(ctx, endpoint);
+    if (ctx.url.pathname.startsWith('/segment/')) return notFound(ctx, 'Method not found');
     const fullUrl = `${ctx.base}${ctx.req.url ?? '/'}`;
     const creds = { userId: config.userId, secret: config.secret };
     if (
@@ -234,6 +279,10 @@ export function createMyTracker(config: MyTrackerSimConfig, served: ServedFile[]
     subject,
     handle,
     exports: (): MyTrackerExport[] => [...exports.values()],
+    /** Tells the simulator where its storage host listens (links point there with storageHost 'storage'). */
+    setStorageBase(url: string | undefined): void {
+      storageBase = url;
+    },
     reset(): void {
       exports = new Map();
       filesByPath.clear();

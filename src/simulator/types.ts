@@ -13,6 +13,8 @@ export interface SimRequest {
   /** Final HTTP status; 0 when the connection was cut before a status was sent. */
   status: number;
   hadAuthorization: boolean;
+  /** The request came to the simulated object-storage host (myTracker file links), not the API host. */
+  storageHost?: boolean;
   range?: string;
   /**
    * What the request is about, so concurrent tests can attribute requests and aim faults: Altcraft

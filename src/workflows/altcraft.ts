@@ -1,6 +1,6 @@
 import { continueAsNew } from '@temporalio/workflow';
 import type { AltcraftActivities } from '../activities';
-import type { AltcraftPoll } from '../activities/altcraft';
+import type { AltcraftPoll, AltcraftTokenForm } from '../activities/altcraft';
 import { fileNamesFor } from '../shared/file-names';
 import { AltcraftInputSchema, resolveTiming, type AltcraftInput } from '../shared/inputs';
 import type { ExportManifest } from '../shared/manifest';
@@ -56,9 +56,19 @@ export async function altcraftExport(rawInput: AltcraftInput): Promise<ExportMan
 
       const names = fileNamesFor(done.urls, `${input.sourceId}_${input.sourceType}_export`, '.csv');
       tracker.startDownloads(done.urls.length);
+      // The token form the panel took for the first file (Bearer, or ?token= on v72 panels) is sent for the rest.
+      let tokenForm: AltcraftTokenForm | undefined;
       try {
         for (const [index, url] of done.urls.entries()) {
-          tracker.fileStored(await download.altcraftDownload({ url, fileName: names[index]! }));
+          const stored = await download.altcraftDownload({
+            url,
+            fileName: names[index]!,
+            ...(tokenForm ? { tokenForm } : {}),
+          });
+          const { tokenForm: used, ...file } = stored;
+          // Histories written before the token forms existed carry no tokenForm.
+          if (used) tokenForm = used;
+          tracker.fileStored(file);
         }
       } catch (err) {
         // Download links that vanished: the task is spent; ask Altcraft for a new one while attempts remain.
@@ -68,6 +78,7 @@ export async function altcraftExport(rawInput: AltcraftInput): Promise<ExportMan
         }
         throw err;
       }
+      tracker.checkVendorTotal('Altcraft', done.total, input.requireTotal === true);
       return tracker.manifest();
     }
   });

@@ -1,6 +1,11 @@
-import { ApplicationFailure, continueAsNew } from '@temporalio/workflow';
+import { ApplicationFailure, continueAsNew, patched } from '@temporalio/workflow';
 import type { ApsisActivities } from '../activities';
-import { ApsisSegmentInputSchema, type ApsisReportState, type ApsisSegmentInput } from '../shared/apsis-inputs';
+import {
+  ApsisSegmentInputSchema,
+  filterNamesIssue,
+  type ApsisReportState,
+  type ApsisSegmentInput,
+} from '../shared/apsis-inputs';
 import { resolveTiming } from '../shared/inputs';
 import type { ExportManifest, ManifestFile } from '../shared/manifest';
 import { failureType, parseInput, userMessage } from './failures';
@@ -18,6 +23,12 @@ const REQUEST_AGAIN = ['VendorJobGone', 'VendorJobFailed'];
  */
 export async function apsisSegmentExport(rawInput: ApsisSegmentInput): Promise<ExportManifest> {
   const input = parseInput(ApsisSegmentInputSchema, rawInput);
+  // Filters are over segment names since this marker; older runs may carry a filter over discriminators.
+  if (patched('apsis-filter-over-names')) {
+    const issue = filterNamesIssue(input);
+    if (issue)
+      throw ApplicationFailure.create({ type: 'InvalidInput', message: `filter: ${issue}`, nonRetryable: true });
+  }
   const timing = resolveTiming(input.timing);
   const tracker = new ExportTracker('apsis-segment', input.carryOver);
   // A poll may be streaming the file, so polls run as streaming activities.

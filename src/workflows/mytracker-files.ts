@@ -1,5 +1,6 @@
 import { ApplicationFailure, CancellationScope } from '@temporalio/workflow';
 import type { MyTrackerDownload, MyTrackerLink } from '../activities/mytracker';
+import type { CsvFacts } from '../activities/download/row-counter';
 import type { ManifestFile } from '../shared/manifest';
 
 /** Files of one export downloaded at once: enough to overlap, few enough for the vendor's quota. */
@@ -32,6 +33,7 @@ export interface ExportFiles {
 export async function downloadExportFiles(job: ExportFiles): Promise<ManifestFile[]> {
   const count = job.links.length;
   const stored: ManifestFile[] = [];
+  const facts: (CsvFacts | undefined)[] = [];
   let links = job.links;
   let generation = 0;
   let refreshes = 0;
@@ -68,6 +70,7 @@ export async function downloadExportFiles(job: ExportFiles): Promise<ManifestFil
       const result = await job.download({ link: link.link, expiresAt: link.expiresAt, fileName: job.names[index]! });
       if ('stored' in result) {
         stored[index] = result.stored;
+        facts[index] = result.csv;
         job.onStored(result.stored);
         return;
       }
@@ -93,5 +96,21 @@ export async function downloadExportFiles(job: ExportFiles): Promise<ManifestFil
   };
   await scope.run(() => Promise.all(Array.from({ length: Math.min(PARALLEL_DOWNLOADS, count) }, lane)));
   if (failure !== undefined) throw failure;
-  return stored;
+  return withHeaderCountedOnce(stored, facts);
+}
+
+/**
+ * Data rows per file when the header line is in the first file only (create.json: includeHeaderLine adds "the
+ * first line with column names to the first file"). A later file's first record is a header only where it equals
+ * the first file's, so files that repeat the header are counted right too. Files downloaded before the engine
+ * reported CSV facts (older histories) keep the rows they were stored with.
+ */
+export function withHeaderCountedOnce(files: ManifestFile[], facts: readonly (CsvFacts | undefined)[]): ManifestFile[] {
+  const header = facts[0]?.firstRecordSha256;
+  if (files.length < 2 || !header || facts.length < files.length || facts.some((f) => f === undefined)) return files;
+  return files.map((file, index) => {
+    const csv = facts[index]!;
+    const repeatsHeader = index === 0 || csv.firstRecordSha256 === header;
+    return { ...file, rows: Math.max(0, csv.records - (repeatsHeader ? 1 : 0)) };
+  });
 }

@@ -3,7 +3,7 @@ import type { MyTrackerActivities } from '../activities';
 import type { MyTrackerLink } from '../activities/mytracker';
 import { fileNamesFor } from '../shared/file-names';
 import { MyTrackerInputSchema, resolveTiming, type MyTrackerInput } from '../shared/inputs';
-import type { ExportManifest } from '../shared/manifest';
+import { totalRowsOf, type ExportManifest } from '../shared/manifest';
 import { failureType, parseInput } from './failures';
 import { EXPORT_SPENT, downloadExportFiles, exportSpent } from './mytracker-files';
 import { MAX_REMOTE_ATTEMPTS, discardRemote, pollUntilDone, runExport, withinMaxWait } from './steps';
@@ -85,7 +85,8 @@ export async function mytrackerExport(rawInput: MyTrackerInput): Promise<ExportM
           refreshLinks: () => untilSuccess(exportId),
           onStored: (file) => tracker.fileStored(file),
         });
-        return { ...tracker.manifest(), files: stored };
+        // Rows are exact only once every file is in (the header is in the first file only): count them here.
+        return { ...tracker.manifest(), files: stored, totalRows: totalRowsOf(stored) };
       } catch (err) {
         if (failureType(err) !== EXPORT_SPENT) throw err;
         const why = (err as Error).message;

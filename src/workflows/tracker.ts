@@ -1,8 +1,18 @@
-import { metricMeter, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  log,
+  metricMeter,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { METRIC_NAMES } from '../shared/metric-names';
 import { EXPORT_SEARCH_ATTRIBUTES as SA } from '../shared/search-attributes';
 import type { CarryOver } from '../shared/inputs';
 import {
+  ROW_COUNT_MISMATCH,
+  rowsMatch,
   totalRowsOf,
   type ExportManifest,
   type ExportProgress,
@@ -19,6 +29,8 @@ import { progressQuery } from './definitions';
 export class ExportTracker {
   readonly progress: ExportProgress;
   private readonly files: ManifestFile[] = [];
+  /** The vendor's own count of exported records, when it gives one. */
+  private vendorTotal: number | null = null;
 
   constructor(provider: Provider, carry: CarryOver | undefined) {
     const now = new Date().toISOString();
@@ -36,6 +48,7 @@ export class ExportTracker {
       startedAt: carry?.startedAt ?? now,
       updatedAt: now,
       error: null,
+      warning: null,
     };
     setHandler(progressQuery, () => this.progress);
     this.publish(true);
@@ -121,6 +134,24 @@ export class ExportTracker {
     this.count(METRIC_NAMES.failed, { outcome: cancelled ? 'cancelled' : 'failed' });
   }
 
+  /**
+   * Compares the vendor's own record count with the rows stored. A mismatch is a warning (log, `status`, Web UI),
+   * or with `require` a final RowCountMismatch, thrown before the manifest so the export's files are removed.
+   */
+  checkVendorTotal(vendorName: string, total: number | null, require: boolean): void {
+    this.vendorTotal = total;
+    const rows = totalRowsOf(this.files);
+    if (rowsMatch(total, rows) !== false) return;
+    const message =
+      `${vendorName} reported ${total} exported records but the stored files hold ${rows} data rows` +
+      (require ? '' : ' (not required to match; pass --require-total / requireTotal to fail instead)');
+    if (require) throw ApplicationFailure.create({ type: ROW_COUNT_MISMATCH, message, nonRetryable: true });
+    log.warn(message, { vendorTotal: total, totalRows: rows });
+    this.progress.warning = message;
+    this.touch();
+    this.publish(false);
+  }
+
   carryOver(): CarryOver {
     return {
       remoteId: this.progress.remoteId,
@@ -140,9 +171,10 @@ export class ExportTracker {
       workflowId: workflowInfo().workflowId,
       provider: this.progress.provider,
       status: 'completed',
-      remote: { id: this.progress.remoteId ?? '', attempts: this.progress.attempts },
+      remote: { id: this.progress.remoteId ?? '', attempts: this.progress.attempts, total: this.vendorTotal },
       files: [...this.files],
       totalRows: totalRowsOf(this.files),
+      rowsMatchVendor: rowsMatch(this.vendorTotal, totalRowsOf(this.files)),
       startedAt: this.progress.startedAt,
       finishedAt: new Date().toISOString(),
     };
@@ -159,7 +191,7 @@ export class ExportTracker {
       : '';
     const files = p.filesTotal !== null ? `, files ${p.filesDone}/${p.filesTotal}, ${p.bytesDone} bytes` : '';
     setCurrentDetails(
-      `**${p.phase}**${p.remoteId ? ` · vendor job ${p.remoteId} (attempt ${p.attempts})` : ''}${vendor}${files}${p.error ? ` · ${p.error}` : ''}`,
+      `**${p.phase}**${p.remoteId ? ` · vendor job ${p.remoteId} (attempt ${p.attempts})` : ''}${vendor}${files}${p.error ? ` · ${p.error}` : ''}${p.warning ? ` · warning: ${p.warning}` : ''}`,
     );
     if (!searchable) return;
     upsertSearchAttributes([

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { temporal } from '@temporalio/proto';
-import { ExportClient } from '../../src/client';
+import { ExportClient, ROW_COUNT_MISMATCH } from '../../src/client';
 import { type Simulator } from '../../src/simulator';
 import { startStack, type TestStack } from '../helpers/stack';
 import { historyText } from '../helpers/history';
@@ -33,7 +33,13 @@ describe('altcraft export end to end', () => {
 
   beforeEach(() => {
     sim.reset();
-    sim.altcraft.config.statusWord = 'completed';
+    Object.assign(sim.altcraft.config, {
+      statusWord: 'completed',
+      inFlightWord: 'in progress',
+      downloadAuth: 'either',
+      totalOffset: 0,
+      filesPerTask: 1,
+    });
   });
 
   const exportArgs = (id: number) => ['export', 'altcraft', '--source-type', 'database', '--source-id', String(id)];
@@ -239,6 +245,117 @@ describe('altcraft export end to end', () => {
     } finally {
       sim.altcraft.config.taskDurationMs = 600;
     }
+  });
+
+  test('given the undocumented running word "in progress", the export keeps polling, shows the word, and completes', async () => {
+    sim.altcraft.config.taskDurationMs = 15_000;
+    try {
+      const started = await runCli(exportArgs(21), env);
+      const workflowId = started.stdout.trim();
+      await waitFor('a poll answered "in progress"', async () =>
+        (await client.status(workflowId)).progress?.vendorStatus === 'in progress' ? true : undefined,
+      );
+      const status = await runCli(['status', workflowId], env);
+      assert.match(status.stdout, /vendor job task_.*: in progress/);
+      const res = await runCli(['result', workflowId, '--json'], env);
+      assert.equal(res.code, 0, res.stderr);
+      assert.equal(JSON.parse(res.stdout).totalRows, 121);
+      assert.ok(sim.count({ vendor: 'altcraft', endpoint: 'status' }) >= 2, 'polled more than once');
+      assert.match(worker.logs(), /status word no page documents/);
+    } finally {
+      sim.altcraft.config.taskDurationMs = 600;
+    }
+  });
+
+  test('given a v72 panel that takes only ?token=, Bearer is refused once and ?token= is used for every file', async () => {
+    Object.assign(sim.altcraft.config, { downloadAuth: 'query', filesPerTask: 3 });
+    const res = await runCli([...exportArgs(22), '--wait', '--json'], env);
+    assert.equal(res.code, 0, res.stderr);
+    const manifest = JSON.parse(res.stdout);
+    assert.equal(manifest.files.length, 3);
+    assert.equal(manifest.totalRows, 122);
+    const downloads = sim.requests.filter((r) => r.vendor === 'altcraft' && r.endpoint === 'download');
+    assert.deepEqual(
+      downloads.map((r) => [r.status, r.hadAuthorization, r.path.includes('token=***')]),
+      [
+        [401, true, false],
+        [200, false, true],
+        [200, false, true],
+        [200, false, true],
+      ],
+      'one refused Bearer try, then the remembered query form for all three files',
+    );
+    assert.equal(JSON.stringify(manifest).includes(sim.credentials.altcraftToken), false);
+  });
+
+  test('given a panel that takes only Bearer, no ?token= is ever sent', async () => {
+    Object.assign(sim.altcraft.config, { downloadAuth: 'bearer', filesPerTask: 2 });
+    const res = await runCli([...exportArgs(23), '--wait', '--json'], env);
+    assert.equal(res.code, 0, res.stderr);
+    const downloads = sim.requests.filter((r) => r.vendor === 'altcraft' && r.endpoint === 'download');
+    assert.deepEqual(
+      downloads.map((r) => [r.status, r.hadAuthorization, r.path.includes('token=')]),
+      [
+        [200, true, false],
+        [200, true, false],
+      ],
+    );
+  });
+
+  test('given a token refused in both forms, the export fails as VendorAuthError without the token anywhere', async () => {
+    sim.faults.add({ vendor: 'altcraft', endpoint: 'download', kind: 'status', status: 401, times: 2 });
+    const res = await runCli([...exportArgs(24), '--wait', '--json'], env);
+    assert.equal(res.code, 1, res.stderr);
+    const out = JSON.parse(res.stdout);
+    assert.equal(out.error.type, 'VendorAuthError');
+    assert.match(out.error.message, /both as an Authorization: Bearer header and as \?token=/);
+    const token = sim.credentials.altcraftToken;
+    assert.equal(res.stdout.includes(token) || res.stderr.includes(token), false);
+    assert.equal(sim.count({ vendor: 'altcraft', endpoint: 'download' }), 2, 'one try per form, no retries');
+  });
+
+  test('manifest carries remote.total and rowsMatchVendor; a differing count is a warning in status', async () => {
+    const ok = JSON.parse((await runCli([...exportArgs(25), '--wait', '--json'], env)).stdout);
+    assert.equal(ok.remote.total, 125);
+    assert.equal(ok.totalRows, 125);
+    assert.equal(ok.rowsMatchVendor, true);
+
+    sim.altcraft.config.totalOffset = 3;
+    const res = await runCli([...exportArgs(26), '--wait', '--json'], env);
+    assert.equal(res.code, 0, res.stderr);
+    const skewed = JSON.parse(res.stdout);
+    assert.equal(skewed.remote.total, 129);
+    assert.equal(skewed.totalRows, 126);
+    assert.equal(skewed.rowsMatchVendor, false);
+    const status = JSON.parse((await runCli(['status', skewed.workflowId, '--json'], env)).stdout);
+    assert.equal(status.manifest.rowsMatchVendor, false);
+    assert.match(
+      (await runCli(['status', skewed.workflowId], env)).stdout,
+      /vendor says 129 \(MISMATCH\)[^]*warning: the vendor counted 129 records \(remote.total\) but the files hold 126 rows/,
+    );
+    assert.match(worker.logs(), /Altcraft reported 129 exported records/);
+    assert.equal(fs.existsSync(skewed.files[0].path), true, 'without --require-total the files stay');
+  });
+
+  test('with --require-total a differing count fails as RowCountMismatch and removes the files', async () => {
+    sim.altcraft.config.totalOffset = -1;
+    const res = await runCli([...exportArgs(27), '--require-total', '--wait', '--json'], env);
+    assert.equal(res.code, 1, res.stderr);
+    const out = JSON.parse(res.stdout);
+    assert.equal(out.status, 'failed');
+    assert.equal(out.error.type, ROW_COUNT_MISMATCH);
+    assert.match(out.error.message, /reported 126 exported records but the stored files hold 127 data rows/);
+    const dirs = fs.existsSync(env.EXPORT_DIR!) ? fs.readdirSync(env.EXPORT_DIR!) : [];
+    assert.equal(
+      dirs.some((d) => d.startsWith('export-altcraft-database-27-')),
+      false,
+      'files of the failed export removed',
+    );
+
+    sim.altcraft.config.totalOffset = 0;
+    const { workflowId } = await client.start('altcraft', { sourceType: 'database', sourceId: 28, requireTotal: true });
+    const manifest = await client.result(workflowId);
+    assert.equal(manifest.rowsMatchVendor, true, 'requireTotal through ExportClient passes when the counts agree');
   });
 
   test('no token appears in any workflow history or worker log line', async () => {

@@ -73,10 +73,8 @@ describe('apsis-segment export end to end', () => {
     assert.deepEqual(report!.request, {
       section_discriminator: 'com.example.section',
       segments: {
-        segment_discriminators: {
-          'com.example.segment.vip': 'com.example.segment.vip',
-          'com.example.segment.new': 'com.example.segment.new',
-        },
+        segment_discriminators: { s1: 'com.example.segment.vip', s2: 'com.example.segment.new' },
+        filter: 's1 | s2',
       },
       attributes: ['email'],
       tags: ['vip'],
@@ -279,6 +277,68 @@ describe('apsis-segment export end to end', () => {
     }
     assert.equal((await client.temporal.workflow.count(queue)).count, before);
     assert.equal(sim.count({ vendor: 'apsis' }), 0);
+  });
+
+  test('given named segments and a filter over the names, the report body carries both as written', async () => {
+    const manifest = await completed([
+      'export',
+      'apsis-segment',
+      '--section',
+      'com.example.section',
+      '--segment',
+      'europe=com.example.segment.europe',
+      'women=com.example.segment.women',
+      '--filter',
+      '!(europe) & women',
+    ]);
+    assert.equal(manifest.totalRows, 50);
+    assert.deepEqual(sim.apsis.reports()[0]!.request.segments, {
+      segment_discriminators: { europe: 'com.example.segment.europe', women: 'com.example.segment.women' },
+      filter: '!(europe) & women',
+    });
+    assert.equal(manifest.remote.total, null, 'APSIS reports no count of its own');
+    assert.equal(manifest.rowsMatchVendor, null);
+  });
+
+  test('given a filter that names no given segment or does not parse, the CLI exits 2 before anything starts', async () => {
+    const cases: [string[], RegExp][] = [
+      [args('--filter', 'com.example.segment.vip'), /--filter: not a valid filter expression: unexpected "\."/],
+      [args('--filter', 'vip'), /--filter: refers to "vip", which is not a segment name; the names are s1/],
+      [args('--filter', 's1 &'), /--filter: not a valid filter expression: expected a segment name/],
+      [args('--filter', 's1 = 1'), /--filter: not a valid filter expression: unexpected "="/],
+      [args('--segment', 'bad name=com.example.segment.x'), /--segment.*must be a simple word/],
+      [args('--segment', 's1=com.example.segment.x'), /--segment.*"s1" is used twice/],
+    ];
+    for (const [cliArgs, message] of cases) {
+      const res = await run(cliArgs);
+      assert.equal(res.code, 2, `${cliArgs.join(' ')}: ${res.stderr}`);
+      assert.match(res.stderr, message, cliArgs.join(' '));
+    }
+    assert.equal(sim.count({ vendor: 'apsis' }), 0);
+  });
+
+  test('given a 400 from APSIS naming a body field, the export fails at once quoting APSIS', async () => {
+    sim.faults.add({
+      vendor: 'apsis',
+      endpoint: 'segment-report',
+      kind: 'status',
+      status: 400,
+      body: {
+        type: 'about:blank',
+        title: 'One or more validation errors occurred.',
+        status: 400,
+        errors: { 'segments.filter': ["Unknown operator 'XOR'."] },
+      },
+    });
+    const res = await run([...args(), '--wait', '--json']);
+    assert.equal(res.code, 1, res.stderr);
+    const out = JSON.parse(res.stdout);
+    assert.equal(out.error.type, 'VendorRequestError');
+    assert.match(
+      out.error.message,
+      /rejected the report request body \(HTTP 400\): APSIS says "segments.filter: Unknown operator 'XOR'."/,
+    );
+    assert.equal(sim.count({ vendor: 'apsis', endpoint: 'segment-report' }), 1, 'not retried');
   });
 
   test('no access token or client secret appears in any history, worker log line or CLI output', async () => {

@@ -212,8 +212,24 @@ function clientCases(): ClientCase[] {
     [5],
     ['../x'],
     Array.from({ length: 101 }, (_, i) => `s${i}`),
+    ['a b=com.x.vip'],
+    ['1vip=com.x.vip'],
+    ['vip=com.x.a', 'vip=com.x.b'],
+    ['s2=com.x.a', 'com.x.b'],
+    ['vip='],
   ]);
-  each('apsis-segment', segment, 'filter', ['', 'a\nb', 'a\u0000b', HUGE, 5]);
+  each('apsis-segment', segment, 'filter', [
+    '',
+    'a\nb',
+    'a\u0000b',
+    HUGE,
+    5,
+    'vip',
+    'com.apsis1.segments.vip',
+    's1 &',
+    '(s1',
+    's1 = "x"',
+  ]);
   each('apsis-segment', segment, 'attributes', [
     'email',
     [''],
@@ -399,8 +415,13 @@ describe('bad input is rejected before anything starts', () => {
       (ExportClient.validate('altcraft', { sourceType: 'segment', sourceId: 3, filter }) as { filter: object }).filter,
       filter,
     );
-    const expression = 'city = "Berlin"; --';
-    const segment = ExportClient.validate('apsis-segment', { section: 's', segments: ['a'], filter: expression });
+    // An APSIS filter is an expression over the segments' names (issue 11), passed on as written.
+    const expression = '!(europe) & women';
+    const segment = ExportClient.validate('apsis-segment', {
+      section: 's',
+      segments: ['europe=com.x.europe', 'women=com.x.women'],
+      filter: expression,
+    });
     assert.equal((segment as { filter: string }).filter, expression);
     for (const exportKey of ['../../admin', 'jürgen@exämple.de', 'user/42@example.com']) {
       assert.equal(

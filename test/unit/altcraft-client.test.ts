@@ -19,17 +19,26 @@ describe('Altcraft status mapping', () => {
     }
   });
   test('in-flight words keep polling and carry the progress', () => {
-    for (const status of ['pending', 'processing', 'in_progress', 'new']) {
-      assert.deepEqual(interpretStatus('t1', { status, progress: 40 }), { kind: 'running', status, progress: 40 });
+    for (const status of ['pending', 'processing', 'in_progress', 'new', 'Running']) {
+      assert.deepEqual(interpretStatus('t1', { status, progress: 40 }), {
+        kind: 'running',
+        status,
+        progress: 40,
+        known: true,
+      });
     }
   });
-  test('error/failed/canceled end the export with the vendor text', () => {
-    for (const status of ['error', 'failed', 'canceled']) {
+  test('error/failed/canceled/aborted end the export with the vendor text', () => {
+    for (const status of ['error', 'failed', 'canceled', 'cancelled', 'aborted', 'FAILED']) {
       assert.throws(
         () => interpretStatus('t1', { status, result: { errors: ['disk quota'], urls: [] } }),
         isVendorError('VendorJobFailed', false, /disk quota/),
       );
     }
+    assert.throws(
+      () => interpretStatus('t1', { status: 'aborted' }),
+      isVendorError('VendorJobFailed', false, /aborted/),
+    );
   });
   test('errors with total 0 is a failed export, not an empty success', () => {
     assert.throws(
@@ -37,11 +46,39 @@ describe('Altcraft status mapping', () => {
       isVendorError('VendorJobFailed', false, /bad segment/),
     );
   });
-  test('an unknown status word is a typed failure naming the word', () => {
+  test('given an undocumented word without a result, the task is still running and the word is flagged unknown', () => {
+    for (const status of ['in progress', 'waiting', 'started', 'exploded', 'выполняется']) {
+      assert.deepEqual(interpretStatus('t1', { status, progress: 12 }), {
+        kind: 'running',
+        status,
+        progress: 12,
+        known: false,
+      });
+      assert.equal(interpretStatus('t1', { status, result: null }).kind, 'running');
+      assert.equal(interpretStatus('t1', { status, result: { errors: [], urls: [] } }).kind, 'running');
+    }
+  });
+  test('given an undocumented word with a result, the result decides: files mean done, errors and no rows mean failed', () => {
+    const state = interpretStatus('t1', { status: 'finished', result: done });
+    assert.deepEqual(state, { kind: 'done', status: 'finished', urls: done.urls, total: 3 });
     assert.throws(
-      () => interpretStatus('t1', { status: 'exploded' }),
-      isVendorError('VendorResponseError', false, /"exploded"/),
+      () => interpretStatus('t1', { status: 'finished', result: { errors: ['no such segment'], total: 0, urls: [] } }),
+      isVendorError('VendorJobFailed', false, /no such segment/),
     );
+  });
+  test('a finished word without a result is still a typed response error', () => {
+    assert.throws(() => interpretStatus('t1', { status: 'completed' }), isVendorError('VendorResponseError', false));
+  });
+  test('the download token goes as a Bearer header, or in the query for v72 panels; never both', () => {
+    const api = new AltcraftClient({ baseUrl: 'https://p.example.com', token: 'tok en&x' });
+    assert.deepEqual(api.downloadTarget('/api/download/a.csv'), {
+      url: 'https://p.example.com/api/download/a.csv',
+      headers: { authorization: 'Bearer tok en&x' },
+    });
+    const query = api.downloadTarget('/api/download/a.csv', 'query');
+    assert.deepEqual(query.headers, {});
+    assert.equal(new URL(query.url).searchParams.get('token'), 'tok en&x');
+    assert.equal(new URL(query.url).pathname, '/api/download/a.csv');
   });
   test('download URLs stay on the panel host', () => {
     assert.equal(

@@ -13,7 +13,7 @@ describe('APSIS OAuth token cache', () => {
   let clock: number;
   let cache: ApsisTokenCache;
   const tokenRequests = () => sim.count({ vendor: 'apsis', endpoint: 'token' });
-  const report = { section_discriminator: 's', segments: { segment_discriminators: { a: 'a' } } };
+  const report = { section_discriminator: 's', segments: { segment_discriminators: { a: 'a' }, filter: 'a' } };
 
   before(async () => {
     sim = await startSimulator({ apsis: { tokenTtlSec: 3600 } });

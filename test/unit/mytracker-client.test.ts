@@ -87,12 +87,41 @@ describe('myTracker status mapping table', () => {
     assert.equal(isLinkExpired(now / 1000 + 60, now), false);
   });
 
-  test('links are signed only for the configured host', () => {
+  test('links on any https host are taken (object storage); http only when the API base is http', () => {
     assert.equal(
       resolveLink('https://tracker.my.com', '/storage/download/segment/1.csv.gz'),
       'https://tracker.my.com/storage/download/segment/1.csv.gz',
     );
-    assert.throws(() => resolveLink('https://tracker.my.com', 'https://evil.example/1.csv.gz'), /another host/);
+    const storage = 'https://rawdata.hb.bizmrg.com/segment/2022.06.15/16.1460.abc.csv.gz';
+    assert.equal(resolveLink('https://tracker.my.com', storage), storage);
+    assert.throws(
+      () => resolveLink('https://tracker.my.com', 'http://rawdata.hb.bizmrg.com/1.csv.gz'),
+      isVendorError('VendorResponseError', false, /scheme "http:".*only https links/),
+    );
+    assert.equal(
+      resolveLink('http://127.0.0.1:1', 'http://127.0.0.2:2/segment/1.csv.gz'),
+      'http://127.0.0.2:2/segment/1.csv.gz',
+    );
+    for (const bad of ['file:///etc/passwd', 'ftp://rawdata.hb.bizmrg.com/1.csv.gz', 'javascript:alert(1)']) {
+      assert.throws(() => resolveLink('http://127.0.0.1:1', bad), isVendorError('VendorResponseError', false), bad);
+    }
+    assert.equal(
+      resolveLink('https://tracker.my.com', 'https://u:p@s3.example/1.csv.gz'),
+      'https://s3.example/1.csv.gz',
+    );
+  });
+
+  test('AuthHMAC goes only to the API origin: a storage link gets no credentials', () => {
+    const api = new MyTrackerClient({ baseUrl: 'https://tracker.my.com', userId: '77658', secret: 's3cret' });
+    const own = api.downloadTarget('https://tracker.my.com/storage/download/segment/1.1.aa.csv.gz');
+    assert.match(own.headers.authorization ?? '', /^AuthHMAC 77658:/);
+    for (const link of [
+      'https://rawdata.hb.bizmrg.com/segment/2022.06.15/16.1460.abc.csv.gz',
+      'https://tracker.my.com:8443/storage/download/segment/1.csv.gz',
+      'https://tracker.my.com.evil.example/x.csv.gz',
+    ]) {
+      assert.deepEqual(api.downloadTarget(link).headers, {}, link);
+    }
   });
 });
 
@@ -124,7 +153,7 @@ describe('myTracker client against the simulator over HTTP', () => {
     Object.assign(sim.mytracker.config, { ...MYTRACKER_DEFAULTS, exportDurationMs: 0, files: 2 });
   });
 
-  test('signed create (POST with query parameters), get and download are all accepted', async () => {
+  test('signed create (POST with query parameters) and get; the storage link is fetched unsigned', async () => {
     const id = await api.createExport({ segmentId: 77, fields: ['idDevice', 'tsInstall'] });
     const [created] = sim.mytracker.exports();
     assert.deepEqual(created!.query, {
@@ -137,13 +166,37 @@ describe('myTracker client against the simulator over HTTP', () => {
     const files = state.kind === 'done' ? state.files : [];
     assert.equal(files.length, 2);
     const target = api.downloadTarget(files[0]!.link);
-    assert.match(target.headers.authorization!, /^AuthHMAC 10001:[A-Za-z0-9+/]+=*$/);
+    assert.ok(target.url.startsWith(sim.storageUrl), target.url);
+    assert.deepEqual(target.headers, {}, 'no AuthHMAC to object storage');
     const res = await fetch(target.url, { headers: target.headers });
     assert.equal(res.status, 200);
     assert.ok(
       sim.requests.every((r) => r.status === 200),
       JSON.stringify(sim.requests.map((r) => r.status)),
     );
+    assert.deepEqual(
+      sim.requests.map((r) => [r.endpoint, r.hadAuthorization]),
+      [
+        ['create', true],
+        ['get', true],
+        ['download', false],
+      ],
+    );
+  });
+
+  test('on the seed 004 variant (links on the API host) the download is signed and accepted', async () => {
+    sim.mytracker.config.storageHost = 'api';
+    try {
+      const id = await api.createExport({ segmentId: 78 });
+      const state = await api.exportStatus(id);
+      const link = state.kind === 'done' ? state.files[0]!.link : '';
+      const target = api.downloadTarget(link);
+      assert.ok(target.url.startsWith(`${sim.url}/storage/download/`), target.url);
+      assert.match(target.headers.authorization!, /^AuthHMAC 10001:[A-Za-z0-9+/]+=*$/);
+      assert.equal((await fetch(target.url, { headers: target.headers })).status, 200);
+    } finally {
+      sim.mytracker.config.storageHost = 'storage';
+    }
   });
 
   test('an unknown export id fails with the vendor detail; not retryable', async () => {

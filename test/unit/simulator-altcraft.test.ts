@@ -48,7 +48,34 @@ describe('simulator: Altcraft', () => {
       failTasks: false,
       failFirstTasks: 0,
       failMode: 'status',
+      downloadAuth: 'either',
+      totalOffset: 0,
     });
+  });
+
+  it('by default reports an undocumented running word ("in progress") without a result until done', async () => {
+    const first = await status(await createTask());
+    assert.equal(first.data.status, 'in progress');
+    assert.equal(first.data.result, undefined);
+  });
+
+  it('plays panels that take the download token only as ?token= (v72) or only as a Bearer header', async () => {
+    sim.altcraft.config.taskDurationMs = 0;
+    const done = await waitDone(await createTask());
+    const path: string = done.data.result.urls[0];
+    const bearer = { headers: { authorization: `Bearer ${token}` } };
+    sim.altcraft.config.downloadAuth = 'query';
+    assert.equal((await rawRequest(api(path), bearer)).status, 401);
+    assert.equal((await rawRequest(api(`${path}?token=${token}`))).status, 200);
+    sim.altcraft.config.downloadAuth = 'bearer';
+    assert.equal((await rawRequest(api(`${path}?token=${token}`))).status, 401);
+    assert.equal((await rawRequest(api(path), bearer)).status, 200);
+  });
+
+  it('reports result.total off by totalOffset, to play a count that differs from the rows', async () => {
+    Object.assign(sim.altcraft.config, { taskDurationMs: 0, totalOffset: 2 });
+    const done = await waitDone(await createTask());
+    assert.equal(done.data.result.total, 109);
   });
 
   it('given a valid create, when polled to the end, then the file downloads byte-identical to csvInfo', async () => {
@@ -57,7 +84,7 @@ describe('simulator: Altcraft', () => {
     const first = await status(taskId);
     assert.deepEqual(
       { status: first.data.status, error: first.error, error_text: first.error_text },
-      { status: 'processing', error: 0, error_text: 'Successful operation' },
+      { status: 'in progress', error: 0, error_text: 'Successful operation' },
     );
     assert.ok(first.data.progress >= 0 && first.data.progress < 100);
     const done = await waitDone(taskId);

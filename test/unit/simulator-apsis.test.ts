@@ -51,7 +51,7 @@ describe('simulator: APSIS One', () => {
   const api = (path: string): string => `${sim.url}${path}`;
   const reportBody = {
     section_discriminator: 'com.example.section',
-    segments: { segment_discriminators: { vip: 'com.example.segment.vip' } },
+    segments: { segment_discriminators: { vip: 'com.example.segment.vip' }, filter: 'vip' },
     attributes: ['email'],
     tags: [],
   };
@@ -188,6 +188,39 @@ describe('simulator: APSIS One', () => {
     const big = { ...reportBody, segments: { ...reportBody.segments, filter: 'x'.repeat(110_000) } };
     assert.equal((await postJson(api('/audience/profiles/reports/segments'), big, auth)).status, 413);
     assert.equal((await postJson(api('/audience/profiles/reports/segments'), { segments: {} }, auth)).status, 400);
+  });
+
+  it('checks the segments body like APSIS: simple names, a filter (required by default) over those names', async () => {
+    const post = (segments: object) =>
+      postJson(api('/audience/profiles/reports/segments'), { ...reportBody, segments }, auth);
+    const refused = async (segments: object, field: string, words: RegExp) => {
+      const res = await post(segments);
+      assert.equal(res.status, 400, JSON.stringify(segments));
+      const body = json(res);
+      assert.match(String(body.errors?.[field]), words, JSON.stringify(body));
+    };
+    const map = { europe: 'com.x.europe', women: 'com.x.women' };
+    assert.equal((await post({ segment_discriminators: map, filter: '!(europe) & women' })).status, 200);
+    assert.equal((await post({ segment_discriminators: map, filter: 'europe | women' })).status, 200);
+    await refused({ segment_discriminators: map }, 'segments.filter', /required/);
+    await refused(
+      { segment_discriminators: map, filter: 'europe & men' },
+      'segments.filter',
+      /unknown segment name 'men'/,
+    );
+    await refused({ segment_discriminators: map, filter: 'europe &' }, 'segments.filter', /without an operand/);
+    await refused({ segment_discriminators: map, filter: '(europe' }, 'segments.filter', /Unbalanced/);
+    await refused(
+      { segment_discriminators: { 'com.x.vip': 'com.x.vip' }, filter: 'vip' },
+      'segments.segment_discriminators',
+      /not a valid identifier/,
+    );
+    sim.apsis.config.requireFilter = false;
+    try {
+      assert.equal((await post({ segment_discriminators: map })).status, 200, 'the looser reading: filter optional');
+    } finally {
+      sim.apsis.config.requireFilter = true;
+    }
   });
 
   it('first report gone (410) or failed (503), a second report succeeds; an expired URL is 410', async () => {

@@ -57,7 +57,8 @@ describe('simulator: myTracker', () => {
     delete sim.mytracker.config.canceled;
   });
 
-  it('signed round trip: create, "In progress" with a percent string, "Success!" with links, gzip files', async () => {
+  it('seed 004 variant (links on the API host, header in every file): signed round trip, gzip files', async () => {
+    Object.assign(sim.mytracker.config, { storageHost: 'api', headerInEveryFile: true });
     const id = await create();
     const first = await get(id);
     assert.equal(first.data.status, 'In progress');
@@ -86,6 +87,35 @@ describe('simulator: myTracker', () => {
     }
     assert.equal(sim.count({ vendor: 'mytracker', endpoint: 'download' }), 3);
     assert.ok(sim.requests.every((r) => r.hadAuthorization));
+  });
+
+  it('by default links are on object storage at another origin: no signature needed, Range served, header in file 1 only', async () => {
+    const id = await create();
+    await sleep(110);
+    const done = await get(id);
+    const links = (done.data.files as Array<{ link: string }>).map((f) => f.link);
+    assert.notEqual(new URL(sim.storageUrl).origin, new URL(sim.url).origin);
+    for (const [k, link] of links.entries()) {
+      assert.match(
+        link,
+        new RegExp(`^${sim.storageUrl}/segment/\\d{4}\\.\\d{2}\\.\\d{2}/${id}\\.${k + 1}\\.[0-9a-f]{32}\\.csv\\.gz$`),
+      );
+      // Authorization is ignored there: none, or a bogus one, is served alike.
+      const headers = k === 1 ? { Authorization: 'AuthHMAC 1:bogus' } : undefined;
+      const res = await rawRequest(link, headers ? { headers } : {});
+      assert.equal(res.status, 200);
+      const csv = gunzipSync(res.body);
+      assert.ok(csv.equals(csvBytesOf(`mytracker:77:${k}`, 40, { header: k === 0 })), `file ${k + 1}`);
+      assert.equal(countCsvRecords(csv), k === 0 ? 41 : 40);
+    }
+    const ranged = await rawRequest(links[2]!, { headers: { Range: 'bytes=10-' } });
+    assert.equal(ranged.status, 206);
+    assert.equal(sim.count({ vendor: 'mytracker', endpoint: 'download' }), 4);
+    assert.equal(
+      (await signedRequest(api(new URL(links[0]!).pathname), creds)).status,
+      404,
+      'the storage path is not served on the API host',
+    );
   });
 
   it('403 "Access denied" for a missing or wrong signature, or a signature over another URL', async () => {

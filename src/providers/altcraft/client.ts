@@ -1,6 +1,6 @@
 import { ERROR_TYPES, VendorError, snippet, where } from '../errors';
 import { callVendor, checkShape, parseVendorJson } from '../http';
-import { ALTCRAFT_PATHS, altcraftStatusMeaning } from './constants';
+import { ALTCRAFT_PATHS, ALTCRAFT_TOKEN_PARAM, altcraftStatusMeaning, type AltcraftTokenForm } from './constants';
 import { AltcraftCreateData, AltcraftEnvelope, AltcraftStatusData, type AltcraftCreateRequest } from './schemas';
 
 export interface AltcraftCredentials {
@@ -9,7 +9,8 @@ export interface AltcraftCredentials {
 }
 
 export type AltcraftTaskState =
-  | { kind: 'running'; status: string; progress: number | null }
+  /** `known` is false for a word no page or table lists: still running, but worth one log line. */
+  | { kind: 'running'; status: string; progress: number | null; known: boolean }
   | { kind: 'done'; status: string; urls: string[]; total: number | null };
 
 /** A small Altcraft API client: create a profiles export, read its task status, address its files. */
@@ -22,19 +23,23 @@ export class AltcraftClient {
     return checkShape('altcraft', 'profiles/get_all', data, AltcraftCreateData).task_id;
   }
 
-  /** Reads a task's state; a failed task or an unknown status word throws a final VendorError. */
+  /** Reads a task's state; a failed task throws a final VendorError, an undocumented word reads as running. */
   async taskStatus(taskId: string, signal?: AbortSignal): Promise<AltcraftTaskState> {
     const raw = await this.call('tasks/status', ALTCRAFT_PATHS.taskStatus, { task_id: taskId }, signal);
     const data = checkShape('altcraft', 'tasks/status', raw, AltcraftStatusData);
     return interpretStatus(taskId, data);
   }
 
-  /** The absolute URL and auth header for one of a finished task's `urls` (relative to the panel). */
-  downloadTarget(url: string): { url: string; headers: Record<string, string> } {
-    return {
-      url: resolveDownloadUrl(this.creds.baseUrl, url),
-      headers: { authorization: `Bearer ${this.creds.token}` },
-    };
+  /**
+   * The absolute URL and credentials for one of a finished task's `urls` (relative to the panel), with the token
+   * in the chosen form. With `query` the URL itself is a credential: log or show it only through redactUrl.
+   */
+  downloadTarget(url: string, form: AltcraftTokenForm = 'bearer'): { url: string; headers: Record<string, string> } {
+    const absolute = resolveDownloadUrl(this.creds.baseUrl, url);
+    if (form === 'bearer') return { url: absolute, headers: { authorization: `Bearer ${this.creds.token}` } };
+    const target = new URL(absolute);
+    target.searchParams.set(ALTCRAFT_TOKEN_PARAM, this.creds.token);
+    return { url: target.toString(), headers: {} };
   }
 
   private async call(endpoint: string, path: string, body: object, signal?: AbortSignal): Promise<unknown> {
@@ -53,42 +58,43 @@ export class AltcraftClient {
   }
 }
 
-/** Interprets a task status with the status table in constants.ts. Exported for unit tests. */
+/**
+ * Interprets a task status with the status table in constants.ts. Exported for unit tests.
+ * The pages document only the finished words, so a word in no list is read by its `result`: without one (or with
+ * one that names no file yet) the task is still running; with file URLs it is done; with errors and no profiles
+ * it failed. Only words that clearly mean failure end the export by themselves.
+ */
 export function interpretStatus(taskId: string, data: AltcraftStatusData): AltcraftTaskState {
   const at = where('altcraft', 'tasks/status');
   const meaning = altcraftStatusMeaning(data.status);
-  if (meaning === 'inFlight') return { kind: 'running', status: data.status, progress: data.progress ?? null };
+  const running = (known: boolean): AltcraftTaskState => ({
+    kind: 'running',
+    status: data.status,
+    progress: data.progress ?? null,
+    known,
+  });
+  if (meaning === 'inFlight') return running(true);
   if (meaning === 'failed') {
     const errors = data.result?.errors ?? [];
     const why = errors.length > 0 ? `: ${snippet(JSON.stringify(errors))}` : '';
     throw new VendorError(
       ERROR_TYPES.jobFailed,
-      `Altcraft task ${taskId} ended with status "${data.status}"${why}`,
-      false,
-      {
-        vendor: 'altcraft',
-        endpoint: 'tasks/status',
-      },
-    );
-  }
-  if (meaning === 'unknown') {
-    throw new VendorError(
-      ERROR_TYPES.response,
-      `${at} reported an unknown status "${snippet(data.status, 60)}" for task ${taskId}`,
+      `Altcraft task ${taskId} ended with status "${snippet(data.status, 60)}"${why}`,
       false,
       { vendor: 'altcraft', endpoint: 'tasks/status' },
     );
   }
   const result = data.result;
+  if (meaning === 'unknown') {
+    const failedOutright = result && result.errors.length > 0 && (result.total ?? 0) === 0;
+    if (!result || (result.urls.length === 0 && !failedOutright)) return running(false);
+  }
   if (!result) {
     throw new VendorError(
       ERROR_TYPES.response,
       `${at} said "${data.status}" for task ${taskId} but gave no result`,
       false,
-      {
-        vendor: 'altcraft',
-        endpoint: 'tasks/status',
-      },
+      { vendor: 'altcraft', endpoint: 'tasks/status' },
     );
   }
   if (result.errors.length > 0 && (result.total ?? 0) === 0) {

@@ -4,15 +4,32 @@ export const ALTCRAFT_PATHS = {
   taskStatus: '/api/v1.1/tasks/status',
 } as const;
 
-/** Status words, by meaning. The English docs say "completed", the Russian ones "success": both mean done. */
+/**
+ * Status words, by meaning. The pages show only finished words: the English one "completed", the Russian one
+ * "success". Running words are not documented at all, so `inFlight` is only the list of words we have seen or
+ * expect; any other word without a `result` is taken as still running too (see interpretStatus). Only words
+ * that clearly mean failure end an export.
+ */
 export const ALTCRAFT_STATUS = {
   done: ['completed', 'success'],
   inFlight: ['new', 'pending', 'queued', 'processing', 'in_progress', 'running'],
-  failed: ['error', 'failed', 'canceled', 'cancelled'],
+  failed: [
+    'error',
+    'failed',
+    'failure',
+    'fail',
+    'canceled',
+    'cancelled',
+    'aborted',
+    'rejected',
+    'terminated',
+    'expired',
+  ],
 } as const;
 
 export type AltcraftStatusMeaning = 'done' | 'inFlight' | 'failed' | 'unknown';
 
+/** Maps a status word to its meaning (case and surrounding spaces forgiven); a word in no list is 'unknown'. */
 export function altcraftStatusMeaning(status: string): AltcraftStatusMeaning {
   const word = status.trim().toLowerCase();
   for (const meaning of ['done', 'inFlight', 'failed'] as const) {
@@ -20,3 +37,12 @@ export function altcraftStatusMeaning(status: string): AltcraftStatusMeaning {
   }
   return 'unknown';
 }
+
+/**
+ * How a file download carries the API token: seed 000 (English) sends `Authorization: Bearer`, seed 001 (the
+ * Russian v72 page) appends `?token=` to the URL. Bearer is tried first; the query form only after a 401/403.
+ */
+export const ALTCRAFT_TOKEN_FORMS = ['bearer', 'query'] as const;
+export type AltcraftTokenForm = (typeof ALTCRAFT_TOKEN_FORMS)[number];
+/** Query parameter of the v72 token form. */
+export const ALTCRAFT_TOKEN_PARAM = 'token';

@@ -72,10 +72,11 @@ export class ApsisClient {
         url: this.creds.baseUrl + APSIS_PATHS.segmentReport,
         headers: { ...auth, 'content-type': 'application/json', accept: 'application/json' },
         body: JSON.stringify(body),
-        accept: [413],
+        accept: [400, 413],
         signal,
       }),
     );
+    if (answer.status === 400) throw reportBodyRejected(answer.text);
     if (answer.status === 413) {
       throw new VendorError(
         ERROR_TYPES.request,
@@ -235,4 +236,33 @@ export function sameOriginUrl(baseUrl: string, url: string, endpoint: string): s
 
 function first(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * A 400 to a report request: APSIS did not take the body (a segment name, the filter, a discriminator). Final,
+ * and it quotes APSIS: a problem document's `errors` per field (`segments.filter: ...`), else its detail/title.
+ */
+export function reportBodyRejected(text: string): VendorError {
+  const endpoint = APSIS_ENDPOINTS.segmentReport;
+  let said = snippet(text, 300);
+  try {
+    const problem = JSON.parse(text) as { errors?: unknown; detail?: unknown; title?: unknown; message?: unknown };
+    const fields =
+      problem.errors && typeof problem.errors === 'object' && !Array.isArray(problem.errors)
+        ? Object.entries(problem.errors as Record<string, unknown>).map(
+            ([field, why]) => `${field}: ${Array.isArray(why) ? why.join(' ') : String(why)}`,
+          )
+        : [];
+    const words = [problem.detail, problem.title, problem.message].find((w) => typeof w === 'string' && w !== '');
+    if (fields.length > 0) said = snippet(fields.join('; '), 400);
+    else if (typeof words === 'string') said = snippet(words, 300);
+  } catch {
+    // Not JSON: the raw text (shortened) is what APSIS said.
+  }
+  return new VendorError(
+    ERROR_TYPES.request,
+    `${where('apsis', endpoint)} rejected the report request body (HTTP 400): APSIS says "${said}"`,
+    false,
+    { vendor: 'apsis', endpoint, status: 400 },
+  );
 }

@@ -30,7 +30,10 @@ export type MyTrackerExportState =
 
 type Endpoint = 'create.json' | 'get.json';
 
-/** A small myTracker segment export client: every call, downloads included, is signed with AuthHMAC. */
+/**
+ * A small myTracker segment export client: every API call is signed with AuthHMAC; a file link is signed only
+ * when it is on the API's own origin (object-storage links are capability URLs and get no credentials).
+ */
 export class MyTrackerClient {
   constructor(private readonly settings: MyTrackerSettings) {}
 
@@ -65,9 +68,14 @@ export class MyTrackerClient {
     return interpretStatus(exportId, checkShape('mytracker', 'get.json', data, MyTrackerStatusData));
   }
 
-  /** The URL and signed header for downloading one file link; the header is a credential, never log it. */
+  /**
+   * The URL and headers for downloading one file link. AuthHMAC signs a request for myTracker, so it goes only
+   * to the API origin; a link on object storage (what real exports hand out) is fetched without credentials.
+   * The header is a credential: never log it.
+   */
   downloadTarget(link: string): { url: string; headers: Record<string, string> } {
     const url = resolveLink(this.settings.baseUrl, link);
+    if (new URL(url).origin !== new URL(this.settings.baseUrl).origin) return { url, headers: {} };
     return { url, headers: { authorization: authorizationHeader(this.settings, 'GET', url) } };
   }
 
@@ -167,23 +175,35 @@ export function isLinkExpired(expiresAtSec: number, nowMs = Date.now()): boolean
 }
 
 /**
- * Resolves a file link against the base URL. An absolute link is accepted only on the base URL's origin, so a
- * signature is never handed to another host.
+ * Resolves a file link from an authenticated get.json. Real links are on object storage, another host
+ * (`https://rawdata.hb.bizmrg.com/segment/...`), so any https host is accepted; plain http only where the API
+ * base itself is http (a test or a local proxy), so a secure deployment never downloads in the clear.
  */
 export function resolveLink(baseUrl: string, link: string): string {
   const base = new URL(baseUrl);
-  const target = /^[a-z][a-z0-9+.-]*:/i.test(link)
-    ? new URL(link)
-    : new URL(baseUrl.replace(/\/+$/, '') + (link.startsWith('/') ? link : `/${link}`));
-  if (target.origin !== base.origin) {
-    throw new VendorError(
-      ERROR_TYPES.response,
-      `myTracker gave a download link on another host (${target.host}); refusing to sign a request for it`,
-      false,
-      { vendor: 'mytracker', endpoint: 'download' },
+  let target: URL;
+  try {
+    target = /^[a-z][a-z0-9+.-]*:/i.test(link)
+      ? new URL(link)
+      : new URL(baseUrl.replace(/\/+$/, '') + (link.startsWith('/') ? link : `/${link}`));
+  } catch {
+    throw badLink(`myTracker gave a download link that is not a URL: "${snippet(link, 80)}"`);
+  }
+  const allowed = target.protocol === 'https:' || (target.protocol === 'http:' && base.protocol === 'http:');
+  if (!allowed) {
+    throw badLink(
+      `myTracker gave a download link with scheme "${target.protocol}" (host ${target.host}); only https` +
+        `${base.protocol === 'http:' ? ' or http' : ''} links are fetched`,
     );
   }
+  // Credentials in a link would be sent by the HTTP client as Basic auth; a capability URL needs none.
+  target.username = '';
+  target.password = '';
   return target.toString();
+}
+
+function badLink(message: string): VendorError {
+  return new VendorError(ERROR_TYPES.response, message, false, { vendor: 'mytracker', endpoint: 'download' });
 }
 
 function accessDenied(endpoint: Endpoint, status: number): VendorError {
