@@ -1,13 +1,14 @@
-import { continueAsNew } from '@temporalio/workflow';
+import { continueAsNew, patched } from '@temporalio/workflow';
 import type { AltcraftActivities } from '../activities';
 import type { AltcraftPoll, AltcraftTokenForm } from '../activities/altcraft';
 import { fileNamesFor } from '../shared/file-names';
 import { AltcraftInputSchema, resolveTiming, type AltcraftInput } from '../shared/inputs';
-import type { ExportManifest } from '../shared/manifest';
+import type { ExportManifest, ManifestFile } from '../shared/manifest';
 import { failureType, parseInput } from './failures';
 import { MAX_REMOTE_ATTEMPTS, discardRemote, pollUntilDone, runExport, withinMaxWait } from './steps';
 import { ExportTracker } from './tracker';
 import { vendorActivities } from './activity-options';
+import { PARALLEL_DOWNLOADS, forEachBounded } from './parallel';
 
 /**
  * Exports all profiles of an Altcraft database or segment: create the task once, poll it with back-off,
@@ -56,20 +57,9 @@ export async function altcraftExport(rawInput: AltcraftInput): Promise<ExportMan
 
       const names = fileNamesFor(done.urls, `${input.sourceId}_${input.sourceType}_export`, '.csv');
       tracker.startDownloads(done.urls.length);
-      // The token form the panel took for the first file (Bearer, or ?token= on v72 panels) is sent for the rest.
-      let tokenForm: AltcraftTokenForm | undefined;
+      let files: ManifestFile[];
       try {
-        for (const [index, url] of done.urls.entries()) {
-          const stored = await download.altcraftDownload({
-            url,
-            fileName: names[index]!,
-            ...(tokenForm ? { tokenForm } : {}),
-          });
-          const { tokenForm: used, ...file } = stored;
-          // Histories written before the token forms existed carry no tokenForm.
-          if (used) tokenForm = used;
-          tracker.fileStored(file);
-        }
+        files = await downloadTaskFiles(done.urls, names, (req) => download.altcraftDownload(req), tracker);
       } catch (err) {
         // Download links that vanished: the task is spent; ask Altcraft for a new one while attempts remain.
         if (failureType(err) === 'VendorJobGone' && tracker.attempts < MAX_REMOTE_ATTEMPTS) {
@@ -79,7 +69,43 @@ export async function altcraftExport(rawInput: AltcraftInput): Promise<ExportMan
         throw err;
       }
       tracker.checkVendorTotal('Altcraft', done.total, input.requireTotal === true);
-      return tracker.manifest();
+      return { ...tracker.manifest(), files };
     }
   });
+}
+
+type AltcraftDownload = (req: {
+  url: string;
+  fileName: string;
+  tokenForm?: AltcraftTokenForm;
+}) => Promise<ManifestFile & { tokenForm?: AltcraftTokenForm }>;
+
+/**
+ * Downloads a finished task's files and returns them in Altcraft's order. The first file goes alone: it finds
+ * out which token form the panel takes (Bearer, or ?token= on v72 panels), and the rest are sent with that form,
+ * PARALLEL_DOWNLOADS at a time. Exports whose history predates parallel downloads replay one file at a time.
+ */
+async function downloadTaskFiles(
+  urls: string[],
+  names: string[],
+  download: AltcraftDownload,
+  tracker: ExportTracker,
+): Promise<ManifestFile[]> {
+  const files: ManifestFile[] = [];
+  let tokenForm: AltcraftTokenForm | undefined;
+  const fetchFile = async (index: number): Promise<void> => {
+    const stored = await download({ url: urls[index]!, fileName: names[index]!, ...(tokenForm ? { tokenForm } : {}) });
+    const { tokenForm: used, ...file } = stored;
+    // Histories written before the token forms existed carry no tokenForm.
+    if (used) tokenForm = used;
+    files[index] = file;
+    tracker.fileStored(file);
+  };
+  if (urls.length > 1 && patched('altcraft-parallel-downloads')) {
+    await fetchFile(0);
+    await forEachBounded(urls.length - 1, PARALLEL_DOWNLOADS, (index) => fetchFile(index + 1));
+  } else {
+    for (let index = 0; index < urls.length; index++) await fetchFile(index);
+  }
+  return files;
 }

@@ -1,10 +1,9 @@
-import { ApplicationFailure, CancellationScope } from '@temporalio/workflow';
+import { ApplicationFailure } from '@temporalio/workflow';
 import type { MyTrackerDownload, MyTrackerLink } from '../activities/mytracker';
 import type { CsvFacts } from '../activities/download/row-counter';
 import type { ManifestFile } from '../shared/manifest';
+import { PARALLEL_DOWNLOADS, forEachBounded } from './parallel';
 
-/** Files of one export downloaded at once: enough to overlap, few enough for the vendor's quota. */
-export const PARALLEL_DOWNLOADS = 3;
 /** Link refreshes (get.json again) per vendor export before it is treated as spent and requested anew. */
 const MAX_LINK_REFRESHES = 3;
 
@@ -78,24 +77,7 @@ export async function downloadExportFiles(job: ExportFiles): Promise<ManifestFil
     }
   };
 
-  const scope = new CancellationScope();
-  let failure: unknown;
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (failure === undefined && next < count) {
-      const index = next++;
-      try {
-        await fetchFile(index);
-      } catch (err) {
-        if (failure === undefined) {
-          failure = err;
-          scope.cancel();
-        }
-      }
-    }
-  };
-  await scope.run(() => Promise.all(Array.from({ length: Math.min(PARALLEL_DOWNLOADS, count) }, lane)));
-  if (failure !== undefined) throw failure;
+  await forEachBounded(count, PARALLEL_DOWNLOADS, fetchFile);
   return withHeaderCountedOnce(stored, facts);
 }
 
