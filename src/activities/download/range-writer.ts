@@ -32,13 +32,17 @@ export function writeBodyAt(
     let writing = false;
     let ended = false;
     let failed = false;
+    // A failure while a write is in flight waits for it: the caller closes `fd` when this settles, and a write
+    // still queued then could land in whatever file reuses the descriptor number.
+    let deferred: Error | undefined;
 
     const fail = (err: Error) => {
       if (failed) return;
       failed = true;
       body.off('data', onData);
       body.destroy();
-      reject(err);
+      if (writing) deferred = err;
+      else reject(err);
     };
     const finishIfDone = () => {
       if (writing || pendingBytes > 0 || failed || !ended) return;
@@ -56,6 +60,8 @@ export function writeBodyAt(
       writing = true;
       fs.writev(fd, chunks, position, (err, written) => {
         writing = false;
+        if (deferred) return reject(deferred);
+        if (failed) return;
         if (err) return fail(err);
         if (written !== bytes) return fail(new Error(`short write: ${written} of ${bytes} bytes`));
         position += bytes;
