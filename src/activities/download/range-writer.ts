@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
+import { bytesMoved } from './young-gc';
 
 /** Network chunks are gathered into writes of about this size (one writev each, no copying in JavaScript). */
 const WRITE_BATCH = 1024 * 1024;
@@ -65,6 +66,7 @@ export function writeBodyAt(
         if (err) return fail(err);
         if (written !== bytes) return fail(new Error(`short write: ${written} of ${bytes} bytes`));
         position += bytes;
+        bytesMoved(bytes);
         onWritten(position);
         if (body.isPaused() && !ended) body.resume();
         if (pendingBytes >= WRITE_BATCH || (ended && pendingBytes > 0)) flush();
