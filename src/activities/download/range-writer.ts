@@ -5,7 +5,7 @@ import { bytesMoved } from './young-gc';
 /** Network chunks are gathered into writes of about this size (one writev each, no copying in JavaScript). */
 const WRITE_BATCH = 1024 * 1024;
 /** Gathered bytes beyond which the body is paused until the write in flight is done. */
-const MAX_PENDING = 4 * 1024 * 1024;
+const MAX_PENDING = 2 * 1024 * 1024;
 
 /** The body ended before the end of the range it was asked for. */
 export class ShortBodyError extends Error {
