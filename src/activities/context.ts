@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import type { ResumePoint } from './download/engine';
+import type { ResumePoint } from './download/storage';
 import { sanitizeFileName } from '../shared/file-names';
 import { isS3Uri } from '../util/s3-uri';
 
@@ -22,10 +22,18 @@ export function exportDirFor(config: Config, workflowId: string): string {
   return path.join(config.exportDir, name);
 }
 
-/** The resume point the previous attempt of this activity heartbeated, if any. */
+/**
+ * The resume point the previous attempt of this activity heartbeated, if any. A multi-range point counts when
+ * any range has bytes, even while the first range has none yet (its `offset`, the gap-free prefix, is then 0).
+ */
 export function lastResumePoint(): ResumePoint | undefined {
   const details = Context.current().info.heartbeatDetails as ResumePoint | undefined;
-  return details && typeof details.offset === 'number' && details.offset > 0 ? details : undefined;
+  if (!details || typeof details.offset !== 'number') return undefined;
+  if (details.offset > 0) return details;
+  const ranges = Array.isArray(details.ranges) ? details.ranges : [];
+  return ranges.some((r) => typeof r?.at === 'number' && typeof r.start === 'number' && r.at > r.start)
+    ? details
+    : undefined;
 }
 
 /** How often an activity heartbeats while it waits on a vendor (the SDK sends at most one per 0.8 x timeout). */

@@ -20,7 +20,7 @@ describe('downloads resume and verify through worker crashes and broken bodies',
   let sim: Simulator;
   let env: Record<string, string>;
   const workers: WorkerProcess[] = [];
-  // ~15 MB and ~6 MB, throttled to at most 3 MB/s (less on a busy 2-core machine): seconds to kill in.
+  // ~15 MB and ~6 MB, throttled to at most 1.5 MB/s (less on a busy 2-core machine): seconds to kill in.
   const BIG = 200_000;
   const MEDIUM = 80_000;
 
@@ -77,29 +77,37 @@ describe('downloads resume and verify through worker crashes and broken bodies',
     sim.requests.slice(since).filter((r) => r.vendor === 'altcraft' && r.endpoint === 'download');
 
   test('kill -9 at 30 %, 60 % and 90 %: every retry resumes with Range and the file is byte-identical', async () => {
-    sim.altcraft.config.downloadBytesPerSec = 3_000_000;
+    // Each answer keeps the rate it started with. 1.5 MB/s leaves ~3 s between 30 % and 60 %; the attempt that
+    // is killed at 90 % gets 0.5 MB/s, so the last 10 % also take ~3 s: a starved test process still sees each
+    // mark before the file completes.
+    sim.altcraft.config.downloadBytesPerSec = 1_500_000;
     const since = sim.requests.length;
     const expected = csvInfo('altcraft:database:11:0', BIG);
     let worker = await newWorker();
     const workflowId = await startExport(11);
     const killedAt: number[] = [];
     for (const fraction of [0.3, 0.6, 0.9]) {
-      // A standby worker is up before the kill, so the retry waits only for the heartbeat timeout.
+      // The next worker starts while this attempt downloads: on a loaded machine a start takes seconds, and
+      // waiting for it first could let the file complete before the mark. The retry waits for it if need be.
       const standby = spawnWorker(env);
       workers.push(standby);
-      await standby.ready;
       const size = await waitFor(
         `${fraction * 100} % on disk`,
         () => {
+          if (fs.existsSync(path.join(env.EXPORT_DIR!, workflowId, '11_database_export.csv'))) {
+            throw new Error(`the file completed before the kill at ${fraction * 100} %`);
+          }
           const s = partSize(workflowId, 11);
           return s >= fraction * expected.bytes ? s : undefined;
         },
-        90_000,
+        180_000,
         20,
       );
       await worker.kill('SIGKILL');
       killedAt.push(size);
+      if (fraction === 0.6) sim.altcraft.config.downloadBytesPerSec = 500_000;
       worker = standby;
+      await standby.ready;
     }
 
     const manifest = await resultOf(workflowId);
@@ -125,12 +133,14 @@ describe('downloads resume and verify through worker crashes and broken bodies',
   });
 
   test('a server without Range support: after kill -9 the retry starts clean and the file is byte-identical', async () => {
-    sim.altcraft.config.downloadBytesPerSec = 3_000_000;
+    sim.altcraft.config.downloadBytesPerSec = 1_000_000; // the second half takes ~3 s: time to see half and kill
     sim.altcraft.config.supportRange = false;
     try {
       const since = sim.requests.length;
       const expected = csvInfo('altcraft:database:12:0', MEDIUM);
-      const worker = workers.at(-1)!;
+      // Exactly one live worker runs this download (whatever the test before left running).
+      for (const w of workers) await w.kill('SIGKILL');
+      const worker = await newWorker();
       const workflowId = await startExport(12);
       await waitFor('half the file on disk', () => partSize(workflowId, 12) >= expected.bytes / 2, 90_000, 20);
       await worker.kill('SIGKILL');

@@ -18,6 +18,8 @@ export interface SeenRequest {
   range?: string;
   ifRange?: string;
   status: number;
+  /** performance.now() when the request arrived. */
+  at: number;
 }
 
 /** A 127.0.0.1 server for one file with Accept-Ranges, whose misbehaviour the test picks. */
@@ -43,7 +45,12 @@ export async function startRangeServer(body: Buffer, mode: RangeServerMode) {
       const start = Number(m[1]);
       const end = m[2] ? Number(m[2]) : body.length - 1;
       const sent = Math.max(0, end - start + 1 - (mode.shortBy ?? 0));
-      seen.push({ range: req.headers.range, ifRange: req.headers['if-range'] as string | undefined, status: 206 });
+      seen.push({
+        range: req.headers.range,
+        ifRange: req.headers['if-range'] as string | undefined,
+        status: 206,
+        at: performance.now(),
+      });
       res.writeHead(206, {
         ...base,
         etag: mode.rangeEtag ?? mode.etag,
@@ -53,7 +60,7 @@ export async function startRangeServer(body: Buffer, mode: RangeServerMode) {
       void send(res, body.subarray(start, start + sent)).catch(() => res.destroy());
       return;
     }
-    seen.push({ range: req.headers.range, status: 200 });
+    seen.push({ range: req.headers.range, status: 200, at: performance.now() });
     res.writeHead(200, { ...base, etag: mode.etag, 'content-length': body.length });
     void send(res, body).catch(() => res.destroy());
   });

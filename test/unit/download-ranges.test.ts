@@ -53,7 +53,10 @@ describe('multi-connection range downloads', () => {
     const last = points.at(-1)!;
     assert.equal(last.offset, body.length);
     assert.equal(last.ranges?.length, 4);
-    assert.ok(last.ranges!.every((r) => r.at === r.end));
+    assert.ok(
+      last.ranges!.every((r) => r.at === r.end),
+      `last point ${JSON.stringify(last)}`,
+    );
   });
 
   test('connections 1 (or a small file) uses one connection', async () => {

@@ -1,35 +1,25 @@
 import { pipeline } from 'node:stream/promises';
 import { Agent, type Dispatcher } from 'undici';
 import { requestFollowingRedirects } from './redirects';
-import { ERROR_TYPES, VendorError, parseRetryAfter, type Vendor } from '../../providers/errors';
+import { ERROR_TYPES, parseRetryAfter, type Vendor, type VendorError } from '../../providers/errors';
 import { downloadFailure, integrityError, vendorLabel } from './failures';
-import { statusError } from '../../providers/http';
 import { observeBytes } from '../../providers/observe';
 import type { ManifestFile } from '../../shared/manifest';
 import type { CsvFacts } from './row-counter';
 import { runDirect } from './direct-run';
 import { LocalFileSink } from './local-store';
-import { splitRanges, type RangeState } from './ranges';
-import { fileSinkFor, type FileSink } from './storage';
-import { VerifyingSink, WORKER_CHECK_MIN_BYTES } from './verify';
+import { splitRanges } from './ranges';
+import { withFileClaim } from './file-claim';
+import { defaultDownloadError, header, numberHeader, parseContentRange, sameEntity } from './response-facts';
+import { fileSinkFor, type FileSink, type ResumePoint } from './storage';
+import { VerifyingStream, WORKER_CHECK_MIN_BYTES } from './verify';
 
 const MULTI_RANGE_MIN_BYTES = 64 * 1024 * 1024;
 
 /** Long bodies may pause, but a connection silent for two minutes is dead. */
 export const downloadAgent = new Agent({ connectTimeout: 15_000, headersTimeout: 120_000, bodyTimeout: 120_000 });
 
-/** Where a retried attempt may pick up: saved in the activity heartbeat. */
-export interface ResumePoint {
-  offset: number;
-  etag?: string;
-  lastModified?: string;
-  total?: number;
-  /**
-   * Multi-connection downloads: where each range of the file stands (`offset` is then how far the file is
-   * written without a gap). Absent in the single-range form, which older heartbeats carry.
-   */
-  ranges?: RangeState[];
-}
+export type { ResumePoint } from './storage';
 
 export interface DownloadSpec {
   vendor: Vendor;
@@ -81,7 +71,17 @@ const PROGRESS_INTERVAL_MS = 1000;
  * file appears under its final name only when complete and verified (length, gzip stream). With `resume`,
  * continues with a Range request when the server answers 206 for the same entity, and starts clean otherwise.
  */
-export async function downloadToFile(spec: DownloadSpec): Promise<DownloadOutcome> {
+export function downloadToFile(spec: DownloadSpec): Promise<DownloadOutcome> {
+  // One writer per file in this process: a newer attempt of the same download stops this one first.
+  const key = `${spec.dir.replace(/\/+$/, '')}/${spec.fileName}`;
+  return withFileClaim(key, (lost) => {
+    const signal = spec.signal ? AbortSignal.any([spec.signal, lost]) : lost;
+    return downloadOnce({ ...spec, signal });
+  });
+}
+
+/** downloadToFile without the claim (restarts within one download call this again). */
+async function downloadOnce(spec: DownloadSpec): Promise<DownloadOutcome> {
   const sink = fileSinkFor(spec.dir, spec.fileName);
   let resume: ResumePoint | undefined;
   try {
@@ -98,10 +98,11 @@ export async function downloadToFile(spec: DownloadSpec): Promise<DownloadOutcom
       const ranges = resume.ranges.map((r) => ({ ...r })); // the caller's heartbeat stays as it was
       const gzipped = /\.gz$/i.test(spec.fileName);
       const plan = { ranges, total, etag, lastModified, gzipped, encoding: null, dispatcher };
-      return runDirect(spec, sink, plan, downloadToFile);
+      return runDirect(spec, sink, plan, downloadOnce);
     }
-    // One connection now: continue after the part written without a gap.
-    resume = { offset: resume.offset, etag: resume.etag, lastModified: resume.lastModified, total: resume.total };
+    // One connection now: continue after the part written without a gap (if there is one).
+    const { offset, etag, lastModified, total } = resume;
+    resume = offset > 0 ? { offset, etag, lastModified, total } : undefined;
   }
 
   // Range headers go along every redirect hop; the vendor's credentials only while the origin stays the same.
@@ -130,7 +131,7 @@ export async function downloadToFile(spec: DownloadSpec): Promise<DownloadOutcom
   if (resume && res.statusCode === 416) {
     // The stored bytes reach past the file (it shrank, or only the rename was left): start over.
     await res.body.dump();
-    return downloadToFile({ ...spec, resume: undefined });
+    return downloadOnce({ ...spec, resume: undefined });
   }
   if (res.statusCode !== 200 && res.statusCode !== 206) {
     const text = await res.body.text().catch(() => '');
@@ -154,7 +155,7 @@ export async function downloadToFile(spec: DownloadSpec): Promise<DownloadOutcom
     if (!sameEntity(resume, range, etag, lastModified)) {
       // Another part or another version of the file: nothing stored before can be trusted.
       await res.body.dump();
-      return downloadToFile({ ...spec, resume: undefined });
+      return downloadOnce({ ...spec, resume: undefined });
     }
     offset = resume.offset;
   }
@@ -192,13 +193,13 @@ export async function downloadToFile(spec: DownloadSpec): Promise<DownloadOutcom
       contentType,
       dispatcher,
     };
-    return runDirect(spec, sink, plan, downloadToFile);
+    return runDirect(spec, sink, plan, downloadOnce);
   }
 
   let rows: number | null = null;
   // Whether the stored bytes are worth a Range request on the next attempt.
   let keepStored = true;
-  const verifier = new VerifyingSink(
+  const verifier = new VerifyingStream(
     spec.countCsvRows,
     gzipped,
     async (bytes) => {
@@ -260,57 +261,4 @@ export async function downloadToFile(spec: DownloadSpec): Promise<DownloadOutcom
     ...(csv ? { csv } : {}),
     file: { path: location, name: spec.fileName, bytes: size, sha256: verifier.sha256(), contentType, encoding, rows },
   };
-}
-
-/** A 206 continues the stored bytes only if it starts where they end and describes the same entity. */
-function sameEntity(
-  resume: ResumePoint,
-  range: { start: number; end: number; total?: number } | undefined,
-  etag: string | undefined,
-  lastModified: string | undefined,
-): boolean {
-  if (!range || range.start !== resume.offset) return false;
-  if (resume.total !== undefined && range.total !== undefined && range.total !== resume.total) return false;
-  if (range.total !== undefined && range.end !== range.total - 1) return false;
-  // A validator we saw before must come back unchanged; a server that stopped sending it cannot be trusted.
-  if (resume.etag !== undefined && etag !== resume.etag) return false;
-  if (resume.lastModified !== undefined && lastModified !== resume.lastModified) return false;
-  return true;
-}
-
-function defaultDownloadError(
-  spec: DownloadSpec,
-  status: number,
-  headers: Record<string, string | string[] | undefined>,
-  text: string,
-): VendorError {
-  if (status === 404 || status === 410) {
-    return new VendorError(
-      ERROR_TYPES.gone,
-      `${vendorLabel(spec)} download link for ${spec.fileName} is gone or expired (HTTP ${status})`,
-      false,
-      { vendor: spec.vendor, endpoint: 'download', status },
-    );
-  }
-  return statusError(spec.vendor, 'download', { status, headers, text });
-}
-
-function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function numberHeader(headers: Record<string, string | string[] | undefined>, name: string): number | undefined {
-  const value = header(headers, name);
-  if (value === undefined || !/^\d+$/.test(value.trim())) return undefined;
-  return Number(value);
-}
-
-/** Parses `bytes START-END/TOTAL` (TOTAL may be `*`). */
-export function parseContentRange(
-  value: string | undefined,
-): { start: number; end: number; total?: number } | undefined {
-  const match = /^\s*bytes\s+(\d+)-(\d+)\/(\d+|\*)\s*$/i.exec(value ?? '');
-  if (!match) return undefined;
-  return { start: Number(match[1]), end: Number(match[2]), total: match[3] === '*' ? undefined : Number(match[3]) };
 }

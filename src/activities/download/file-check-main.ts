@@ -7,7 +7,7 @@ import { InlineContentChecker } from './content-check';
  * the position the download says is written, and hashes / gunzips / counts it. Nothing is copied between threads.
  */
 const { file, countRows, gzipped } = workerData as { file: string; countRows: boolean; gzipped: boolean };
-const READ = 4 * 1024 * 1024;
+const READ = 1024 * 1024;
 const port = parentPort!;
 const checker = new InlineContentChecker(countRows, gzipped);
 const reusable = gzipped ? null : Buffer.allocUnsafeSlow(READ);

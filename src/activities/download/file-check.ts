@@ -11,7 +11,7 @@ const NOTIFY_STEP = 1024 * 1024;
  * Hashes (and counts CSV rows of) a file while it is being written, on a worker thread that reads it back from
  * the page cache: the download only moves bytes from the socket to the file and now and then says how far the
  * file is written from byte 0. Stored bytes of an earlier attempt are simply read too, so a resumed file is
- * checked whole. Memory: one 4 MiB read buffer on the worker, whatever the file size.
+ * checked whole. Memory: one 1 MiB read buffer on the worker, whatever the file size.
  */
 export class FileChecker {
   private readonly worker: Worker;

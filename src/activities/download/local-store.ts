@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import type { ResumePoint } from './engine';
+import type { ResumePoint } from './storage';
 import { validRanges } from './ranges';
 import type { FileSink } from './storage';
 
@@ -24,7 +24,7 @@ export class LocalFileSink implements FileSink {
 
   async usableResume(resume: ResumePoint | undefined): Promise<ResumePoint | undefined> {
     await fsp.mkdir(this.dir, { recursive: true });
-    if (!resume || resume.offset <= 0) return undefined;
+    if (!resume || !hasProgress(resume)) return undefined;
     try {
       const stat = await fsp.stat(this.partPath);
       if (resume.ranges !== undefined) {
@@ -110,6 +110,11 @@ export class LocalFileSink implements FileSink {
     this.fd = undefined;
     if (fd !== undefined) await new Promise<void>((resolve) => fs.close(fd, () => resolve()));
   }
+}
+
+/** Whether a resume point has any stored bytes: ranges count even while the first one has none yet. */
+export function hasProgress(point: ResumePoint): boolean {
+  return point.offset > 0 || (point.ranges?.some((r) => r.at > r.start) ?? false);
 }
 
 async function fsyncFile(file: string): Promise<void> {

@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
+import { bytesMoved } from './young-gc';
 
 /** Network chunks are gathered into writes of about this size (one writev each, no copying in JavaScript). */
 const WRITE_BATCH = 1024 * 1024;
 /** Gathered bytes beyond which the body is paused until the write in flight is done. */
-const MAX_PENDING = 4 * 1024 * 1024;
+const MAX_PENDING = 2 * 1024 * 1024;
 
 /** The body ended before the end of the range it was asked for. */
 export class ShortBodyError extends Error {
@@ -32,13 +33,17 @@ export function writeBodyAt(
     let writing = false;
     let ended = false;
     let failed = false;
+    // A failure while a write is in flight waits for it: the caller closes `fd` when this settles, and a write
+    // still queued then could land in whatever file reuses the descriptor number.
+    let deferred: Error | undefined;
 
     const fail = (err: Error) => {
       if (failed) return;
       failed = true;
       body.off('data', onData);
       body.destroy();
-      reject(err);
+      if (writing) deferred = err;
+      else reject(err);
     };
     const finishIfDone = () => {
       if (writing || pendingBytes > 0 || failed || !ended) return;
@@ -56,9 +61,12 @@ export function writeBodyAt(
       writing = true;
       fs.writev(fd, chunks, position, (err, written) => {
         writing = false;
+        if (deferred) return reject(deferred);
+        if (failed) return;
         if (err) return fail(err);
         if (written !== bytes) return fail(new Error(`short write: ${written} of ${bytes} bytes`));
         position += bytes;
+        bytesMoved(bytes);
         onWritten(position);
         if (body.isPaused() && !ended) body.resume();
         if (pendingBytes >= WRITE_BATCH || (ended && pendingBytes > 0)) flush();

@@ -1,7 +1,20 @@
 import type { Writable } from 'node:stream';
 import { isS3Uri } from '../../util/s3-uri';
-import type { ResumePoint } from './engine';
 import { LocalFileSink } from './local-store';
+import type { RangeState } from './ranges';
+
+/** Where a retried attempt may pick up: saved in the activity heartbeat. */
+export interface ResumePoint {
+  offset: number;
+  etag?: string;
+  lastModified?: string;
+  total?: number;
+  /**
+   * Multi-connection downloads: where each range of the file stands (`offset` is then how far the file is
+   * written without a gap). Absent in the single-range form, which older heartbeats carry.
+   */
+  ranges?: RangeState[];
+}
 
 /**
  * Where one downloaded file is written: a local `.part` file renamed into place, or an S3 multipart upload

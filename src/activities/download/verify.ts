@@ -12,7 +12,7 @@ export const WORKER_CHECK_MIN_BYTES = 32 * 1024 * 1024;
  * the stream until `beforeEnd` passes, so a sink that commits on end (an S3 multipart upload) never commits a
  * short or corrupt file.
  */
-export class VerifyingSink extends Transform {
+export class VerifyingStream extends Transform {
   /** Bytes that passed through (not counting a replayed prefix). */
   bytes = 0;
   private readonly checker: ContentChecker;
