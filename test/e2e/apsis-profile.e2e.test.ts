@@ -208,18 +208,6 @@ describe('apsis-profile export end to end', () => {
     }
   });
 
-  test('given a callback that never comes, the export is requested 3 times and then fails clearly', async () => {
-    sim.apsis.config.omitCallback = true;
-    const res = await run(['export', 'apsis-profile', '--export-key', 'silent', '--wait', '--json'], {
-      EXPORTFLOW_MAX_WAIT: '6s',
-    });
-    assert.equal(res.code, 1, res.stderr);
-    const out = JSON.parse(res.stdout);
-    assert.equal(out.error.type, 'VendorTimeout');
-    assert.match(out.error.message, /never called back .*requested 3 times, waited up to 2s each.*callback receiver/);
-    assert.equal(sim.count({ vendor: 'apsis', endpoint: 'export-single' }), 3);
-  });
-
   test('given a failure code in the callback, the export fails with APSIS words', async () => {
     sim.apsis.config.callbackFailure = { code: 500, message: 'Export could not be generated' };
     const res = await run(['export', 'apsis-profile', '--export-key', 'broken', '--wait', '--json']);

@@ -170,16 +170,6 @@ describe('apsis-segment export end to end', () => {
     assert.equal(manifest.files[0].sha256, sim.served().at(-1)!.sha256);
   });
 
-  test('given 410 for every report, the export gives up after 3 reports with a clear error', async () => {
-    sim.apsis.config.goneFirstReports = 10;
-    const res = await run([...args(), '--wait', '--json']);
-    assert.equal(res.code, 1, res.stderr);
-    const out = JSON.parse(res.stdout);
-    assert.equal(out.error.type, 'VendorJobGone');
-    assert.match(out.error.message, /gone or expired \(HTTP 410\).*requesting the report 3 times/);
-    assert.equal(sim.apsis.reports().length, 3);
-  });
-
   test('given 413 (too many columns), the export fails at once telling the user to ask for fewer attributes/tags', async () => {
     const many = Array.from({ length: 51 }, (_, i) => ['--attribute', `attr.${i}`]).flat();
     const res = await run([...args(...many), '--wait', '--json']);

@@ -231,20 +231,6 @@ describe('mytracker export end to end', () => {
     assertFilesMatchServed(out, 9);
   });
 
-  test('when the refreshed links are expired too, the export is requested anew (attempts 2)', async () => {
-    sim.mytracker.config.linkTtlSec = -1;
-    const started = await runCli(['export', 'mytracker', '--segment', '10'], env);
-    assert.equal(started.code, 0, started.stderr);
-    await waitFor('a second export', () => sim.mytracker.exports().length === 2, 60_000, 5);
-    sim.mytracker.config.linkTtlSec = 3600;
-    const res = await runCli(['result', started.stdout.trim(), '--json'], env);
-    assert.equal(res.code, 0, res.stderr);
-    const manifest = JSON.parse(res.stdout);
-    assert.equal(manifest.remote.attempts, 2);
-    assert.equal(manifest.remote.id, sim.mytracker.exports()[1]!.id);
-    assertFilesMatchServed(manifest, 10);
-  });
-
   test('a wrong secret fails fast with a clear message and a single request', async () => {
     const secret = sim.mytracker.config.secret;
     sim.mytracker.config.secret = 'rotated-by-someone-else';
