@@ -1,6 +1,7 @@
 import { AltcraftClient } from '../providers/altcraft/client';
 import type { AltcraftTokenForm } from '../providers/altcraft/constants';
-import { ERROR_TYPES, VendorError } from '../providers/errors';
+import { FAILURE_TYPES } from '../shared/failure-types';
+import { ClassifiedError } from '../providers/errors';
 
 export type { AltcraftTokenForm } from '../providers/altcraft/constants';
 import type { AltcraftInputParsed } from '../shared/inputs';
@@ -98,7 +99,7 @@ export function createAltcraftActivities(deps: ActivityDeps) {
         try {
           file = await fetchWith(first);
         } catch (err) {
-          if (!(err instanceof VendorError && err.type === ERROR_TYPES.auth && first === 'bearer')) throw err;
+          if (!(err instanceof ClassifiedError && err.type === FAILURE_TYPES.auth && first === 'bearer')) throw err;
           activityLogger(deps, 'altcraft').info(
             { file: input.fileName, status: err.details.status },
             'altcraft panel refused the Bearer header; trying the token as ?token= (the v72 form)',
@@ -107,7 +108,7 @@ export function createAltcraftActivities(deps: ActivityDeps) {
           try {
             file = await fetchWith('query');
           } catch (again) {
-            if (again instanceof VendorError && again.type === ERROR_TYPES.auth) throw bothFormsRefused(again);
+            if (again instanceof ClassifiedError && again.type === FAILURE_TYPES.auth) throw bothFormsRefused(again);
             throw again;
           }
         }
@@ -121,17 +122,17 @@ export function createAltcraftActivities(deps: ActivityDeps) {
   };
 }
 
-function tokenRefused(status: number): VendorError {
-  return new VendorError(ERROR_TYPES.auth, `Altcraft download refused the API token (HTTP ${status})`, false, {
+function tokenRefused(status: number): ClassifiedError {
+  return new ClassifiedError(FAILURE_TYPES.auth, `Altcraft download refused the API token (HTTP ${status})`, false, {
     vendor: 'altcraft',
     endpoint: 'download',
     status,
   });
 }
 
-function bothFormsRefused(err: VendorError): VendorError {
-  return new VendorError(
-    ERROR_TYPES.auth,
+function bothFormsRefused(err: ClassifiedError): ClassifiedError {
+  return new ClassifiedError(
+    FAILURE_TYPES.auth,
     `Altcraft download refused the API token both as an Authorization: Bearer header and as ?token= ` +
       `(HTTP ${err.details.status ?? '?'}); check ALTCRAFT_TOKEN in the worker environment`,
     false,

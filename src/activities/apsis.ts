@@ -1,8 +1,8 @@
 import fsp from 'node:fs/promises';
-import { ApplicationFailure } from '@temporalio/activity';
 import { callbackUrlFor } from '../callbacks/token';
 import { callbackSecret } from '../config';
-import { ERROR_TYPES, VendorError, where } from '../providers/errors';
+import { FAILURE_TYPES, finalFailure } from '../shared/failure-types';
+import { ClassifiedError, where } from '../providers/errors';
 import { ApsisClient } from '../providers/apsis/client';
 import { APSIS_ENDPOINTS, REPORT_FORMATS, type ReportFormat } from '../providers/apsis/constants';
 import { ApsisProfileDocument } from '../providers/apsis/schemas';
@@ -100,11 +100,10 @@ export function createApsisActivities(deps: ActivityDeps) {
       const api = client();
       const publicUrl = deps.config.callbacks.publicUrl;
       if (new URL(publicUrl).port === '0') {
-        throw ApplicationFailure.create({
-          type: 'WorkerMisconfigured',
-          message: `CALLBACK_PUBLIC_URL (${publicUrl}) has port 0; set it to the URL where APSIS can reach a callback receiver`,
-          nonRetryable: true,
-        });
+        throw finalFailure(
+          FAILURE_TYPES.workerMisconfigured,
+          `CALLBACK_PUBLIC_URL (${publicUrl}) has port 0; set it to the URL where APSIS can reach a callback receiver`,
+        );
       }
       return asVendorCall(async (signal) => {
         const callbackUrl = callbackUrlFor(publicUrl, callbackSecret(deps.config), currentWorkflowId());
@@ -153,21 +152,21 @@ export function createApsisActivities(deps: ActivityDeps) {
 }
 
 /** A redirect could lead anywhere; following it would carry the access token along, so it is a final error. */
-function refuseRedirect(status: number): VendorError | undefined {
+function refuseRedirect(status: number): ClassifiedError | undefined {
   if (status < 300 || status > 399) return undefined;
-  return new VendorError(
-    ERROR_TYPES.response,
+  return new ClassifiedError(
+    FAILURE_TYPES.response,
     `${where('apsis', APSIS_ENDPOINTS.profileData)} answered with a redirect (HTTP ${status}); redirects are not followed, so the access token never leaves the APSIS host`,
     false,
     { vendor: 'apsis', endpoint: APSIS_ENDPOINTS.profileData, status },
   );
 }
 
-function checkJsonAnswer(contentType: string | string[] | undefined): VendorError | undefined {
+function checkJsonAnswer(contentType: string | string[] | undefined): ClassifiedError | undefined {
   const type = (Array.isArray(contentType) ? contentType[0] : contentType) ?? '';
   if (type === '' || /json/i.test(type)) return undefined;
-  return new VendorError(
-    ERROR_TYPES.response,
+  return new ClassifiedError(
+    FAILURE_TYPES.response,
     `${where('apsis', APSIS_ENDPOINTS.profileData)} answered with Content-Type "${type}" instead of JSON`,
     false,
     { vendor: 'apsis', endpoint: APSIS_ENDPOINTS.profileData, status: 200 },
@@ -181,8 +180,8 @@ function checkJsonAnswer(contentType: string | string[] | undefined): VendorErro
 async function checkProfileFile(file: ManifestFile): Promise<void> {
   if (isS3Uri(file.path) || file.bytes > MAX_PROFILE_CHECK_BYTES) return;
   const reject = (why: string): never => {
-    throw new VendorError(
-      ERROR_TYPES.response,
+    throw new ClassifiedError(
+      FAILURE_TYPES.response,
       `${where('apsis', APSIS_ENDPOINTS.profileData)} answered with something that is not a profile export: ${why}`,
       false,
       { vendor: 'apsis', endpoint: APSIS_ENDPOINTS.profileData, status: 200 },

@@ -1,4 +1,5 @@
-import { ERROR_TYPES, VendorError } from '../providers/errors';
+import { FAILURE_TYPES } from '../shared/failure-types';
+import { ClassifiedError } from '../providers/errors';
 import { MyTrackerClient, isLinkExpired, type MyTrackerLink } from '../providers/mytracker/client';
 import type { ManifestFile } from '../shared/manifest';
 import { activityLogger, type ActivityDeps } from './context';
@@ -80,7 +81,7 @@ export function createMyTrackerActivities(deps: ActivityDeps) {
             maxRedirects: MAX_LINK_REDIRECTS,
             classifyStatus: (status) =>
               DEAD_LINK_STATUSES.includes(status)
-                ? new VendorError(ERROR_TYPES.gone, `myTracker link answered HTTP ${status}`, false, {
+                ? new ClassifiedError(FAILURE_TYPES.gone, `myTracker link answered HTTP ${status}`, false, {
                     vendor: 'mytracker',
                     endpoint: 'download',
                     status,
@@ -101,7 +102,7 @@ export function createMyTrackerActivities(deps: ActivityDeps) {
           );
           return { stored, ...(outcome.csv ? { csv: outcome.csv } : {}) };
         } catch (err) {
-          if (err instanceof VendorError && err.type === ERROR_TYPES.gone) return { expired: err.message };
+          if (err instanceof ClassifiedError && err.type === FAILURE_TYPES.gone) return { expired: err.message };
           throw err;
         }
       });

@@ -8,6 +8,7 @@ import { failureType, parseInput } from './failures';
 import { MAX_REMOTE_ATTEMPTS, discardRemote, pollUntilDone, runExport, withinMaxWait } from './steps';
 import { ExportTracker } from './tracker';
 import { vendorActivities } from './activity-options';
+import { FAILURE_TYPES } from '../shared/failure-types';
 
 /**
  * Exports all profiles of an Altcraft database or segment: create the task once, poll it with back-off,
@@ -72,7 +73,7 @@ export async function altcraftExport(rawInput: AltcraftInput): Promise<ExportMan
         }
       } catch (err) {
         // Download links that vanished: the task is spent; ask Altcraft for a new one while attempts remain.
-        if (failureType(err) === 'VendorJobGone' && tracker.attempts < MAX_REMOTE_ATTEMPTS) {
+        if (failureType(err) === FAILURE_TYPES.gone && tracker.attempts < MAX_REMOTE_ATTEMPTS) {
           await discardRemote(tracker);
           continue;
         }

@@ -12,9 +12,10 @@ import { failureType, parseInput, userMessage } from './failures';
 import { MAX_REMOTE_ATTEMPTS, discardRemote, pollUntilDone, runExport, withinMaxWait } from './steps';
 import { ExportTracker } from './tracker';
 import { vendorActivities } from './activity-options';
+import { FAILURE_TYPES, finalFailure } from '../shared/failure-types';
 
 /** Failures after which APSIS's own advice is to request a new report. */
-const REQUEST_AGAIN = ['VendorJobGone', 'VendorJobFailed'];
+const REQUEST_AGAIN: readonly string[] = [FAILURE_TYPES.gone, FAILURE_TYPES.jobFailed];
 
 /**
  * Exports the profiles of APSIS One segments: request the report once, poll its URL with back-off (each poll
@@ -26,8 +27,7 @@ export async function apsisSegmentExport(rawInput: ApsisSegmentInput): Promise<E
   // Filters are over segment names since this marker; older runs may carry a filter over discriminators.
   if (patched('apsis-filter-over-names')) {
     const issue = filterNamesIssue(input);
-    if (issue)
-      throw ApplicationFailure.create({ type: 'InvalidInput', message: `filter: ${issue}`, nonRetryable: true });
+    if (issue) throw finalFailure(FAILURE_TYPES.invalidInput, `filter: ${issue}`);
   }
   const timing = resolveTiming(input.timing);
   const tracker = new ExportTracker('apsis-segment', input.carryOver);
@@ -97,9 +97,8 @@ export async function apsisSegmentExport(rawInput: ApsisSegmentInput): Promise<E
 
 function pollUrlExpired(report: ApsisReportState, tracker: ExportTracker): ApplicationFailure {
   const last = tracker.progress.vendorStatus ? `; last answer: ${tracker.progress.vendorStatus}` : '';
-  return ApplicationFailure.create({
-    type: 'VendorTimeout',
-    message: `APSIS One report ${report.reportId} was not ready before its poll URL expired at ${report.validUntil} (a poll URL is valid for 1 day)${last}`,
-    nonRetryable: true,
-  });
+  return finalFailure(
+    FAILURE_TYPES.timeout,
+    `APSIS One report ${report.reportId} was not ready before its poll URL expired at ${report.validUntil} (a poll URL is valid for 1 day)${last}`,
+  );
 }

@@ -5,10 +5,11 @@ import { fileNamesFor } from '../shared/file-names';
 import { MyTrackerInputSchema, resolveTiming, type MyTrackerInput } from '../shared/inputs';
 import { totalRowsOf, type ExportManifest } from '../shared/manifest';
 import { failureType, parseInput } from './failures';
-import { EXPORT_SPENT, downloadExportFiles, exportSpent } from './mytracker-files';
+import { downloadExportFiles, exportSpent } from './mytracker-files';
 import { MAX_REMOTE_ATTEMPTS, discardRemote, pollUntilDone, runExport, withinMaxWait } from './steps';
 import { ExportTracker } from './tracker';
 import { vendorActivities } from './activity-options';
+import { FAILURE_TYPES, finalFailure } from '../shared/failure-types';
 
 /** "Error occurred" this many polls in a row means the export is broken for good, not a hiccup. */
 export const ERROR_OCCURRED_POLLS = 3;
@@ -34,7 +35,7 @@ export async function mytrackerExport(rawInput: MyTrackerInput): Promise<ExportM
   });
   const handedOver = input.exportId;
 
-  /** Polls until "Success!" and returns the links; "Error occurred" that persists throws EXPORT_SPENT. */
+  /** Polls until "Success!" and returns the links; "Error occurred" that persists throws MyTrackerExportSpent. */
   const untilSuccess = (exportId: string): Promise<MyTrackerLink[]> => {
     let errorPolls = 0;
     return pollUntilDone<MyTrackerLink[]>(
@@ -88,7 +89,7 @@ export async function mytrackerExport(rawInput: MyTrackerInput): Promise<ExportM
         // Rows are exact only once every file is in (the header is in the first file only): count them here.
         return { ...tracker.manifest(), files: stored, totalRows: totalRowsOf(stored) };
       } catch (err) {
-        if (failureType(err) !== EXPORT_SPENT) throw err;
+        if (failureType(err) !== FAILURE_TYPES.mytrackerSpent) throw err;
         const why = (err as Error).message;
         if (handedOver !== undefined) {
           throw jobFailed(
@@ -108,5 +109,5 @@ export async function mytrackerExport(rawInput: MyTrackerInput): Promise<ExportM
 }
 
 function jobFailed(message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: 'VendorJobFailed', message, nonRetryable: true });
+  return finalFailure(FAILURE_TYPES.jobFailed, message);
 }

@@ -15,6 +15,7 @@ import type { ExportManifest } from '../shared/manifest';
 import { nextPollDelayMs } from './backoff';
 import { isTransient, userMessage } from './failures';
 import type { ExportTracker } from './tracker';
+import { FAILURE_TYPES, finalFailure } from '../shared/failure-types';
 
 /** How often a vendor job may be requested in one export (first try + re-requests after vendor failures). */
 export const MAX_REMOTE_ATTEMPTS = 3;
@@ -150,11 +151,10 @@ function vendorTimeout(tracker: ExportTracker, timing: Required<Timing>, describ
   const last = vendorStatus
     ? ` (last status "${vendorStatus}"${vendorPercent !== null ? `, ${vendorPercent}%` : ''})`
     : ' (no status)';
-  return ApplicationFailure.create({
-    type: 'VendorTimeout',
-    message: `${describeJob} did not finish within EXPORTFLOW_MAX_WAIT (${Math.round(timing.maxWaitMs / 1000)}s)${last}`,
-    nonRetryable: true,
-  });
+  return finalFailure(
+    FAILURE_TYPES.timeout,
+    `${describeJob} did not finish within EXPORTFLOW_MAX_WAIT (${Math.round(timing.maxWaitMs / 1000)}s)${last}`,
+  );
 }
 
 /** Forgets a spent vendor job and removes the files already taken from it, before the export asks anew. */

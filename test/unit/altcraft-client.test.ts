@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { AltcraftClient, interpretStatus, resolveDownloadUrl } from '../../src/providers/altcraft/client';
-import { VendorError } from '../../src/providers/errors';
+import { ClassifiedError } from '../../src/providers/errors';
 import { startSimulator, type Simulator } from '../../src/simulator';
 
-const isVendorError = (type: string, retryable: boolean, message?: RegExp) => (err: unknown) =>
-  err instanceof VendorError &&
+const isClassifiedError = (type: string, retryable: boolean, message?: RegExp) => (err: unknown) =>
+  err instanceof ClassifiedError &&
   err.type === type &&
   err.retryable === retryable &&
   (!message || message.test(err.message));
@@ -32,18 +32,18 @@ describe('Altcraft status mapping', () => {
     for (const status of ['error', 'failed', 'canceled', 'cancelled', 'aborted', 'FAILED']) {
       assert.throws(
         () => interpretStatus('t1', { status, result: { errors: ['disk quota'], urls: [] } }),
-        isVendorError('VendorJobFailed', false, /disk quota/),
+        isClassifiedError('VendorJobFailed', false, /disk quota/),
       );
     }
     assert.throws(
       () => interpretStatus('t1', { status: 'aborted' }),
-      isVendorError('VendorJobFailed', false, /aborted/),
+      isClassifiedError('VendorJobFailed', false, /aborted/),
     );
   });
   test('errors with total 0 is a failed export, not an empty success', () => {
     assert.throws(
       () => interpretStatus('t1', { status: 'completed', result: { errors: ['bad segment'], total: 0, urls: [] } }),
-      isVendorError('VendorJobFailed', false, /bad segment/),
+      isClassifiedError('VendorJobFailed', false, /bad segment/),
     );
   });
   test('given an undocumented word without a result, the task is still running and the word is flagged unknown', () => {
@@ -63,11 +63,14 @@ describe('Altcraft status mapping', () => {
     assert.deepEqual(state, { kind: 'done', status: 'finished', urls: done.urls, total: 3 });
     assert.throws(
       () => interpretStatus('t1', { status: 'finished', result: { errors: ['no such segment'], total: 0, urls: [] } }),
-      isVendorError('VendorJobFailed', false, /no such segment/),
+      isClassifiedError('VendorJobFailed', false, /no such segment/),
     );
   });
   test('a finished word without a result is still a typed response error', () => {
-    assert.throws(() => interpretStatus('t1', { status: 'completed' }), isVendorError('VendorResponseError', false));
+    assert.throws(
+      () => interpretStatus('t1', { status: 'completed' }),
+      isClassifiedError('VendorResponseError', false),
+    );
   });
   test('the download token goes as a Bearer header, or in the query for v72 panels; never both', () => {
     const api = new AltcraftClient({ baseUrl: 'https://p.example.com', token: 'tok en&x' });
@@ -113,7 +116,7 @@ describe('Altcraft client against the simulator over HTTP', () => {
     const bad = new AltcraftClient({ baseUrl: sim.url, token: 'wrong-token-value' });
     await assert.rejects(bad.createExport({ source_type: 'database', source_id: 1 }), (err: unknown) => {
       assert.ok(
-        isVendorError('AltcraftError', false, /^Altcraft profiles\/get_all: error \d+ ".+"$/)(err),
+        isClassifiedError('AltcraftError', false, /^Altcraft profiles\/get_all: error \d+ ".+"$/)(err),
         String(err),
       );
       assert.ok(!(err as Error).message.includes('wrong-token-value'));
@@ -121,18 +124,18 @@ describe('Altcraft client against the simulator over HTTP', () => {
     });
   });
   test('an unknown task id is an error, not "still running"', async () => {
-    await assert.rejects(api.taskStatus('task_does-not-exist'), isVendorError('AltcraftError', false));
+    await assert.rejects(api.taskStatus('task_does-not-exist'), isClassifiedError('AltcraftError', false));
   });
   test('5xx and connection resets are retryable; 429 carries Retry-After', async () => {
     sim.faults.add({ vendor: 'altcraft', endpoint: 'get_all', kind: 'status', status: 502 });
     await assert.rejects(
       api.createExport({ source_type: 'database', source_id: 1 }),
-      isVendorError('VendorUnavailable', true, /HTTP 502/),
+      isClassifiedError('VendorUnavailable', true, /HTTP 502/),
     );
     sim.faults.add({ vendor: 'altcraft', endpoint: 'get_all', kind: 'reset' });
     await assert.rejects(
       api.createExport({ source_type: 'database', source_id: 1 }),
-      isVendorError('VendorUnavailable', true),
+      isClassifiedError('VendorUnavailable', true),
     );
     sim.faults.add({
       vendor: 'altcraft',
@@ -142,20 +145,20 @@ describe('Altcraft client against the simulator over HTTP', () => {
       headers: { 'retry-after': '7' },
     });
     await assert.rejects(api.createExport({ source_type: 'database', source_id: 1 }), (err: unknown) => {
-      assert.ok(isVendorError('VendorRateLimited', true)(err));
-      assert.equal((err as VendorError).details.retryAfterMs, 7_000);
+      assert.ok(isClassifiedError('VendorRateLimited', true)(err));
+      assert.equal((err as ClassifiedError).details.retryAfterMs, 7_000);
       return true;
     });
   });
   test('401/403 are final credential errors', async () => {
     sim.faults.add({ vendor: 'altcraft', endpoint: 'status', kind: 'status', status: 403 });
-    await assert.rejects(api.taskStatus('t'), isVendorError('VendorAuthError', false, /HTTP 403/));
+    await assert.rejects(api.taskStatus('t'), isClassifiedError('VendorAuthError', false, /HTTP 403/));
   });
   test('an HTML page or a drifted schema is a typed response error showing what was seen', async () => {
     sim.faults.add({ vendor: 'altcraft', endpoint: 'get_all', kind: 'html' });
     await assert.rejects(
       api.createExport({ source_type: 'database', source_id: 1 }),
-      isVendorError('VendorResponseError', false, /HTML/),
+      isClassifiedError('VendorResponseError', false, /HTML/),
     );
     sim.faults.add({
       vendor: 'altcraft',
@@ -165,7 +168,7 @@ describe('Altcraft client against the simulator over HTTP', () => {
     });
     await assert.rejects(
       api.createExport({ source_type: 'database', source_id: 1 }),
-      isVendorError('VendorResponseError', false, /task_id/),
+      isClassifiedError('VendorResponseError', false, /task_id/),
     );
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ApplicationFailure } from '@temporalio/common';
+import { FAILURE_TYPES, finalFailure } from '../../src/shared/failure-types';
 import { HOUR, Harness, storedFile, timerDurations, type Call } from './harness';
 import { outcome, runToEnd, start, until } from './run';
 
@@ -10,7 +10,7 @@ import { outcome, runToEnd, start, until } from './run';
  */
 
 const gone = (what: string) => () => {
-  throw ApplicationFailure.create({ type: 'VendorJobGone', message: `${what} is gone (HTTP 410)`, nonRetryable: true });
+  throw finalFailure(FAILURE_TYPES.gone, `${what} is gone (HTTP 410)`);
 };
 const segmentInput = { section: 'com.example.sec', segments: ['com.example.seg'] };
 const report = (id: string, call: Call) => ({
@@ -58,13 +58,13 @@ describe('vendor paths under time skipping', { timeout: 300_000 }, () => {
   });
 
   test('APSIS segment: a report gone (410) or failed (503) is requested again, at most 3 times', async () => {
-    for (const type of ['VendorJobGone', 'VendorJobFailed']) {
+    for (const type of [FAILURE_TYPES.gone, FAILURE_TYPES.jobFailed]) {
       const id = `seg-${type}`;
       let reports = 0;
       h.script(id, {
         apsisRequestSegmentReport: (_i, call: Call) => report(`rep-${++reports}`, call),
         apsisPollSegmentReport: () => {
-          throw ApplicationFailure.create({ type, message: `APSIS says no (${type})`, nonRetryable: true });
+          throw finalFailure(type, `APSIS says no (${type})`);
         },
       });
       const result = await runToEnd(h, 'apsisSegmentExport', id, segmentInput);
