@@ -3,7 +3,7 @@ import { callbackSecret, type Config } from '../config';
 import { lazyClientConnection } from '../temporal/connect';
 import { exportflowDataConverter } from '../temporal/data-converter';
 import type { Logger } from '../logger';
-import { apsisCallbackSignal } from '../workflows/definitions';
+import { apsisCallbackSignal } from '../shared/contract';
 import { startCallbackReceiver, type CallbackDelivery, type CallbackReceiver } from './receiver';
 
 export { callbackUrlFor } from './token';

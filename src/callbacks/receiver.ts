@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { ApsisCallbackBody } from '../providers/apsis/schemas';
 import { CALLBACK_CODES } from '../providers/apsis/constants';
 import type { Logger } from '../logger';
-import type { ApsisCallbackSignal } from '../workflows/definitions';
+import type { ApsisCallbackSignal } from '../shared/contract';
 import { parseCallbackPath, verifyCallbackToken } from './token';
 
 /** Hands a verified callback to its workflow; 'closed' when the workflow has already ended (a late duplicate). */

@@ -3,7 +3,7 @@ import type { ApsisActivities } from '../activities';
 import { ApsisProfileInputSchema, type ApsisProfileInput } from '../shared/apsis-inputs';
 import { resolveTiming } from '../shared/inputs';
 import type { ExportManifest } from '../shared/manifest';
-import { apsisCallbackSignal, type ApsisCallbackSignal } from './definitions';
+import { apsisCallbackSignal, type ApsisCallbackSignal } from '../shared/contract';
 import { failureType, parseInput } from './failures';
 import { MAX_REMOTE_ATTEMPTS, discardRemote, runExport, withinMaxWait } from './steps';
 import { ExportTracker } from './tracker';

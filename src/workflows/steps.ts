@@ -16,6 +16,7 @@ import { nextPollDelayMs } from './backoff';
 import { isTransient, userMessage } from './failures';
 import type { ExportTracker } from './tracker';
 import { FAILURE_TYPES, finalFailure } from '../shared/failure-types';
+import { vendorTaskQueue, type VendorQueue } from '../shared/contract';
 
 /** How often a vendor job may be requested in one export (first try + re-requests after vendor failures). */
 export const MAX_REMOTE_ATTEMPTS = 3;
@@ -36,9 +37,9 @@ const common = proxyActivities<CommonActivities>({
   retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10 },
 });
 
-/** Name of a vendor's activity task queue: the workflow's own queue plus the vendor, e.g. `exportflow-altcraft`. */
-export function vendorQueue(vendor: 'altcraft' | 'apsis' | 'mytracker'): string {
-  return `${workflowInfo().taskQueue}-${vendor}`;
+/** The vendor's activity task queue beside this workflow's own queue. */
+export function vendorQueue(vendor: VendorQueue): string {
+  return vendorTaskQueue(workflowInfo().taskQueue, vendor);
 }
 
 export type PollResult<T> =

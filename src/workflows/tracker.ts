@@ -18,7 +18,7 @@ import {
   type Phase,
   type Provider,
 } from '../shared/manifest';
-import { progressQuery } from './definitions';
+import { progressQuery } from '../shared/contract';
 import { FAILURE_TYPES, finalFailure } from '../shared/failure-types';
 
 /**

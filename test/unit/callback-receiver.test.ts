@@ -3,7 +3,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { startCallbackReceiver, type CallbackReceiver } from '../../src/callbacks/receiver';
 import { callbackToken, callbackUrlFor, parseCallbackPath, verifyCallbackToken } from '../../src/callbacks/token';
 import { createLogger } from '../../src/logger';
-import type { ApsisCallbackSignal } from '../../src/workflows/definitions';
+import type { ApsisCallbackSignal } from '../../src/shared/contract';
 
 const SECRET = 'unit-test-callback-secret';
 
