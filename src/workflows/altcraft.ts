@@ -4,8 +4,9 @@ import type { AltcraftPoll, AltcraftTokenForm } from '../activities/altcraft';
 import { fileNamesFor } from '../shared/file-names';
 import { AltcraftInputSchema, resolveTiming, type AltcraftInput } from '../shared/inputs';
 import type { ExportManifest } from '../shared/manifest';
-import { failureType, parseInput } from './failures';
-import { MAX_REMOTE_ATTEMPTS, discardRemote, pollUntilDone, runExport, withinMaxWait } from './steps';
+import { parseInput } from './failures';
+import { requestAgainOrThrow } from './request-again';
+import { pollUntilDone, runExport, withinMaxWait } from './steps';
 import { ExportTracker } from './tracker';
 import { vendorActivities } from './activity-options';
 import { FAILURE_TYPES } from '../shared/failure-types';
@@ -73,11 +74,8 @@ export async function altcraftExport(rawInput: AltcraftInput): Promise<ExportMan
         }
       } catch (err) {
         // Download links that vanished: the task is spent; ask Altcraft for a new one while attempts remain.
-        if (failureType(err) === FAILURE_TYPES.gone && tracker.attempts < MAX_REMOTE_ATTEMPTS) {
-          await discardRemote(tracker);
-          continue;
-        }
-        throw err;
+        await requestAgainOrThrow(tracker, err, { on: [FAILURE_TYPES.gone], job: 'the task' });
+        continue;
       }
       tracker.checkVendorTotal('Altcraft', done.total, input.requireTotal === true);
       return tracker.manifest();

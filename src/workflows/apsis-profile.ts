@@ -4,8 +4,9 @@ import { ApsisProfileInputSchema, type ApsisProfileInput } from '../shared/apsis
 import { resolveTiming } from '../shared/inputs';
 import type { ExportManifest } from '../shared/manifest';
 import { apsisCallbackSignal, type ApsisCallbackSignal } from '../shared/contract';
-import { failureType, parseInput } from './failures';
-import { MAX_REMOTE_ATTEMPTS, discardRemote, runExport, withinMaxWait } from './steps';
+import { parseInput } from './failures';
+import { requestAgainOrThrow } from './request-again';
+import { MAX_REMOTE_ATTEMPTS, runExport, withinMaxWait } from './steps';
 import { ExportTracker } from './tracker';
 import { vendorActivities } from './activity-options';
 import { FAILURE_TYPES, finalFailure } from '../shared/failure-types';
@@ -84,12 +85,10 @@ export async function apsisProfileExport(rawInput: ApsisProfileInput): Promise<E
       try {
         tracker.fileStored(await download.apsisDownloadProfile({ dataUrl: answer.message, fileName: PROFILE_FILE }));
       } catch (err) {
-        if (failureType(err) === FAILURE_TYPES.gone && tracker.attempts < MAX_REMOTE_ATTEMPTS) {
-          callback = undefined;
-          await discardRemote(tracker);
-          continue;
-        }
-        throw err;
+        // Cleared before the clean-up, as before: a new callback arriving meanwhile is for the next request.
+        callback = undefined;
+        await requestAgainOrThrow(tracker, err, { on: [FAILURE_TYPES.gone], job: 'the profile export' });
+        continue;
       }
       return tracker.manifest();
     }

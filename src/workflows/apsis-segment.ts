@@ -8,14 +8,15 @@ import {
 } from '../shared/apsis-inputs';
 import { resolveTiming } from '../shared/inputs';
 import type { ExportManifest, ManifestFile } from '../shared/manifest';
-import { failureType, parseInput, userMessage } from './failures';
-import { MAX_REMOTE_ATTEMPTS, discardRemote, pollUntilDone, runExport, withinMaxWait } from './steps';
+import { failureType, parseInput } from './failures';
+import { requestAgainOrThrow } from './request-again';
+import { pollUntilDone, runExport, withinMaxWait } from './steps';
 import { ExportTracker } from './tracker';
 import { vendorActivities } from './activity-options';
 import { FAILURE_TYPES, finalFailure } from '../shared/failure-types';
 
 /** Failures after which APSIS's own advice is to request a new report. */
-const REQUEST_AGAIN: readonly string[] = [FAILURE_TYPES.gone, FAILURE_TYPES.jobFailed];
+const REQUEST_AGAIN = [FAILURE_TYPES.gone, FAILURE_TYPES.jobFailed] as const;
 
 /**
  * Exports the profiles of APSIS One segments: request the report once, poll its URL with back-off (each poll
@@ -73,18 +74,10 @@ export async function apsisSegmentExport(rawInput: ApsisSegmentInput): Promise<E
           `APSIS One report ${current.reportId}`,
         );
       } catch (err) {
-        const type = failureType(err);
-        if (type === undefined || !REQUEST_AGAIN.includes(type)) throw err;
         // A URL that died of old age before the file was ready is the "not ready within a day" failure.
-        if (Date.now() >= Date.parse(current.validUntil)) throw pollUrlExpired(current, tracker);
-        if (tracker.attempts >= MAX_REMOTE_ATTEMPTS) {
-          throw ApplicationFailure.create({
-            type,
-            message: `${userMessage(err)} (gave up after requesting the report ${tracker.attempts} times)`,
-            nonRetryable: true,
-          });
-        }
-        await discardRemote(tracker);
+        const spent = REQUEST_AGAIN.some((t) => t === failureType(err));
+        if (spent && Date.now() >= Date.parse(current.validUntil)) throw pollUrlExpired(current, tracker);
+        await requestAgainOrThrow(tracker, err, { on: REQUEST_AGAIN, job: 'the report' });
         report = undefined;
         continue;
       }

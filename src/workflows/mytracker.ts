@@ -1,12 +1,13 @@
-import { ApplicationFailure, continueAsNew } from '@temporalio/workflow';
+import { continueAsNew } from '@temporalio/workflow';
 import type { MyTrackerActivities } from '../activities';
 import type { MyTrackerLink } from '../activities/mytracker';
 import { fileNamesFor } from '../shared/file-names';
 import { MyTrackerInputSchema, resolveTiming, type MyTrackerInput } from '../shared/inputs';
 import { totalRowsOf, type ExportManifest } from '../shared/manifest';
-import { failureType, parseInput } from './failures';
+import { failureType, parseInput, userMessage } from './failures';
+import { requestAgainOrThrow } from './request-again';
 import { downloadExportFiles, exportSpent } from './mytracker-files';
-import { MAX_REMOTE_ATTEMPTS, discardRemote, pollUntilDone, runExport, withinMaxWait } from './steps';
+import { pollUntilDone, runExport, withinMaxWait } from './steps';
 import { ExportTracker } from './tracker';
 import { vendorActivities } from './activity-options';
 import { FAILURE_TYPES, finalFailure } from '../shared/failure-types';
@@ -90,24 +91,21 @@ export async function mytrackerExport(rawInput: MyTrackerInput): Promise<ExportM
         return { ...tracker.manifest(), files: stored, totalRows: totalRowsOf(stored) };
       } catch (err) {
         if (failureType(err) !== FAILURE_TYPES.mytrackerSpent) throw err;
-        const why = (err as Error).message;
+        const why = userMessage(err);
         if (handedOver !== undefined) {
-          throw jobFailed(
+          throw finalFailure(
+            FAILURE_TYPES.jobFailed,
             `myTracker export ${exportId} cannot deliver: ${why}. It was handed over by id (--export-id), so ` +
               'exportflow cannot request it again; start the export from its segment (--segment) instead',
           );
         }
-        if (tracker.attempts >= MAX_REMOTE_ATTEMPTS) {
-          throw jobFailed(
-            `myTracker segment ${input.segmentId} export failed ${tracker.attempts} times (last, export ${exportId}: ${why}); giving up`,
-          );
-        }
-        await discardRemote(tracker);
+        await requestAgainOrThrow(tracker, err, {
+          on: [FAILURE_TYPES.mytrackerSpent],
+          job: `an export of segment ${input.segmentId}`,
+          finalType: FAILURE_TYPES.jobFailed,
+          lastError: `myTracker export ${exportId} cannot deliver: ${why}`,
+        });
       }
     }
   });
-}
-
-function jobFailed(message: string): ApplicationFailure {
-  return finalFailure(FAILURE_TYPES.jobFailed, message);
 }

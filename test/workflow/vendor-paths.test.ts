@@ -52,6 +52,10 @@ describe('vendor paths under time skipping', { timeout: 300_000 }, () => {
     });
     const always = await runToEnd(h, 'altcraftExport', 'ac-gone-always', { sourceType: 'database', sourceId: 3 });
     assert.equal(always.kind === 'failed' && always.type, 'VendorJobGone');
+    assert.match(
+      always.kind === 'failed' ? always.message : '',
+      /is gone.*\(gave up after requesting the task 3 times\)/,
+    );
     assert.equal(h.callsOf('ac-gone-always', 'altcraftCreateExport').length, 3);
     // Two clean-ups before the re-requests, one when the export fails.
     assert.equal(h.callsOf('ac-gone-always', 'removeExportFiles').length, 3);
@@ -97,7 +101,10 @@ describe('vendor paths under time skipping', { timeout: 300_000 }, () => {
     });
     const never = await runToEnd(h, 'mytrackerExport', 'mt-error-always', { segmentId: 5 });
     assert.equal(never.kind === 'failed' && never.type, 'VendorJobFailed');
-    assert.match(never.kind === 'failed' ? never.message : '', /export failed 3 times .*"Error occurred" 3 polls/);
+    assert.match(
+      never.kind === 'failed' ? never.message : '',
+      /export 200 cannot deliver: .*"Error occurred" 3 polls.*\(gave up after requesting an export of segment 5 3 times\)/,
+    );
     assert.equal(h.callsOf('mt-error-always', 'mytrackerCreateExport').length, 3);
   });
 
@@ -218,6 +225,10 @@ describe('vendor paths under time skipping', { timeout: 300_000 }, () => {
     });
     const goneResult = await runToEnd(h, 'apsisProfileExport', 'prof-gone', { exportKey: 'k4' });
     assert.equal(goneResult.kind === 'failed' && goneResult.type, 'VendorJobGone');
+    assert.match(
+      goneResult.kind === 'failed' ? goneResult.message : '',
+      /gone.*\(gave up after requesting the profile export 3 times\)/,
+    );
     assert.equal(h.callsOf('prof-gone', 'apsisRequestProfileExport').length, 3);
   });
 });
