@@ -9,10 +9,10 @@ import type { ManifestFile } from '../shared/manifest';
 import { asActivity, asVendorCall, missingSetting } from './failures';
 import { activityLogger, type ActivityDeps } from './context';
 import { downloadInActivity } from './files';
+import type { JobPoll } from '../shared/job-poll';
 
-export type AltcraftPoll =
-  | { state: 'running'; status: string; progress: number | null }
-  | { state: 'done'; status: string; urls: string[]; total: number | null };
+/** Altcraft's task state without `known`, which only decides a log line here. */
+export type AltcraftPoll = JobPoll<{ urls: string[]; total: number | null }>;
 
 /** A stored file and the token form the panel took for it, which the workflow passes to the next download. */
 export type AltcraftStoredFile = ManifestFile & { tokenForm: AltcraftTokenForm };
@@ -56,14 +56,15 @@ export function createAltcraftActivities(deps: ActivityDeps) {
       const api = client();
       return asVendorCall(async (signal) => {
         const state = await api.taskStatus(input.taskId, signal);
-        if (state.kind === 'running' && !state.known && !loggedWords.has(state.status)) {
+        if (state.state === 'running' && !state.known && !loggedWords.has(state.status)) {
           if (loggedWords.size < MAX_LOGGED_WORDS) loggedWords.add(state.status);
           activityLogger(deps, 'altcraft').warn(
             { taskId: input.taskId, status: state.status },
             'altcraft reported a status word no page documents; reading it as still running',
           );
         }
-        return state.kind === 'done'
+        // Field by field: the activity's result shape is what histories hold.
+        return state.state === 'done'
           ? { state: 'done', status: state.status, urls: state.urls, total: state.total }
           : { state: 'running', status: state.status, progress: state.progress };
       });

@@ -1,6 +1,6 @@
 import { FAILURE_TYPES } from '../shared/failure-types';
 import { ClassifiedError } from '../providers/errors';
-import { MyTrackerClient, isLinkExpired, type MyTrackerLink } from '../providers/mytracker/client';
+import { MyTrackerClient, isLinkExpired, type MyTrackerExportState } from '../providers/mytracker/client';
 import type { ManifestFile } from '../shared/manifest';
 import { activityLogger, type ActivityDeps } from './context';
 import { asActivity, asVendorCall, missingSetting } from './failures';
@@ -9,10 +9,7 @@ import { fetchWhenReadyInActivity } from './files';
 
 export type { MyTrackerLink } from '../providers/mytracker/client';
 
-export type MyTrackerPoll =
-  | { state: 'running'; status: string; progress: number | null }
-  | { state: 'errorOccurred'; status: string }
-  | { state: 'done'; status: string; files: MyTrackerLink[] };
+export type MyTrackerPoll = MyTrackerExportState;
 
 /**
  * A stored file, or why its link could not be used (expired, or 403/404/410 at download): refresh it. `csv`
@@ -52,8 +49,9 @@ export function createMyTrackerActivities(deps: ActivityDeps) {
       const api = client();
       return asVendorCall(async (signal) => {
         const state = await api.exportStatus(input.exportId, signal);
-        if (state.kind === 'done') return { state: 'done', status: state.status, files: state.files };
-        if (state.kind === 'errorOccurred') return { state: 'errorOccurred', status: state.status };
+        // Field by field: the activity's result shape is what histories hold.
+        if (state.state === 'done') return { state: 'done', status: state.status, files: state.files };
+        if (state.state === 'errorOccurred') return { state: 'errorOccurred', status: state.status };
         return { state: 'running', status: state.status, progress: state.progress };
       });
     },

@@ -1,6 +1,6 @@
 import { continueAsNew } from '@temporalio/workflow';
 import type { AltcraftActivities } from '../activities';
-import type { AltcraftPoll, AltcraftTokenForm } from '../activities/altcraft';
+import type { AltcraftTokenForm } from '../activities/altcraft';
 import { fileNamesFor } from '../shared/file-names';
 import { AltcraftInputSchema, resolveTiming, type AltcraftInput } from '../shared/inputs';
 import type { ExportManifest } from '../shared/manifest';
@@ -45,13 +45,10 @@ export async function altcraftExport(rawInput: AltcraftInput): Promise<ExportMan
         tracker.created(taskId);
       }
       const taskId = tracker.remoteId!;
-      const done = await pollUntilDone<Extract<AltcraftPoll, { state: 'done' }>>(
+      const done = await pollUntilDone(
         tracker,
         timing,
-        async () => {
-          const poll = await api.altcraftTaskStatus({ taskId });
-          return poll.state === 'done' ? { done: poll } : { running: { status: poll.status, percent: poll.progress } };
-        },
+        () => api.altcraftTaskStatus({ taskId }),
         () => continueAsNew<typeof altcraftExport>({ ...rawInput, carryOver: tracker.carryOver() }),
         `Altcraft task ${taskId}`,
       );

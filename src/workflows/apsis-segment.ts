@@ -7,6 +7,7 @@ import {
   type ApsisSegmentInput,
 } from '../shared/apsis-inputs';
 import { resolveTiming } from '../shared/inputs';
+import type { JobPoll } from '../shared/job-poll';
 import type { ExportManifest, ManifestFile } from '../shared/manifest';
 import { failureType, parseInput } from './failures';
 import { requestAgainOrThrow } from './request-again';
@@ -59,20 +60,22 @@ export async function apsisSegmentExport(rawInput: ApsisSegmentInput): Promise<E
       const current = report;
       let file: ManifestFile;
       try {
-        file = await pollUntilDone<ManifestFile>(
+        const stored = await pollUntilDone(
           tracker,
           timing,
-          async () => {
+          async (): Promise<JobPoll<{ file: ManifestFile }>> => {
             if (Date.now() >= Date.parse(current.validUntil)) throw pollUrlExpired(current, tracker);
             const answer = await poll.apsisPollSegmentReport({ report: current, format: input.format });
-            if (answer.state === 'stored') return { done: answer.file };
+            // The poll that finds the report ready has already stored its file.
+            if (answer.state === 'stored') return { state: 'done', status: 'stored', file: answer.file };
             const status = `not ready (HTTP ${answer.status})`;
-            return { running: { status, percent: null, retryAfterMs: answer.retryAfterMs } };
+            return { state: 'running', status, progress: null, retryAfterMs: answer.retryAfterMs };
           },
           () =>
             continueAsNew<typeof apsisSegmentExport>({ ...rawInput, carryOver: tracker.carryOver(), report: current }),
           `APSIS One report ${current.reportId}`,
         );
+        file = stored.file;
       } catch (err) {
         // A URL that died of old age before the file was ready is the "not ready within a day" failure.
         const spent = REQUEST_AGAIN.some((t) => t === failureType(err));

@@ -39,24 +39,24 @@ export async function mytrackerExport(rawInput: MyTrackerInput): Promise<ExportM
   /** Polls until "Success!" and returns the links; "Error occurred" that persists throws MyTrackerExportSpent. */
   const untilSuccess = (exportId: string): Promise<MyTrackerLink[]> => {
     let errorPolls = 0;
-    return pollUntilDone<MyTrackerLink[]>(
+    const done = pollUntilDone(
       tracker,
       timing,
       async () => {
         const poll = await api.mytrackerExportStatus({ exportId });
-        if (poll.state === 'done') return { done: poll.files };
-        if (poll.state === 'errorOccurred') {
-          if (++errorPolls >= ERROR_OCCURRED_POLLS) {
-            throw exportSpent(`it reported "${poll.status}" ${errorPolls} polls in a row`);
-          }
-          return { running: { status: poll.status, percent: null } };
+        if (poll.state !== 'errorOccurred') {
+          errorPolls = 0;
+          return poll;
         }
-        errorPolls = 0;
-        return { running: { status: poll.status, percent: poll.progress } };
+        if (++errorPolls >= ERROR_OCCURRED_POLLS) {
+          throw exportSpent(`it reported "${poll.status}" ${errorPolls} polls in a row`);
+        }
+        return { state: 'running', status: poll.status, progress: null };
       },
       () => continueAsNew<typeof mytrackerExport>({ ...rawInput, carryOver: tracker.carryOver() }),
       `myTracker export ${exportId}`,
     );
+    return done.then((poll) => poll.files);
   };
 
   return runExport(tracker, async () => {

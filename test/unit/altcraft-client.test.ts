@@ -15,13 +15,13 @@ describe('Altcraft status mapping', () => {
   test('"completed" and "success" both mean done', () => {
     for (const status of ['completed', 'success', 'SUCCESS']) {
       const s = interpretStatus('t1', { status, progress: 100, result: done });
-      assert.equal(s.kind, 'done');
+      assert.equal(s.state, 'done');
     }
   });
   test('in-flight words keep polling and carry the progress', () => {
     for (const status of ['pending', 'processing', 'in_progress', 'new', 'Running']) {
       assert.deepEqual(interpretStatus('t1', { status, progress: 40 }), {
-        kind: 'running',
+        state: 'running',
         status,
         progress: 40,
         known: true,
@@ -49,18 +49,18 @@ describe('Altcraft status mapping', () => {
   test('given an undocumented word without a result, the task is still running and the word is flagged unknown', () => {
     for (const status of ['in progress', 'waiting', 'started', 'exploded', 'выполняется']) {
       assert.deepEqual(interpretStatus('t1', { status, progress: 12 }), {
-        kind: 'running',
+        state: 'running',
         status,
         progress: 12,
         known: false,
       });
-      assert.equal(interpretStatus('t1', { status, result: null }).kind, 'running');
-      assert.equal(interpretStatus('t1', { status, result: { errors: [], urls: [] } }).kind, 'running');
+      assert.equal(interpretStatus('t1', { status, result: null }).state, 'running');
+      assert.equal(interpretStatus('t1', { status, result: { errors: [], urls: [] } }).state, 'running');
     }
   });
   test('given an undocumented word with a result, the result decides: files mean done, errors and no rows mean failed', () => {
     const state = interpretStatus('t1', { status: 'finished', result: done });
-    assert.deepEqual(state, { kind: 'done', status: 'finished', urls: done.urls, total: 3 });
+    assert.deepEqual(state, { state: 'done', status: 'finished', urls: done.urls, total: 3 });
     assert.throws(
       () => interpretStatus('t1', { status: 'finished', result: { errors: ['no such segment'], total: 0, urls: [] } }),
       isClassifiedError('VendorJobFailed', false, /no such segment/),
@@ -109,8 +109,8 @@ describe('Altcraft client against the simulator over HTTP', () => {
   test('creates a task and reads it to done', async () => {
     const id = await api.createExport({ source_type: 'database', source_id: 1 });
     const state = await api.taskStatus(id);
-    assert.equal(state.kind, 'done');
-    assert.equal(state.kind === 'done' && state.urls.length, 1);
+    assert.equal(state.state, 'done');
+    assert.equal(state.state === 'done' && state.urls.length, 1);
   });
   test('a wrong token is a final AltcraftError with the vendor code and text, never the token', async () => {
     const bad = new AltcraftClient({ baseUrl: sim.url, token: 'wrong-token-value' });

@@ -24,7 +24,7 @@ describe('myTracker status mapping table', () => {
 
   test('"In progress" keeps polling, with "64%" parsed into 64', () => {
     assert.deepEqual(interpretStatus('1', { status: 'In progress', progress: '64%' }, now), {
-      kind: 'running',
+      state: 'running',
       status: 'In progress',
       progress: 64,
     });
@@ -36,7 +36,7 @@ describe('myTracker status mapping table', () => {
 
   test('"Error occurred" is reported, not thrown: the workflow decides whether to wait or request anew', () => {
     assert.deepEqual(interpretStatus('1', { status: 'Error occurred' }, now), {
-      kind: 'errorOccurred',
+      state: 'errorOccurred',
       status: 'Error occurred',
     });
   });
@@ -64,8 +64,8 @@ describe('myTracker status mapping table', () => {
       },
       now,
     );
-    assert.equal(state.kind, 'done');
-    assert.deepEqual(state.kind === 'done' && state.files.map((f) => [f.expiresAt, f.expired]), [
+    assert.equal(state.state, 'done');
+    assert.deepEqual(state.state === 'done' && state.files.map((f) => [f.expiresAt, f.expired]), [
       [now / 1000 + 3600, false],
       [1617197992, true],
     ]);
@@ -162,8 +162,8 @@ describe('myTracker client against the simulator over HTTP', () => {
       requestFields: 'idDevice,tsInstall',
     });
     const state = await api.exportStatus(id);
-    assert.equal(state.kind, 'done');
-    const files = state.kind === 'done' ? state.files : [];
+    assert.equal(state.state, 'done');
+    const files = state.state === 'done' ? state.files : [];
     assert.equal(files.length, 2);
     const target = api.downloadTarget(files[0]!.link);
     assert.ok(target.url.startsWith(sim.storageUrl), target.url);
@@ -189,7 +189,7 @@ describe('myTracker client against the simulator over HTTP', () => {
     try {
       const id = await api.createExport({ segmentId: 78 });
       const state = await api.exportStatus(id);
-      const link = state.kind === 'done' ? state.files[0]!.link : '';
+      const link = state.state === 'done' ? state.files[0]!.link : '';
       const target = api.downloadTarget(link);
       assert.ok(target.url.startsWith(`${sim.url}/storage/download/`), target.url);
       assert.match(target.headers.authorization!, /^AuthHMAC 10001:[A-Za-z0-9+/]+=*$/);

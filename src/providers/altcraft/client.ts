@@ -2,6 +2,7 @@ import { FAILURE_TYPES } from '../../shared/failure-types';
 import { ClassifiedError, snippet, where } from '../errors';
 import { callVendor, checkShape, parseVendorJson } from '../http';
 import { ALTCRAFT_PATHS, ALTCRAFT_TOKEN_PARAM, altcraftStatusMeaning, type AltcraftTokenForm } from './constants';
+import type { JobDone, JobRunning } from '../../shared/job-poll';
 import { AltcraftCreateData, AltcraftEnvelope, AltcraftStatusData, type AltcraftCreateRequest } from './schemas';
 
 export interface AltcraftCredentials {
@@ -11,8 +12,7 @@ export interface AltcraftCredentials {
 
 export type AltcraftTaskState =
   /** `known` is false for a word no page or table lists: still running, but worth one log line. */
-  | { kind: 'running'; status: string; progress: number | null; known: boolean }
-  | { kind: 'done'; status: string; urls: string[]; total: number | null };
+  (JobRunning & { known: boolean }) | JobDone<{ urls: string[]; total: number | null }>;
 
 /** A small Altcraft API client: create a profiles export, read its task status, address its files. */
 export class AltcraftClient {
@@ -69,7 +69,7 @@ export function interpretStatus(taskId: string, data: AltcraftStatusData): Altcr
   const at = where('altcraft', 'tasks/status');
   const meaning = altcraftStatusMeaning(data.status);
   const running = (known: boolean): AltcraftTaskState => ({
-    kind: 'running',
+    state: 'running',
     status: data.status,
     progress: data.progress ?? null,
     known,
@@ -117,7 +117,7 @@ export function interpretStatus(taskId: string, data: AltcraftStatusData): Altcr
       },
     );
   }
-  return { kind: 'done', status: data.status, urls: result.urls, total: result.total ?? null };
+  return { state: 'done', status: data.status, urls: result.urls, total: result.total ?? null };
 }
 
 /** `error` non-zero in the body: final, since retrying the same call gets the same answer. */

@@ -10,6 +10,7 @@ import {
 } from './constants';
 import { MyTrackerCreateData, MyTrackerEnvelope, MyTrackerErrorData, MyTrackerStatusData } from './schemas';
 import { authorizationHeader, type MyTrackerCredentials } from './signing';
+import type { JobPoll } from '../../shared/job-poll';
 
 export interface MyTrackerSettings extends MyTrackerCredentials {
   baseUrl: string;
@@ -24,10 +25,8 @@ export interface MyTrackerLink {
   expired: boolean;
 }
 
-export type MyTrackerExportState =
-  | { kind: 'running'; status: string; progress: number | null }
-  | { kind: 'errorOccurred'; status: string }
-  | { kind: 'done'; status: string; files: MyTrackerLink[] };
+/** "Error occurred" is its own state: it may pass, or mean the export is broken (the workflow counts them). */
+export type MyTrackerExportState = JobPoll<{ files: MyTrackerLink[] }, { state: 'errorOccurred'; status: string }>;
 
 type Endpoint = 'create.json' | 'get.json';
 
@@ -116,9 +115,9 @@ export function interpretStatus(exportId: string, data: MyTrackerStatusData, now
   const details = { vendor: 'mytracker' as const, endpoint: 'get.json' };
   switch (mytrackerStatusMeaning(parsed.status)) {
     case 'inProgress':
-      return { kind: 'running', status: MYTRACKER_STATUS.inProgress, progress: parseProgress(parsed.progress) };
+      return { state: 'running', status: MYTRACKER_STATUS.inProgress, progress: parseProgress(parsed.progress) };
     case 'errorOccurred':
-      return { kind: 'errorOccurred', status: MYTRACKER_STATUS.errorOccurred };
+      return { state: 'errorOccurred', status: MYTRACKER_STATUS.errorOccurred };
     case 'userError': {
       const why = parsed.errorMessage ? `: ${snippet(parsed.errorMessage, 300)}` : '';
       throw new ClassifiedError(
@@ -146,7 +145,7 @@ export function interpretStatus(exportId: string, data: MyTrackerStatusData, now
         );
       }
       return {
-        kind: 'done',
+        state: 'done',
         status: MYTRACKER_STATUS.success,
         files: files.map((f) => ({
           link: f.link,
