@@ -6,7 +6,7 @@ import type { Logger } from '../logger';
 import { apsisCallbackSignal } from '../shared/contract';
 import { startCallbackReceiver, type CallbackDelivery, type CallbackReceiver } from './receiver';
 
-export { callbackUrlFor } from './token';
+export { callbackUrlFor } from '../providers/apsis/callback-url';
 export type { CallbackReceiver } from './receiver';
 
 const SIGNAL_DEADLINE_MS = 10_000;
