@@ -11,23 +11,11 @@ import { FAILURE_TYPES, finalFailure } from '../../src/shared/failure-types';
  */
 describe('failure types', () => {
   test('every failure type keeps the string callers and recorded histories know', () => {
-    assert.deepEqual(FAILURE_TYPES, {
-      auth: 'VendorAuthError',
-      request: 'VendorRequestError',
-      rateLimited: 'VendorRateLimited',
-      unavailable: 'VendorUnavailable',
-      response: 'VendorResponseError',
-      jobFailed: 'VendorJobFailed',
-      gone: 'VendorJobGone',
-      integrity: 'DownloadIntegrityError',
-      storage: 'StorageError',
-      altcraft: 'AltcraftError',
-      invalidInput: 'InvalidInput',
-      timeout: 'VendorTimeout',
-      mytrackerSpent: 'MyTrackerExportSpent',
-      workerMisconfigured: 'WorkerMisconfigured',
-      rowCountMismatch: 'RowCountMismatch',
-    });
+    const contract =
+      'AltcraftError DownloadIntegrityError InvalidInput MyTrackerExportSpent RowCountMismatch StorageError ' +
+      'VendorAuthError VendorJobFailed VendorJobGone VendorRateLimited VendorRequestError VendorResponseError ' +
+      'VendorTimeout VendorUnavailable WorkerMisconfigured';
+    assert.deepEqual(Object.values(FAILURE_TYPES).sort(), contract.split(' '));
     assert.equal(ROW_COUNT_MISMATCH, 'RowCountMismatch');
   });
 
