@@ -8,7 +8,7 @@ import type { AltcraftInputParsed } from '../shared/inputs';
 import type { ManifestFile } from '../shared/manifest';
 import { asActivity, asVendorCall, missingSetting } from './failures';
 import { activityLogger, type ActivityDeps } from './context';
-import { downloadInActivity } from './files';
+import { downloadInActivity } from './download-in-activity';
 import type { JobPoll } from '../shared/job-poll';
 
 /** Altcraft's task state without `known`, which only decides a log line here. */

@@ -14,7 +14,7 @@ import type { ApsisProfileInputParsed, ApsisReportState, ApsisSegmentInputParsed
 import type { ManifestFile } from '../shared/manifest';
 import { activityLogger, currentWorkflowId, type ActivityDeps } from './context';
 import { asActivity, asVendorCall, missingSetting } from './failures';
-import { downloadInActivity, fetchWhenReadyInActivity } from './files';
+import { downloadInActivity, fetchWhenReadyInActivity } from './download-in-activity';
 import { isS3Uri } from '../util/s3-uri';
 
 export type ApsisReportPoll =

@@ -5,7 +5,7 @@ import type { ManifestFile } from '../shared/manifest';
 import { activityLogger, type ActivityDeps } from './context';
 import { asActivity, asVendorCall, missingSetting } from './failures';
 import type { CsvFacts } from './download/row-counter';
-import { fetchWhenReadyInActivity } from './files';
+import { fetchWhenReadyInActivity } from './download-in-activity';
 
 export type { MyTrackerLink } from '../providers/mytracker/client';
 
