@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { version } from '../package.json';
-import { ExportClient, ExportFailedError, InputError, type SupportedProvider } from './client';
+import { ExportClient, ExportFailedError, InputError, type ProviderInput, type SupportedProvider } from './client';
 import { ConfigError, loadDotenv, readConfig, type Config } from './config';
 import { SIMULATOR_DEFAULT_PORT, ensureLocalTemporal, runDev, untilSignal } from './dev/dev';
 import { createLogger } from './logger';
@@ -126,9 +126,10 @@ function buildProgram(setExit: (code: number) => void): Command {
       .addHelpText('after', examplesText(EXPORT_EXAMPLES[provider]));
     declareProviderOptions(provider, sub).action(
       async (opts: Record<string, string | undefined> & { wait?: boolean; json?: boolean }) => {
-        const input = inputFromOptions(provider, opts);
+        const raw = inputFromOptions(provider, opts);
+        let input: ProviderInput<SupportedProvider>;
         try {
-          ExportClient.validate(provider, input);
+          input = ExportClient.checkInput(provider, raw);
           // Checked before connecting, so a bad --id is exit 2 even when Temporal cannot be reached.
           if (opts.id !== undefined) ExportClient.validateWorkflowId(opts.id);
         } catch (err) {
@@ -138,7 +139,7 @@ function buildProgram(setExit: (code: number) => void): Command {
         const client = await connect();
         try {
           const started = await client
-            .start(provider, input as never, opts.id !== undefined ? { workflowId: opts.id } : {})
+            .start(provider, input, opts.id !== undefined ? { workflowId: opts.id } : {})
             .catch((err: unknown) => {
               throw err instanceof InputError ? inCliTerms(err) : err;
             });

@@ -19,7 +19,15 @@ import { exportflowDataConverter } from './temporal/data-converter';
 import { EXPORT_SEARCH_ATTRIBUTES } from './shared/search-attributes';
 import { describeIssues, protoKeyPath, type Timing } from './shared/inputs';
 import type { ExportManifest, ExportProgress } from './shared/manifest';
-import { PROVIDER_SPECS, isSupportedProvider, type ProviderInput, type SupportedProvider } from './shared/providers';
+import {
+  PROVIDER_SPECS,
+  isSupportedProvider,
+  type ParsedInput,
+  type ProviderInput,
+  type SupportedProvider,
+} from './shared/providers';
+import { progressQuery } from './shared/contract';
+import { exportStartOptions } from './start-options';
 
 export type { ExportManifest, ExportProgress, ManifestFile, Provider } from './shared/manifest';
 /** ExportFailedError.type of an export whose rows differed from the vendor's count under `requireTotal`. */
@@ -138,7 +146,7 @@ export class ExportClient {
   }
 
   /** Validates an input for a provider and returns it parsed; throws InputError naming the field. */
-  static validate<P extends SupportedProvider>(provider: P, input: unknown) {
+  static validate<P extends SupportedProvider>(provider: P, input: unknown): ParsedInput<P> {
     if (!isSupportedProvider(provider)) throw new InputError(`provider: unknown provider "${String(provider)}"`);
     // State a running export carries into its next run; from a caller it would skip or fake the vendor job.
     for (const internal of INTERNAL_FIELDS) {
@@ -150,7 +158,14 @@ export class ExportClient {
     if (proto) throw new InputError(`${proto}: "__proto__" is not accepted as a field name`);
     const parsed = PROVIDER_SPECS[provider].schema.safeParse(input);
     if (!parsed.success) throw new InputError(describeIssues(parsed.error));
-    return parsed.data;
+    // zod types safeParse over the union of schemas; the one it ran is P's.
+    return parsed.data as ParsedInput<P>;
+  }
+
+  /** Validates an input (as `validate`) and returns it as given, typed for `start` and schedules. */
+  static checkInput<P extends SupportedProvider>(provider: P, input: unknown): ProviderInput<P> {
+    ExportClient.validate(provider, input);
+    return input as ProviderInput<P>;
   }
 
   /** Checks a caller-chosen workflow id; throws InputError naming `id`. */
@@ -173,18 +188,18 @@ export class ExportClient {
   ): Promise<{ workflowId: string; runId: string | undefined; existing: boolean }> {
     const parsed = ExportClient.validate(provider, input);
     if (options.workflowId !== undefined) ExportClient.validateWorkflowId(options.workflowId);
-    const spec = PROVIDER_SPECS[provider];
-    const workflowId = options.workflowId ?? defaultWorkflowId(provider, spec.describe(parsed as never));
-    const args = { ...(input as object), timing: { ...this.timing, ...((input as { timing?: Timing }).timing ?? {}) } };
+    const workflowId = options.workflowId ?? defaultWorkflowId(provider, PROVIDER_SPECS[provider].describe(parsed));
+    const { workflowType, ...start } = exportStartOptions(provider, input, parsed, {
+      taskQueue: this.taskQueue,
+      workflowId,
+      timing: this.timing,
+    });
     try {
-      const handle = await this.temporal.workflow.start(spec.workflowType, {
-        taskQueue: this.taskQueue,
-        workflowId,
-        args: [args],
+      const handle = await this.temporal.workflow.start(workflowType, {
+        ...start,
         // The default conflict policy (fail) plus no reuse makes a repeated id land in the catch below, whether
         // the first export is still running or already closed: the caller gets that export, not a second job.
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        staticSummary: spec.summary(parsed as never),
       });
       return { workflowId, runId: handle.firstExecutionRunId, existing: false };
     } catch (err) {
@@ -216,7 +231,7 @@ export class ExportClient {
       error: null,
     };
     if (execution === 'RUNNING') {
-      status.progress = await handle.query<ExportProgress>('progress').catch(() => null);
+      status.progress = await handle.query(progressQuery).catch(() => null);
       for (const activity of description.raw.pendingActivities ?? []) {
         const payload = activity.heartbeatDetails?.payloads?.[0];
         if (!payload) continue;

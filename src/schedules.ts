@@ -9,7 +9,8 @@ import {
 import { z } from 'zod';
 import { ExportClient, InputError } from './client';
 import { describeIssues, type Timing } from './shared/inputs';
-import { PROVIDER_SPECS, type ProviderInput, type SupportedProvider } from './shared/providers';
+import type { ProviderInput, SupportedProvider } from './shared/providers';
+import { exportStartOptions } from './start-options';
 import { parseDuration } from './util/duration';
 
 /** How a recurring export runs: a cron or an interval, with Temporal Schedule policies. */
@@ -98,7 +99,6 @@ export async function createExportSchedule<P extends SupportedProvider>(
   const parsed = ScheduleSpecSchema.safeParse(specInput);
   if (!parsed.success) throw new InputError(describeIssues(parsed.error));
   const spec = parsed.data;
-  const providerSpec = PROVIDER_SPECS[provider];
   const options: ScheduleOptions = {
     scheduleId,
     spec: {
@@ -107,11 +107,12 @@ export async function createExportSchedule<P extends SupportedProvider>(
     },
     action: {
       type: 'startWorkflow',
-      workflowType: providerSpec.workflowType,
-      taskQueue,
-      workflowId: `export-${provider}-${scheduleId}`,
-      args: [{ ...(input as object), timing: { ...timing } }],
-      staticSummary: `${providerSpec.summary(parsedInput as never)} (schedule ${scheduleId})`,
+      ...exportStartOptions(provider, input, parsedInput, {
+        taskQueue,
+        workflowId: `export-${provider}-${scheduleId}`,
+        timing,
+        summaryNote: `schedule ${scheduleId}`,
+      }),
     },
     policies: { overlap: OVERLAP[spec.overlap], catchupWindow: parseDuration(spec.catchupWindow) },
     state: { paused: spec.paused, ...(spec.note ? { note: spec.note } : {}) },

@@ -10,6 +10,7 @@ import { ensureSearchAttributes } from './temporal-setup';
 import { connectNative } from './temporal/native';
 import { exportflowDataConverter } from './temporal/data-converter';
 import type { MissingCodecKeyError } from './temporal/codec';
+import { vendorTaskQueue } from './shared/contract';
 
 /** Per-vendor activity limits: one task queue per vendor, so the limit holds across every worker. */
 export const VENDOR_LIMITS = {
@@ -119,7 +120,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
         connection,
         namespace: config.temporal.namespace,
         dataConverter,
-        taskQueue: `${config.taskQueue}-${vendor}`,
+        taskQueue: vendorTaskQueue(config.taskQueue, vendor),
         activities: vendorActivities[vendor],
         maxTaskQueueActivitiesPerSecond: VENDOR_LIMITS[vendor].maxActivitiesPerSecond,
         maxConcurrentActivityTaskExecutions: VENDOR_LIMITS[vendor].maxConcurrent,

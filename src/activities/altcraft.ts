@@ -1,17 +1,18 @@
 import { AltcraftClient } from '../providers/altcraft/client';
 import type { AltcraftTokenForm } from '../providers/altcraft/constants';
-import { ERROR_TYPES, VendorError } from '../providers/errors';
+import { FAILURE_TYPES } from '../shared/failure-types';
+import { ClassifiedError } from '../providers/errors';
 
 export type { AltcraftTokenForm } from '../providers/altcraft/constants';
 import type { AltcraftInputParsed } from '../shared/inputs';
 import type { ManifestFile } from '../shared/manifest';
 import { asActivity, asVendorCall, missingSetting } from './failures';
 import { activityLogger, type ActivityDeps } from './context';
-import { downloadInActivity } from './files';
+import { downloadInActivity } from './download-in-activity';
+import type { JobPoll } from '../shared/job-poll';
 
-export type AltcraftPoll =
-  | { state: 'running'; status: string; progress: number | null }
-  | { state: 'done'; status: string; urls: string[]; total: number | null };
+/** Altcraft's task state without `known`, which only decides a log line here. */
+export type AltcraftPoll = JobPoll<{ urls: string[]; total: number | null }>;
 
 /** A stored file and the token form the panel took for it, which the workflow passes to the next download. */
 export type AltcraftStoredFile = ManifestFile & { tokenForm: AltcraftTokenForm };
@@ -55,14 +56,15 @@ export function createAltcraftActivities(deps: ActivityDeps) {
       const api = client();
       return asVendorCall(async (signal) => {
         const state = await api.taskStatus(input.taskId, signal);
-        if (state.kind === 'running' && !state.known && !loggedWords.has(state.status)) {
+        if (state.state === 'running' && !state.known && !loggedWords.has(state.status)) {
           if (loggedWords.size < MAX_LOGGED_WORDS) loggedWords.add(state.status);
           activityLogger(deps, 'altcraft').warn(
             { taskId: input.taskId, status: state.status },
             'altcraft reported a status word no page documents; reading it as still running',
           );
         }
-        return state.kind === 'done'
+        // Field by field: the activity's result shape is what histories hold.
+        return state.state === 'done'
           ? { state: 'done', status: state.status, urls: state.urls, total: state.total }
           : { state: 'running', status: state.status, progress: state.progress };
       });
@@ -98,7 +100,7 @@ export function createAltcraftActivities(deps: ActivityDeps) {
         try {
           file = await fetchWith(first);
         } catch (err) {
-          if (!(err instanceof VendorError && err.type === ERROR_TYPES.auth && first === 'bearer')) throw err;
+          if (!(err instanceof ClassifiedError && err.type === FAILURE_TYPES.auth && first === 'bearer')) throw err;
           activityLogger(deps, 'altcraft').info(
             { file: input.fileName, status: err.details.status },
             'altcraft panel refused the Bearer header; trying the token as ?token= (the v72 form)',
@@ -107,7 +109,7 @@ export function createAltcraftActivities(deps: ActivityDeps) {
           try {
             file = await fetchWith('query');
           } catch (again) {
-            if (again instanceof VendorError && again.type === ERROR_TYPES.auth) throw bothFormsRefused(again);
+            if (again instanceof ClassifiedError && again.type === FAILURE_TYPES.auth) throw bothFormsRefused(again);
             throw again;
           }
         }
@@ -121,17 +123,17 @@ export function createAltcraftActivities(deps: ActivityDeps) {
   };
 }
 
-function tokenRefused(status: number): VendorError {
-  return new VendorError(ERROR_TYPES.auth, `Altcraft download refused the API token (HTTP ${status})`, false, {
+function tokenRefused(status: number): ClassifiedError {
+  return new ClassifiedError(FAILURE_TYPES.auth, `Altcraft download refused the API token (HTTP ${status})`, false, {
     vendor: 'altcraft',
     endpoint: 'download',
     status,
   });
 }
 
-function bothFormsRefused(err: VendorError): VendorError {
-  return new VendorError(
-    ERROR_TYPES.auth,
+function bothFormsRefused(err: ClassifiedError): ClassifiedError {
+  return new ClassifiedError(
+    FAILURE_TYPES.auth,
     `Altcraft download refused the API token both as an Authorization: Bearer header and as ?token= ` +
       `(HTTP ${err.details.status ?? '?'}); check ALTCRAFT_TOKEN in the worker environment`,
     false,

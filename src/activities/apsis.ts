@@ -1,17 +1,20 @@
 import fsp from 'node:fs/promises';
-import { ApplicationFailure } from '@temporalio/activity';
-import { callbackUrlFor } from '../callbacks/token';
+import { callbackUrlFor } from '../providers/apsis/callback-url';
 import { callbackSecret } from '../config';
-import { ERROR_TYPES, VendorError, where } from '../providers/errors';
+import { FAILURE_TYPES, finalFailure } from '../shared/failure-types';
 import { ApsisClient } from '../providers/apsis/client';
-import { APSIS_ENDPOINTS, REPORT_FORMATS, type ReportFormat } from '../providers/apsis/constants';
-import { ApsisProfileDocument } from '../providers/apsis/schemas';
+import { REPORT_FORMATS, type ReportFormat } from '../providers/apsis/constants';
+import {
+  checkProfileContentType,
+  checkProfileDocument,
+  refuseProfileRedirect,
+} from '../providers/apsis/profile-answer';
 import { namedSegments, reportFilter } from '../shared/apsis-filter';
 import type { ApsisProfileInputParsed, ApsisReportState, ApsisSegmentInputParsed } from '../shared/apsis-inputs';
 import type { ManifestFile } from '../shared/manifest';
 import { activityLogger, currentWorkflowId, type ActivityDeps } from './context';
 import { asActivity, asVendorCall, missingSetting } from './failures';
-import { downloadInActivity, fetchWhenReadyInActivity } from './files';
+import { downloadInActivity, fetchWhenReadyInActivity } from './download-in-activity';
 import { isS3Uri } from '../util/s3-uri';
 
 export type ApsisReportPoll =
@@ -100,11 +103,10 @@ export function createApsisActivities(deps: ActivityDeps) {
       const api = client();
       const publicUrl = deps.config.callbacks.publicUrl;
       if (new URL(publicUrl).port === '0') {
-        throw ApplicationFailure.create({
-          type: 'WorkerMisconfigured',
-          message: `CALLBACK_PUBLIC_URL (${publicUrl}) has port 0; set it to the URL where APSIS can reach a callback receiver`,
-          nonRetryable: true,
-        });
+        throw finalFailure(
+          FAILURE_TYPES.workerMisconfigured,
+          `CALLBACK_PUBLIC_URL (${publicUrl}) has port 0; set it to the URL where APSIS can reach a callback receiver`,
+        );
       }
       return asVendorCall(async (signal) => {
         const callbackUrl = callbackUrlFor(publicUrl, callbackSecret(deps.config), currentWorkflowId());
@@ -140,8 +142,8 @@ export function createApsisActivities(deps: ActivityDeps) {
             fileName: input.fileName,
             countCsvRows: false,
             contentTypeFallback: 'application/json',
-            classifyStatus: refuseRedirect,
-            checkResponse: (headers) => checkJsonAnswer(headers['content-type']),
+            classifyStatus: refuseProfileRedirect,
+            checkResponse: (headers) => checkProfileContentType(headers['content-type']),
           }),
         );
         await checkProfileFile(file);
@@ -152,51 +154,14 @@ export function createApsisActivities(deps: ActivityDeps) {
   };
 }
 
-/** A redirect could lead anywhere; following it would carry the access token along, so it is a final error. */
-function refuseRedirect(status: number): VendorError | undefined {
-  if (status < 300 || status > 399) return undefined;
-  return new VendorError(
-    ERROR_TYPES.response,
-    `${where('apsis', APSIS_ENDPOINTS.profileData)} answered with a redirect (HTTP ${status}); redirects are not followed, so the access token never leaves the APSIS host`,
-    false,
-    { vendor: 'apsis', endpoint: APSIS_ENDPOINTS.profileData, status },
-  );
-}
-
-function checkJsonAnswer(contentType: string | string[] | undefined): VendorError | undefined {
-  const type = (Array.isArray(contentType) ? contentType[0] : contentType) ?? '';
-  if (type === '' || /json/i.test(type)) return undefined;
-  return new VendorError(
-    ERROR_TYPES.response,
-    `${where('apsis', APSIS_ENDPOINTS.profileData)} answered with Content-Type "${type}" instead of JSON`,
-    false,
-    { vendor: 'apsis', endpoint: APSIS_ENDPOINTS.profileData, status: 200 },
-  );
-}
-
 /**
  * Checks a locally stored export file's shape (an object store's copy is trusted to its content type). A wrong
  * document fails the export, whose failure path removes what it stored.
  */
 async function checkProfileFile(file: ManifestFile): Promise<void> {
   if (isS3Uri(file.path) || file.bytes > MAX_PROFILE_CHECK_BYTES) return;
-  const reject = (why: string): never => {
-    throw new VendorError(
-      ERROR_TYPES.response,
-      `${where('apsis', APSIS_ENDPOINTS.profileData)} answered with something that is not a profile export: ${why}`,
-      false,
-      { vendor: 'apsis', endpoint: APSIS_ENDPOINTS.profileData, status: 200 },
-    );
-  };
-  let doc: unknown;
-  try {
-    doc = JSON.parse(await fsp.readFile(file.path, 'utf8'));
-  } catch {
-    return reject('not JSON');
-  }
-  const parsed = ApsisProfileDocument.safeParse(doc);
-  if (!parsed.success)
-    reject(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
+  const problem = checkProfileDocument(await fsp.readFile(file.path, 'utf8'));
+  if (problem) throw problem;
 }
 
 /** The `segments` object of a report request: simple names, and the user's filter or the union of all. */

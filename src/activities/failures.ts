@@ -1,10 +1,11 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { VendorError } from '../providers/errors';
+import { ClassifiedError } from '../providers/errors';
 import { keepAlive } from './context';
+import { FAILURE_TYPES, finalFailure } from '../shared/failure-types';
 
-/** Turns a classified VendorError into the ApplicationFailure Temporal retries (or not) by its type. */
+/** Turns a ClassifiedError into the ApplicationFailure Temporal retries (or not) by its type. */
 export function toFailure(err: unknown): unknown {
-  if (!(err instanceof VendorError)) return err;
+  if (!(err instanceof ClassifiedError)) return err;
   return ApplicationFailure.create({
     type: err.type,
     message: err.message,
@@ -49,9 +50,8 @@ export function asVendorCall<T>(body: (signal: AbortSignal) => Promise<T>): Prom
 
 /** A missing credential on the worker: final, and it says which variable to set. */
 export function missingSetting(name: string, vendor: string): ApplicationFailure {
-  return ApplicationFailure.create({
-    type: 'WorkerMisconfigured',
-    message: `${name} is not set in the worker's environment, so the worker cannot call ${vendor}`,
-    nonRetryable: true,
-  });
+  return finalFailure(
+    FAILURE_TYPES.workerMisconfigured,
+    `${name} is not set in the worker's environment, so the worker cannot call ${vendor}`,
+  );
 }

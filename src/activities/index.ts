@@ -1,6 +1,6 @@
 import { createAltcraftActivities } from './altcraft';
 import { createApsisActivities } from './apsis';
-import { createFileActivities } from './files';
+import { createFileActivities } from './cleanup';
 import { createMyTrackerActivities } from './mytracker';
 import type { ActivityDeps } from './context';
 

@@ -1,17 +1,15 @@
-import { ERROR_TYPES, VendorError } from '../providers/errors';
-import { MyTrackerClient, isLinkExpired, type MyTrackerLink } from '../providers/mytracker/client';
+import { FAILURE_TYPES } from '../shared/failure-types';
+import { ClassifiedError } from '../providers/errors';
+import { MyTrackerClient, isLinkExpired, type MyTrackerExportState } from '../providers/mytracker/client';
 import type { ManifestFile } from '../shared/manifest';
 import { activityLogger, type ActivityDeps } from './context';
 import { asActivity, asVendorCall, missingSetting } from './failures';
 import type { CsvFacts } from './download/row-counter';
-import { fetchWhenReadyInActivity } from './files';
+import { fetchWhenReadyInActivity } from './download-in-activity';
 
 export type { MyTrackerLink } from '../providers/mytracker/client';
 
-export type MyTrackerPoll =
-  | { state: 'running'; status: string; progress: number | null }
-  | { state: 'errorOccurred'; status: string }
-  | { state: 'done'; status: string; files: MyTrackerLink[] };
+export type MyTrackerPoll = MyTrackerExportState;
 
 /**
  * A stored file, or why its link could not be used (expired, or 403/404/410 at download): refresh it. `csv`
@@ -51,8 +49,9 @@ export function createMyTrackerActivities(deps: ActivityDeps) {
       const api = client();
       return asVendorCall(async (signal) => {
         const state = await api.exportStatus(input.exportId, signal);
-        if (state.kind === 'done') return { state: 'done', status: state.status, files: state.files };
-        if (state.kind === 'errorOccurred') return { state: 'errorOccurred', status: state.status };
+        // Field by field: the activity's result shape is what histories hold.
+        if (state.state === 'done') return { state: 'done', status: state.status, files: state.files };
+        if (state.state === 'errorOccurred') return { state: 'errorOccurred', status: state.status };
         return { state: 'running', status: state.status, progress: state.progress };
       });
     },
@@ -80,7 +79,7 @@ export function createMyTrackerActivities(deps: ActivityDeps) {
             maxRedirects: MAX_LINK_REDIRECTS,
             classifyStatus: (status) =>
               DEAD_LINK_STATUSES.includes(status)
-                ? new VendorError(ERROR_TYPES.gone, `myTracker link answered HTTP ${status}`, false, {
+                ? new ClassifiedError(FAILURE_TYPES.gone, `myTracker link answered HTTP ${status}`, false, {
                     vendor: 'mytracker',
                     endpoint: 'download',
                     status,
@@ -101,7 +100,7 @@ export function createMyTrackerActivities(deps: ActivityDeps) {
           );
           return { stored, ...(outcome.csv ? { csv: outcome.csv } : {}) };
         } catch (err) {
-          if (err instanceof VendorError && err.type === ERROR_TYPES.gone) return { expired: err.message };
+          if (err instanceof ClassifiedError && err.type === FAILURE_TYPES.gone) return { expired: err.message };
           throw err;
         }
       });

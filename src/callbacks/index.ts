@@ -3,10 +3,10 @@ import { callbackSecret, type Config } from '../config';
 import { lazyClientConnection } from '../temporal/connect';
 import { exportflowDataConverter } from '../temporal/data-converter';
 import type { Logger } from '../logger';
-import { apsisCallbackSignal } from '../workflows/definitions';
+import { apsisCallbackSignal } from '../shared/contract';
 import { startCallbackReceiver, type CallbackDelivery, type CallbackReceiver } from './receiver';
 
-export { callbackUrlFor } from './token';
+export { callbackUrlFor } from '../providers/apsis/callback-url';
 export type { CallbackReceiver } from './receiver';
 
 const SIGNAL_DEADLINE_MS = 10_000;

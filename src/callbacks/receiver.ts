@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { ApsisCallbackBody } from '../providers/apsis/schemas';
 import { CALLBACK_CODES } from '../providers/apsis/constants';
 import type { Logger } from '../logger';
-import type { ApsisCallbackSignal } from '../workflows/definitions';
-import { parseCallbackPath, verifyCallbackToken } from './token';
+import type { ApsisCallbackSignal } from '../shared/contract';
+import { parseCallbackPath, verifyCallbackToken } from '../providers/apsis/callback-url';
 
 /** Hands a verified callback to its workflow; 'closed' when the workflow has already ended (a late duplicate). */
 export interface CallbackDelivery {

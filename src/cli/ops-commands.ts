@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
-import { ExportClient, InputError, PROVIDER_SPECS, type SupportedProvider } from '../client';
+import { ExportClient, InputError, PROVIDER_SPECS, type ProviderInput, type SupportedProvider } from '../client';
 import { readConfig } from '../config';
-import { changeSchedule, createExportSchedule, listSchedules } from '../schedules';
+import { changeSchedule, createExportSchedule, listSchedules, type ScheduleSpecInput } from '../schedules';
 import { isSupportedProvider } from '../shared/providers';
 import { ensureSearchAttributes } from '../temporal-setup';
 import { withClient } from './connect';
@@ -12,7 +12,10 @@ import { UsageError } from './output';
  * Parses the `export <provider> [options]` words after `--` in `schedule create`, with the same options and
  * validation as `exportflow export`.
  */
-export function parseExportArgs(words: string[]): { provider: SupportedProvider; input: unknown } {
+export function parseExportArgs(words: string[]): {
+  provider: SupportedProvider;
+  input: ProviderInput<SupportedProvider>;
+} {
   if (words[0] !== 'export')
     throw new UsageError('schedule create: expected `-- export <provider> [options]` after the schedule options');
   const provider = words[1] ?? '';
@@ -31,14 +34,12 @@ export function parseExportArgs(words: string[]): { provider: SupportedProvider;
       throw new UsageError(`export ${provider}: ${err.message.replace(/^error: /, '')}`);
     throw err;
   }
-  const input = inputFromOptions(provider, cmd.opts());
   try {
-    ExportClient.validate(provider, input);
+    return { provider, input: ExportClient.checkInput(provider, inputFromOptions(provider, cmd.opts())) };
   } catch (err) {
     if (err instanceof InputError) throw inCliTerms(err);
     throw err;
   }
-  return { provider, input };
 }
 
 const SCHEDULE_FLAGS: Record<string, string> = {
@@ -124,12 +125,13 @@ export function registerOpsCommands(program: Command): void {
           client.taskQueue,
           scheduleId,
           provider,
-          input as never,
+          input,
           {
             cron: opts.cron as string | undefined,
             every: opts.every as string | undefined,
             timezone: opts.timezone as string | undefined,
-            overlap: opts.overlap as never,
+            // The schedule's schema checks the word and names the flag's values when it is wrong.
+            overlap: opts.overlap as ScheduleSpecInput['overlap'],
             catchupWindow: opts.catchupWindow as string,
             paused: opts.paused === true,
             triggerNow: opts.triggerNow === true,

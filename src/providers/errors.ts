@@ -1,37 +1,21 @@
+import type { FailureType } from '../shared/failure-types';
+
 /**
- * Vendor errors, classified once where the HTTP answer is read (DESIGN.md): retryable ones are worth another
+ * Errors classified once where the HTTP answer is read (DESIGN.md): retryable ones are worth another
  * attempt (network, 5xx, 429); final ones are not (bad token, bad input, unknown id, vendor said "failed").
  * Messages name the vendor and endpoint and never carry a credential.
  */
 export const VENDOR_NAMES = { altcraft: 'Altcraft', apsis: 'APSIS One', mytracker: 'myTracker' } as const;
 export type Vendor = keyof typeof VENDOR_NAMES;
 
-export const ERROR_TYPES = {
-  /** Credentials rejected (401/403, or the vendor's own "invalid token"). Final. */
-  auth: 'VendorAuthError',
-  /** The vendor rejected what we asked for (4xx, bad input). Final. */
-  request: 'VendorRequestError',
-  /** Over a vendor quota (429). Retryable after Retry-After. */
-  rateLimited: 'VendorRateLimited',
-  /** Network failure, timeout or 5xx. Retryable. */
-  unavailable: 'VendorUnavailable',
-  /** The answer was not what the vendor documents (HTML page, unknown status word, missing field). Final. */
-  response: 'VendorResponseError',
-  /** The vendor finished the job as failed/cancelled. Final. */
-  jobFailed: 'VendorJobFailed',
-  /** The vendor job or its file is gone or expired; the workflow may request the export again. */
-  gone: 'VendorJobGone',
-  /** A download did not arrive whole (length, gzip, changed file). Retryable. */
-  integrity: 'DownloadIntegrityError',
-  /** Writing the file failed for a reason retrying cannot fix (disk full, permissions). Final. */
-  storage: 'StorageError',
-} as const;
-export type ErrorType = (typeof ERROR_TYPES)[keyof typeof ERROR_TYPES] | 'AltcraftError' | 'InvalidInput';
-
-export class VendorError extends Error {
-  override name = 'VendorError';
+/**
+ * An error classified once where it is read (a vendor answer, a download, a storage write): the failure type
+ * Temporal will report and whether another attempt can help. Activities turn it into an ApplicationFailure.
+ */
+export class ClassifiedError extends Error {
+  override name = 'ClassifiedError';
   constructor(
-    readonly type: ErrorType,
+    readonly type: FailureType,
     message: string,
     readonly retryable: boolean,
     readonly details: { vendor?: Vendor; endpoint?: string; status?: number; retryAfterMs?: number } = {},
@@ -40,6 +24,7 @@ export class VendorError extends Error {
   }
 }
 
+// Old names, kept only while src/activities/download/** (changed on another branch) still imports them.
 /** Where a vendor call went, for messages: `Altcraft tasks/status`. */
 export function where(vendor: Vendor, endpoint: string): string {
   return `${VENDOR_NAMES[vendor]} ${endpoint}`;

@@ -1,7 +1,8 @@
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { observeHttp } from './observe';
-import { ERROR_TYPES, VendorError, parseRetryAfter, snippet, where, type Vendor } from './errors';
+import { FAILURE_TYPES } from '../shared/failure-types';
+import { ClassifiedError, parseRetryAfter, snippet, where, type Vendor } from './errors';
 
 /** One connection pool for vendor API calls; timeouts keep a silent vendor from hanging an activity. */
 export const apiAgent = new Agent({
@@ -32,7 +33,7 @@ export interface VendorAnswer {
   text: string;
 }
 
-/** Sends one API call and returns its status and (bounded) body text; throws a classified VendorError otherwise. */
+/** Sends one API call and returns its status and (bounded) body text; throws a classified ClassifiedError otherwise. */
 export async function callVendor(call: VendorCall): Promise<VendorAnswer> {
   const at = where(call.vendor, call.endpoint);
   let res: Dispatcher.ResponseData;
@@ -62,39 +63,57 @@ export async function callVendor(call: VendorCall): Promise<VendorAnswer> {
 }
 
 /** Maps an HTTP status to the error class DESIGN.md prescribes. */
-export function statusError(vendor: Vendor, endpoint: string, answer: VendorAnswer): VendorError {
+export function statusError(vendor: Vendor, endpoint: string, answer: VendorAnswer): ClassifiedError {
   const at = where(vendor, endpoint);
   const { status } = answer;
   const said = answer.text ? `: ${snippet(answer.text)}` : '';
   const details = { vendor, endpoint, status };
   if (status === 401 || status === 403) {
-    return new VendorError(ERROR_TYPES.auth, `${at} rejected the credentials (HTTP ${status})${said}`, false, details);
+    return new ClassifiedError(
+      FAILURE_TYPES.auth,
+      `${at} rejected the credentials (HTTP ${status})${said}`,
+      false,
+      details,
+    );
   }
   if (status === 429) {
     const retryAfterMs = parseRetryAfter(answer.headers['retry-after']);
-    return new VendorError(ERROR_TYPES.rateLimited, `${at} is rate limiting us (HTTP 429)${said}`, true, {
+    return new ClassifiedError(FAILURE_TYPES.rateLimited, `${at} is rate limiting us (HTTP 429)${said}`, true, {
       ...details,
       retryAfterMs,
     });
   }
   if (status >= 500 || status === 408) {
     const retryAfterMs = parseRetryAfter(answer.headers['retry-after']);
-    return new VendorError(ERROR_TYPES.unavailable, `${at} failed on the vendor side (HTTP ${status})${said}`, true, {
-      ...details,
-      retryAfterMs,
-    });
+    return new ClassifiedError(
+      FAILURE_TYPES.unavailable,
+      `${at} failed on the vendor side (HTTP ${status})${said}`,
+      true,
+      {
+        ...details,
+        retryAfterMs,
+      },
+    );
   }
-  return new VendorError(ERROR_TYPES.request, `${at} rejected the request (HTTP ${status})${said}`, false, details);
+  return new ClassifiedError(
+    FAILURE_TYPES.request,
+    `${at} rejected the request (HTTP ${status})${said}`,
+    false,
+    details,
+  );
 }
 
-export function networkError(at: string, vendor: Vendor, endpoint: string, err: unknown): VendorError {
-  if (err instanceof VendorError) return err;
+export function networkError(at: string, vendor: Vendor, endpoint: string, err: unknown): ClassifiedError {
+  if (err instanceof ClassifiedError) return err;
   const e = err as { code?: string; message?: string; name?: string };
   if (e?.name === 'AbortError' || err instanceof undiciErrors.RequestAbortedError) {
-    return new VendorError(ERROR_TYPES.unavailable, `${at} call was aborted`, true, { vendor, endpoint });
+    return new ClassifiedError(FAILURE_TYPES.unavailable, `${at} call was aborted`, true, { vendor, endpoint });
   }
   const reason = e?.code ? `${e.code}${e.message ? ` (${e.message})` : ''}` : (e?.message ?? String(err));
-  return new VendorError(ERROR_TYPES.unavailable, `${at} could not be reached: ${reason}`, true, { vendor, endpoint });
+  return new ClassifiedError(FAILURE_TYPES.unavailable, `${at} could not be reached: ${reason}`, true, {
+    vendor,
+    endpoint,
+  });
 }
 
 /** Parses a JSON answer with its schema; anything else is a typed VendorResponseError naming what was seen. */
@@ -109,8 +128,8 @@ export function parseVendorJson<S extends z.ZodType>(
     json = JSON.parse(answer.text);
   } catch {
     const kind = /^\s*</.test(answer.text) ? 'an HTML/XML page' : 'something that is not JSON';
-    throw new VendorError(
-      ERROR_TYPES.response,
+    throw new ClassifiedError(
+      FAILURE_TYPES.response,
       `${where(vendor, endpoint)} answered HTTP ${answer.status} with ${kind} instead of JSON: "${snippet(answer.text, 120)}"`,
       false,
       { vendor, endpoint, status: answer.status },
@@ -133,8 +152,8 @@ export function checkShape<S extends z.ZodType>(
       .slice(0, 3)
       .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
       .join('; ');
-    throw new VendorError(
-      ERROR_TYPES.response,
+    throw new ClassifiedError(
+      FAILURE_TYPES.response,
       `${where(vendor, endpoint)} answered with an unexpected shape (${issues}): ${snippet(JSON.stringify(value) ?? '', 120)}`,
       false,
       { vendor, endpoint, status },

@@ -1,3 +1,5 @@
+import { FAILURE_TYPES } from './failure-types';
+
 /** The manifest: a finished export's result (CONTRACT.md), returned by every export workflow. */
 export const PROVIDERS = ['altcraft', 'apsis-segment', 'apsis-profile', 'mytracker'] as const;
 export type Provider = (typeof PROVIDERS)[number];
@@ -50,7 +52,7 @@ export interface ExportProgress {
 }
 
 /** Failure type of an export whose rows differ from the vendor's own count when the caller required them equal. */
-export const ROW_COUNT_MISMATCH = 'RowCountMismatch';
+export const ROW_COUNT_MISMATCH = FAILURE_TYPES.rowCountMismatch;
 
 /** Compares the vendor's count with the rows stored: true/false, or null where either is unknown. */
 export function rowsMatch(vendorTotal: number | null, totalRows: number | null): boolean | null {

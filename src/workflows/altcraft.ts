@@ -1,13 +1,15 @@
 import { continueAsNew, patched } from '@temporalio/workflow';
 import type { AltcraftActivities } from '../activities';
-import type { AltcraftPoll, AltcraftTokenForm } from '../activities/altcraft';
+import type { AltcraftTokenForm } from '../activities/altcraft';
 import { fileNamesFor } from '../shared/file-names';
 import { AltcraftInputSchema, resolveTiming, type AltcraftInput } from '../shared/inputs';
 import type { ExportManifest, ManifestFile } from '../shared/manifest';
-import { failureType, parseInput } from './failures';
-import { MAX_REMOTE_ATTEMPTS, discardRemote, pollUntilDone, runExport, withinMaxWait } from './steps';
+import { parseInput } from './failures';
+import { requestAgainOrThrow } from './request-again';
+import { pollUntilDone, runExport, withinMaxWait } from './steps';
 import { ExportTracker } from './tracker';
 import { vendorActivities } from './activity-options';
+import { FAILURE_TYPES } from '../shared/failure-types';
 import { PARALLEL_DOWNLOADS, forEachBounded } from './parallel';
 
 /**
@@ -44,13 +46,10 @@ export async function altcraftExport(rawInput: AltcraftInput): Promise<ExportMan
         tracker.created(taskId);
       }
       const taskId = tracker.remoteId!;
-      const done = await pollUntilDone<Extract<AltcraftPoll, { state: 'done' }>>(
+      const done = await pollUntilDone(
         tracker,
         timing,
-        async () => {
-          const poll = await api.altcraftTaskStatus({ taskId });
-          return poll.state === 'done' ? { done: poll } : { running: { status: poll.status, percent: poll.progress } };
-        },
+        () => api.altcraftTaskStatus({ taskId }),
         () => continueAsNew<typeof altcraftExport>({ ...rawInput, carryOver: tracker.carryOver() }),
         `Altcraft task ${taskId}`,
       );
@@ -62,11 +61,8 @@ export async function altcraftExport(rawInput: AltcraftInput): Promise<ExportMan
         files = await downloadTaskFiles(done.urls, names, (req) => download.altcraftDownload(req), tracker);
       } catch (err) {
         // Download links that vanished: the task is spent; ask Altcraft for a new one while attempts remain.
-        if (failureType(err) === 'VendorJobGone' && tracker.attempts < MAX_REMOTE_ATTEMPTS) {
-          await discardRemote(tracker);
-          continue;
-        }
-        throw err;
+        await requestAgainOrThrow(tracker, err, { on: [FAILURE_TYPES.gone], job: 'the task' });
+        continue;
       }
       tracker.checkVendorTotal('Altcraft', done.total, input.requireTotal === true);
       return { ...tracker.manifest(), files };

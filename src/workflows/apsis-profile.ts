@@ -1,13 +1,15 @@
-import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
+import { condition, setHandler } from '@temporalio/workflow';
 import type { ApsisActivities } from '../activities';
 import { ApsisProfileInputSchema, type ApsisProfileInput } from '../shared/apsis-inputs';
 import { resolveTiming } from '../shared/inputs';
 import type { ExportManifest } from '../shared/manifest';
-import { apsisCallbackSignal, type ApsisCallbackSignal } from './definitions';
-import { failureType, parseInput } from './failures';
-import { MAX_REMOTE_ATTEMPTS, discardRemote, runExport, withinMaxWait } from './steps';
+import { apsisCallbackSignal, type ApsisCallbackSignal } from '../shared/contract';
+import { parseInput } from './failures';
+import { requestAgainOrThrow } from './request-again';
+import { MAX_REMOTE_ATTEMPTS, runExport, withinMaxWait } from './steps';
 import { ExportTracker } from './tracker';
 import { vendorActivities } from './activity-options';
+import { FAILURE_TYPES, finalFailure } from '../shared/failure-types';
 
 const PROFILE_FILE = 'profile.json';
 
@@ -63,20 +65,18 @@ export async function apsisProfileExport(rawInput: ApsisProfileInput): Promise<E
             tracker.dropRemote();
             continue;
           }
-          throw ApplicationFailure.create({
-            type: 'VendorTimeout',
-            message: `APSIS One never called back for the single-profile export (requested ${tracker.attempts} times, waited up to ${Math.round(waitPerRequestMs / 1000)}s each); check that ${callbackBase || 'CALLBACK_PUBLIC_URL'} reaches an exportflow callback receiver`,
-            nonRetryable: true,
-          });
+          throw finalFailure(
+            FAILURE_TYPES.timeout,
+            `APSIS One never called back for the single-profile export (requested ${tracker.attempts} times, waited up to ${Math.round(waitPerRequestMs / 1000)}s each); check that ${callbackBase || 'CALLBACK_PUBLIC_URL'} reaches an exportflow callback receiver`,
+          );
         }
       }
       const answer = callback!;
       if (answer.code !== 200) {
-        throw ApplicationFailure.create({
-          type: 'VendorJobFailed',
-          message: `APSIS One reported code ${answer.code} for the single-profile export: ${answer.message.slice(0, 300)}`,
-          nonRetryable: true,
-        });
+        throw finalFailure(
+          FAILURE_TYPES.jobFailed,
+          `APSIS One reported code ${answer.code} for the single-profile export: ${answer.message.slice(0, 300)}`,
+        );
       }
       tried.add(answer.message);
       const apsisId = lastSegment(answer.message);
@@ -85,12 +85,10 @@ export async function apsisProfileExport(rawInput: ApsisProfileInput): Promise<E
       try {
         tracker.fileStored(await download.apsisDownloadProfile({ dataUrl: answer.message, fileName: PROFILE_FILE }));
       } catch (err) {
-        if (failureType(err) === 'VendorJobGone' && tracker.attempts < MAX_REMOTE_ATTEMPTS) {
-          callback = undefined;
-          await discardRemote(tracker);
-          continue;
-        }
-        throw err;
+        // Cleared before the clean-up, as before: a new callback arriving meanwhile is for the next request.
+        callback = undefined;
+        await requestAgainOrThrow(tracker, err, { on: [FAILURE_TYPES.gone], job: 'the profile export' });
+        continue;
       }
       return tracker.manifest();
     }

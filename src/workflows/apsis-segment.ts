@@ -7,14 +7,17 @@ import {
   type ApsisSegmentInput,
 } from '../shared/apsis-inputs';
 import { resolveTiming } from '../shared/inputs';
+import type { JobPoll } from '../shared/job-poll';
 import type { ExportManifest, ManifestFile } from '../shared/manifest';
-import { failureType, parseInput, userMessage } from './failures';
-import { MAX_REMOTE_ATTEMPTS, discardRemote, pollUntilDone, runExport, withinMaxWait } from './steps';
+import { failureType, parseInput } from './failures';
+import { requestAgainOrThrow } from './request-again';
+import { pollUntilDone, runExport, withinMaxWait } from './steps';
 import { ExportTracker } from './tracker';
 import { vendorActivities } from './activity-options';
+import { FAILURE_TYPES, finalFailure } from '../shared/failure-types';
 
 /** Failures after which APSIS's own advice is to request a new report. */
-const REQUEST_AGAIN = ['VendorJobGone', 'VendorJobFailed'];
+const REQUEST_AGAIN = [FAILURE_TYPES.gone, FAILURE_TYPES.jobFailed] as const;
 
 /**
  * Exports the profiles of APSIS One segments: request the report once, poll its URL with back-off (each poll
@@ -26,8 +29,7 @@ export async function apsisSegmentExport(rawInput: ApsisSegmentInput): Promise<E
   // Filters are over segment names since this marker; older runs may carry a filter over discriminators.
   if (patched('apsis-filter-over-names')) {
     const issue = filterNamesIssue(input);
-    if (issue)
-      throw ApplicationFailure.create({ type: 'InvalidInput', message: `filter: ${issue}`, nonRetryable: true });
+    if (issue) throw finalFailure(FAILURE_TYPES.invalidInput, `filter: ${issue}`);
   }
   const timing = resolveTiming(input.timing);
   const tracker = new ExportTracker('apsis-segment', input.carryOver);
@@ -58,33 +60,27 @@ export async function apsisSegmentExport(rawInput: ApsisSegmentInput): Promise<E
       const current = report;
       let file: ManifestFile;
       try {
-        file = await pollUntilDone<ManifestFile>(
+        const stored = await pollUntilDone(
           tracker,
           timing,
-          async () => {
+          async (): Promise<JobPoll<{ file: ManifestFile }>> => {
             if (Date.now() >= Date.parse(current.validUntil)) throw pollUrlExpired(current, tracker);
             const answer = await poll.apsisPollSegmentReport({ report: current, format: input.format });
-            if (answer.state === 'stored') return { done: answer.file };
+            // The poll that finds the report ready has already stored its file.
+            if (answer.state === 'stored') return { state: 'done', status: 'stored', file: answer.file };
             const status = `not ready (HTTP ${answer.status})`;
-            return { running: { status, percent: null, retryAfterMs: answer.retryAfterMs } };
+            return { state: 'running', status, progress: null, retryAfterMs: answer.retryAfterMs };
           },
           () =>
             continueAsNew<typeof apsisSegmentExport>({ ...rawInput, carryOver: tracker.carryOver(), report: current }),
           `APSIS One report ${current.reportId}`,
         );
+        file = stored.file;
       } catch (err) {
-        const type = failureType(err);
-        if (type === undefined || !REQUEST_AGAIN.includes(type)) throw err;
         // A URL that died of old age before the file was ready is the "not ready within a day" failure.
-        if (Date.now() >= Date.parse(current.validUntil)) throw pollUrlExpired(current, tracker);
-        if (tracker.attempts >= MAX_REMOTE_ATTEMPTS) {
-          throw ApplicationFailure.create({
-            type,
-            message: `${userMessage(err)} (gave up after requesting the report ${tracker.attempts} times)`,
-            nonRetryable: true,
-          });
-        }
-        await discardRemote(tracker);
+        const spent = REQUEST_AGAIN.some((t) => t === failureType(err));
+        if (spent && Date.now() >= Date.parse(current.validUntil)) throw pollUrlExpired(current, tracker);
+        await requestAgainOrThrow(tracker, err, { on: REQUEST_AGAIN, job: 'the report' });
         report = undefined;
         continue;
       }
@@ -97,9 +93,8 @@ export async function apsisSegmentExport(rawInput: ApsisSegmentInput): Promise<E
 
 function pollUrlExpired(report: ApsisReportState, tracker: ExportTracker): ApplicationFailure {
   const last = tracker.progress.vendorStatus ? `; last answer: ${tracker.progress.vendorStatus}` : '';
-  return ApplicationFailure.create({
-    type: 'VendorTimeout',
-    message: `APSIS One report ${report.reportId} was not ready before its poll URL expired at ${report.validUntil} (a poll URL is valid for 1 day)${last}`,
-    nonRetryable: true,
-  });
+  return finalFailure(
+    FAILURE_TYPES.timeout,
+    `APSIS One report ${report.reportId} was not ready before its poll URL expired at ${report.validUntil} (a poll URL is valid for 1 day)${last}`,
+  );
 }

@@ -1,6 +1,7 @@
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
 import { z } from 'zod';
 import { describeIssues, protoKeyPath } from '../shared/inputs';
+import { FAILURE_TYPES, finalFailure } from '../shared/failure-types';
 
 /** The ApplicationFailure type behind an activity failure, e.g. `VendorJobGone`. */
 export function failureType(err: unknown): string | undefined {
@@ -20,19 +21,11 @@ export function isTransient(err: unknown): boolean {
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const proto = protoKeyPath(input);
   if (proto) {
-    throw ApplicationFailure.create({
-      type: 'InvalidInput',
-      message: `${proto}: "__proto__" is not accepted as a field name`,
-      nonRetryable: true,
-    });
+    throw finalFailure(FAILURE_TYPES.invalidInput, `${proto}: "__proto__" is not accepted as a field name`);
   }
   const parsed = schema.safeParse(input);
   if (!parsed.success) {
-    throw ApplicationFailure.create({
-      type: 'InvalidInput',
-      message: describeIssues(parsed.error),
-      nonRetryable: true,
-    });
+    throw finalFailure(FAILURE_TYPES.invalidInput, describeIssues(parsed.error));
   }
   return parsed.data;
 }

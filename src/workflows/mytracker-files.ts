@@ -3,15 +3,14 @@ import type { MyTrackerDownload, MyTrackerLink } from '../activities/mytracker';
 import type { CsvFacts } from '../activities/download/row-counter';
 import type { ManifestFile } from '../shared/manifest';
 import { PARALLEL_DOWNLOADS, forEachBounded } from './parallel';
+import { FAILURE_TYPES, finalFailure } from '../shared/failure-types';
 
 /** Link refreshes (get.json again) per vendor export before it is treated as spent and requested anew. */
 const MAX_LINK_REFRESHES = 3;
 
-/** Failure type for "this vendor export cannot deliver any more; request a new one (if allowed)". */
-export const EXPORT_SPENT = 'MyTrackerExportSpent';
-
+/** "This vendor export cannot deliver any more; request a new one (if allowed)". */
 export function exportSpent(reason: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: EXPORT_SPENT, message: reason, nonRetryable: true });
+  return finalFailure(FAILURE_TYPES.mytrackerSpent, reason);
 }
 
 export interface ExportFiles {
@@ -26,7 +25,7 @@ export interface ExportFiles {
 /**
  * Downloads every file of a finished export, a few at a time, and returns them in the vendor's order.
  * An expired or refused link is refreshed once for all files (get.json again); if the fresh link is expired
- * too, or refreshing keeps failing, throws `EXPORT_SPENT`. On the first failure the other downloads are
+ * too, or refreshing keeps failing, throws `MyTrackerExportSpent`. On the first failure the other downloads are
  * cancelled and waited for, so nothing writes into the export directory after this returns.
  */
 export async function downloadExportFiles(job: ExportFiles): Promise<ManifestFile[]> {

@@ -1,14 +1,16 @@
-import { ApplicationFailure, continueAsNew } from '@temporalio/workflow';
+import { continueAsNew } from '@temporalio/workflow';
 import type { MyTrackerActivities } from '../activities';
 import type { MyTrackerLink } from '../activities/mytracker';
 import { fileNamesFor } from '../shared/file-names';
 import { MyTrackerInputSchema, resolveTiming, type MyTrackerInput } from '../shared/inputs';
 import { totalRowsOf, type ExportManifest } from '../shared/manifest';
-import { failureType, parseInput } from './failures';
-import { EXPORT_SPENT, downloadExportFiles, exportSpent } from './mytracker-files';
-import { MAX_REMOTE_ATTEMPTS, discardRemote, pollUntilDone, runExport, withinMaxWait } from './steps';
+import { failureType, parseInput, userMessage } from './failures';
+import { requestAgainOrThrow } from './request-again';
+import { downloadExportFiles, exportSpent } from './mytracker-files';
+import { pollUntilDone, runExport, withinMaxWait } from './steps';
 import { ExportTracker } from './tracker';
 import { vendorActivities } from './activity-options';
+import { FAILURE_TYPES, finalFailure } from '../shared/failure-types';
 
 /** "Error occurred" this many polls in a row means the export is broken for good, not a hiccup. */
 export const ERROR_OCCURRED_POLLS = 3;
@@ -34,27 +36,27 @@ export async function mytrackerExport(rawInput: MyTrackerInput): Promise<ExportM
   });
   const handedOver = input.exportId;
 
-  /** Polls until "Success!" and returns the links; "Error occurred" that persists throws EXPORT_SPENT. */
+  /** Polls until "Success!" and returns the links; "Error occurred" that persists throws MyTrackerExportSpent. */
   const untilSuccess = (exportId: string): Promise<MyTrackerLink[]> => {
     let errorPolls = 0;
-    return pollUntilDone<MyTrackerLink[]>(
+    const done = pollUntilDone(
       tracker,
       timing,
       async () => {
         const poll = await api.mytrackerExportStatus({ exportId });
-        if (poll.state === 'done') return { done: poll.files };
-        if (poll.state === 'errorOccurred') {
-          if (++errorPolls >= ERROR_OCCURRED_POLLS) {
-            throw exportSpent(`it reported "${poll.status}" ${errorPolls} polls in a row`);
-          }
-          return { running: { status: poll.status, percent: null } };
+        if (poll.state !== 'errorOccurred') {
+          errorPolls = 0;
+          return poll;
         }
-        errorPolls = 0;
-        return { running: { status: poll.status, percent: poll.progress } };
+        if (++errorPolls >= ERROR_OCCURRED_POLLS) {
+          throw exportSpent(`it reported "${poll.status}" ${errorPolls} polls in a row`);
+        }
+        return { state: 'running', status: poll.status, progress: null };
       },
       () => continueAsNew<typeof mytrackerExport>({ ...rawInput, carryOver: tracker.carryOver() }),
       `myTracker export ${exportId}`,
     );
+    return done.then((poll) => poll.files);
   };
 
   return runExport(tracker, async () => {
@@ -88,25 +90,22 @@ export async function mytrackerExport(rawInput: MyTrackerInput): Promise<ExportM
         // Rows are exact only once every file is in (the header is in the first file only): count them here.
         return { ...tracker.manifest(), files: stored, totalRows: totalRowsOf(stored) };
       } catch (err) {
-        if (failureType(err) !== EXPORT_SPENT) throw err;
-        const why = (err as Error).message;
+        if (failureType(err) !== FAILURE_TYPES.mytrackerSpent) throw err;
+        const why = userMessage(err);
         if (handedOver !== undefined) {
-          throw jobFailed(
+          throw finalFailure(
+            FAILURE_TYPES.jobFailed,
             `myTracker export ${exportId} cannot deliver: ${why}. It was handed over by id (--export-id), so ` +
               'exportflow cannot request it again; start the export from its segment (--segment) instead',
           );
         }
-        if (tracker.attempts >= MAX_REMOTE_ATTEMPTS) {
-          throw jobFailed(
-            `myTracker segment ${input.segmentId} export failed ${tracker.attempts} times (last, export ${exportId}: ${why}); giving up`,
-          );
-        }
-        await discardRemote(tracker);
+        await requestAgainOrThrow(tracker, err, {
+          on: [FAILURE_TYPES.mytrackerSpent],
+          job: `an export of segment ${input.segmentId}`,
+          finalType: FAILURE_TYPES.jobFailed,
+          lastError: `myTracker export ${exportId} cannot deliver: ${why}`,
+        });
       }
     }
   });
-}
-
-function jobFailed(message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: 'VendorJobFailed', message, nonRetryable: true });
 }

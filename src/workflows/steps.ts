@@ -12,9 +12,12 @@ import {
 import type { CommonActivities } from '../activities';
 import { LEGACY_POLLS_PER_RUN, type ResolvedTiming, type Timing } from '../shared/inputs';
 import type { ExportManifest } from '../shared/manifest';
+import type { JobRunning } from '../shared/job-poll';
 import { nextPollDelayMs } from './backoff';
 import { isTransient, userMessage } from './failures';
 import type { ExportTracker } from './tracker';
+import { FAILURE_TYPES, finalFailure } from '../shared/failure-types';
+import { vendorTaskQueue, type VendorQueue } from '../shared/contract';
 
 /** How often a vendor job may be requested in one export (first try + re-requests after vendor failures). */
 export const MAX_REMOTE_ATTEMPTS = 3;
@@ -35,26 +38,23 @@ const common = proxyActivities<CommonActivities>({
   retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10 },
 });
 
-/** Name of a vendor's activity task queue: the workflow's own queue plus the vendor, e.g. `exportflow-altcraft`. */
-export function vendorQueue(vendor: 'altcraft' | 'apsis' | 'mytracker'): string {
-  return `${workflowInfo().taskQueue}-${vendor}`;
+/** The vendor's activity task queue beside this workflow's own queue. */
+export function vendorQueue(vendor: VendorQueue): string {
+  return vendorTaskQueue(workflowInfo().taskQueue, vendor);
 }
-
-export type PollResult<T> =
-  { done: T } | { running: { status: string; percent: number | null; retryAfterMs?: number } };
 
 /**
  * Polls a vendor job until it is done, sleeping on durable timers with exponential back-off and jitter.
  * Transient poll failures are survived until the deadline (EXPORTFLOW_MAX_WAIT from the export's start);
  * final ones end the export. When history grows, `continueAsNew` is called with the tracker's carry-over.
  */
-export async function pollUntilDone<T>(
+export async function pollUntilDone<Done extends { state: 'done' }>(
   tracker: ExportTracker,
   timing: ResolvedTiming,
-  pollOnce: () => Promise<PollResult<T>>,
+  pollOnce: () => Promise<JobRunning | Done>,
   continueAsNew: () => Promise<never>,
   describeJob: string,
-): Promise<T> {
+): Promise<Done> {
   const pollsPerRun = pollsPerRunOf(timing);
   const deadline = exportDeadline(tracker, timing);
   let round = resumedRound(tracker);
@@ -65,9 +65,9 @@ export async function pollUntilDone<T>(
     try {
       const result = await withinMaxWait(tracker, timing, describeJob, pollOnce);
       failuresInRow = 0;
-      if ('done' in result) return result.done;
-      tracker.polled(result.running.status, result.running.percent);
-      retryAfterMs = result.running.retryAfterMs;
+      if (result.state === 'done') return result;
+      tracker.polled(result.status, result.progress);
+      retryAfterMs = result.retryAfterMs;
     } catch (err) {
       if (!isTransient(err) || ++failuresInRow >= MAX_CONSECUTIVE_POLL_FAILURES) throw err;
       tracker.progress.vendorStatus = `poll failed, will retry: ${userMessage(err)}`;
@@ -150,11 +150,10 @@ function vendorTimeout(tracker: ExportTracker, timing: Required<Timing>, describ
   const last = vendorStatus
     ? ` (last status "${vendorStatus}"${vendorPercent !== null ? `, ${vendorPercent}%` : ''})`
     : ' (no status)';
-  return ApplicationFailure.create({
-    type: 'VendorTimeout',
-    message: `${describeJob} did not finish within EXPORTFLOW_MAX_WAIT (${Math.round(timing.maxWaitMs / 1000)}s)${last}`,
-    nonRetryable: true,
-  });
+  return finalFailure(
+    FAILURE_TYPES.timeout,
+    `${describeJob} did not finish within EXPORTFLOW_MAX_WAIT (${Math.round(timing.maxWaitMs / 1000)}s)${last}`,
+  );
 }
 
 /** Forgets a spent vendor job and removes the files already taken from it, before the export asks anew. */

@@ -1,5 +1,4 @@
 import {
-  ApplicationFailure,
   log,
   metricMeter,
   setCurrentDetails,
@@ -11,7 +10,6 @@ import { METRIC_NAMES } from '../shared/metric-names';
 import { EXPORT_SEARCH_ATTRIBUTES as SA } from '../shared/search-attributes';
 import type { CarryOver } from '../shared/inputs';
 import {
-  ROW_COUNT_MISMATCH,
   rowsMatch,
   totalRowsOf,
   type ExportManifest,
@@ -20,7 +18,8 @@ import {
   type Phase,
   type Provider,
 } from '../shared/manifest';
-import { progressQuery } from './definitions';
+import { progressQuery } from '../shared/contract';
+import { FAILURE_TYPES, finalFailure } from '../shared/failure-types';
 
 /**
  * The small state an export workflow keeps: vendor job id, how often it was requested, what is downloaded.
@@ -145,7 +144,7 @@ export class ExportTracker {
     const message =
       `${vendorName} reported ${total} exported records but the stored files hold ${rows} data rows` +
       (require ? '' : ' (not required to match; pass --require-total / requireTotal to fail instead)');
-    if (require) throw ApplicationFailure.create({ type: ROW_COUNT_MISMATCH, message, nonRetryable: true });
+    if (require) throw finalFailure(FAILURE_TYPES.rowCountMismatch, message);
     log.warn(message, { vendorTotal: total, totalRows: rows });
     this.progress.warning = message;
     this.touch();

@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { callbackToken } from '../../src/callbacks/token';
+import { callbackToken } from '../../src/providers/apsis/callback-url';
 import { ExportClient } from '../../src/client';
 import { callbackSecret, readConfig } from '../../src/config';
 import { startSimulator, type Simulator } from '../../src/simulator';

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { callbackToken } from '../../src/callbacks/token';
+import { callbackToken } from '../../src/providers/apsis/callback-url';
 import { ExportFailedError } from '../../src/client';
 import { callbackSecret, readConfig } from '../../src/config';
 import type { Simulator } from '../../src/simulator';

@@ -16,7 +16,7 @@ import { downloadToFile, type DownloadSpec } from '../../src/activities/download
 import { removeS3Directory } from '../../src/activities/download/s3-store';
 import { ExportClient } from '../../src/client';
 import { readConfig } from '../../src/config';
-import { VendorError } from '../../src/providers/errors';
+import { ClassifiedError } from '../../src/providers/errors';
 import { csvBytesOf, csvInfo, startSimulator, type Simulator } from '../../src/simulator';
 import { testEnv } from '../helpers/env';
 import { runCli, spawnWorker, waitFor, type WorkerProcess } from '../helpers/processes';
@@ -96,7 +96,7 @@ describe('S3 sink (SeaweedFS)', () => {
   test('a truncated body leaves no object and no unfinished upload', async () => {
     await assert.rejects(
       downloadToFile(spec('truncated', 'engine/wf-truncated')),
-      (e: unknown) => e instanceof VendorError && e.type === 'DownloadIntegrityError' && e.retryable,
+      (e: unknown) => e instanceof ClassifiedError && e.type === 'DownloadIntegrityError' && e.retryable,
     );
     assert.deepEqual(await keysUnder('engine/wf-truncated/'), []);
     assert.deepEqual(await uploadsUnder('engine/wf-truncated/'), []);
@@ -105,7 +105,7 @@ describe('S3 sink (SeaweedFS)', () => {
   test('a corrupt gzip stream is never completed into an object', async () => {
     await assert.rejects(
       downloadToFile(spec('badgzip', 'engine/wf-gzip', 'data.csv.gz')),
-      (e: unknown) => e instanceof VendorError && e.type === 'DownloadIntegrityError',
+      (e: unknown) => e instanceof ClassifiedError && e.type === 'DownloadIntegrityError',
     );
     assert.deepEqual(await keysUnder('engine/wf-gzip/'), []);
     assert.deepEqual(await uploadsUnder('engine/wf-gzip/'), []);
@@ -114,7 +114,7 @@ describe('S3 sink (SeaweedFS)', () => {
   test('an unreachable bucket is a StorageError, not a stored file', async () => {
     await assert.rejects(
       downloadToFile({ ...spec('plain', 'x'), dir: 's3://no-such-bucket-here/x' }),
-      (e: unknown) => e instanceof VendorError && e.type === 'StorageError',
+      (e: unknown) => e instanceof ClassifiedError && e.type === 'StorageError',
     );
   });
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { callbackToken } from '../../src/callbacks/token';
+import { callbackToken } from '../../src/providers/apsis/callback-url';
 import { historyText } from './apsis';
 
 /** What a secret scan looked at and what it found; `hits` must be empty. */

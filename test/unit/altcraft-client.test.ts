@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { AltcraftClient, interpretStatus, resolveDownloadUrl } from '../../src/providers/altcraft/client';
-import { VendorError } from '../../src/providers/errors';
+import { ClassifiedError } from '../../src/providers/errors';
 import { startSimulator, type Simulator } from '../../src/simulator';
 
-const isVendorError = (type: string, retryable: boolean, message?: RegExp) => (err: unknown) =>
-  err instanceof VendorError &&
+const isClassifiedError = (type: string, retryable: boolean, message?: RegExp) => (err: unknown) =>
+  err instanceof ClassifiedError &&
   err.type === type &&
   err.retryable === retryable &&
   (!message || message.test(err.message));
@@ -15,13 +15,13 @@ describe('Altcraft status mapping', () => {
   test('"completed" and "success" both mean done', () => {
     for (const status of ['completed', 'success', 'SUCCESS']) {
       const s = interpretStatus('t1', { status, progress: 100, result: done });
-      assert.equal(s.kind, 'done');
+      assert.equal(s.state, 'done');
     }
   });
   test('in-flight words keep polling and carry the progress', () => {
     for (const status of ['pending', 'processing', 'in_progress', 'new', 'Running']) {
       assert.deepEqual(interpretStatus('t1', { status, progress: 40 }), {
-        kind: 'running',
+        state: 'running',
         status,
         progress: 40,
         known: true,
@@ -32,42 +32,45 @@ describe('Altcraft status mapping', () => {
     for (const status of ['error', 'failed', 'canceled', 'cancelled', 'aborted', 'FAILED']) {
       assert.throws(
         () => interpretStatus('t1', { status, result: { errors: ['disk quota'], urls: [] } }),
-        isVendorError('VendorJobFailed', false, /disk quota/),
+        isClassifiedError('VendorJobFailed', false, /disk quota/),
       );
     }
     assert.throws(
       () => interpretStatus('t1', { status: 'aborted' }),
-      isVendorError('VendorJobFailed', false, /aborted/),
+      isClassifiedError('VendorJobFailed', false, /aborted/),
     );
   });
   test('errors with total 0 is a failed export, not an empty success', () => {
     assert.throws(
       () => interpretStatus('t1', { status: 'completed', result: { errors: ['bad segment'], total: 0, urls: [] } }),
-      isVendorError('VendorJobFailed', false, /bad segment/),
+      isClassifiedError('VendorJobFailed', false, /bad segment/),
     );
   });
   test('given an undocumented word without a result, the task is still running and the word is flagged unknown', () => {
     for (const status of ['in progress', 'waiting', 'started', 'exploded', 'выполняется']) {
       assert.deepEqual(interpretStatus('t1', { status, progress: 12 }), {
-        kind: 'running',
+        state: 'running',
         status,
         progress: 12,
         known: false,
       });
-      assert.equal(interpretStatus('t1', { status, result: null }).kind, 'running');
-      assert.equal(interpretStatus('t1', { status, result: { errors: [], urls: [] } }).kind, 'running');
+      assert.equal(interpretStatus('t1', { status, result: null }).state, 'running');
+      assert.equal(interpretStatus('t1', { status, result: { errors: [], urls: [] } }).state, 'running');
     }
   });
   test('given an undocumented word with a result, the result decides: files mean done, errors and no rows mean failed', () => {
     const state = interpretStatus('t1', { status: 'finished', result: done });
-    assert.deepEqual(state, { kind: 'done', status: 'finished', urls: done.urls, total: 3 });
+    assert.deepEqual(state, { state: 'done', status: 'finished', urls: done.urls, total: 3 });
     assert.throws(
       () => interpretStatus('t1', { status: 'finished', result: { errors: ['no such segment'], total: 0, urls: [] } }),
-      isVendorError('VendorJobFailed', false, /no such segment/),
+      isClassifiedError('VendorJobFailed', false, /no such segment/),
     );
   });
   test('a finished word without a result is still a typed response error', () => {
-    assert.throws(() => interpretStatus('t1', { status: 'completed' }), isVendorError('VendorResponseError', false));
+    assert.throws(
+      () => interpretStatus('t1', { status: 'completed' }),
+      isClassifiedError('VendorResponseError', false),
+    );
   });
   test('the download token goes as a Bearer header, or in the query for v72 panels; never both', () => {
     const api = new AltcraftClient({ baseUrl: 'https://p.example.com', token: 'tok en&x' });
@@ -106,14 +109,14 @@ describe('Altcraft client against the simulator over HTTP', () => {
   test('creates a task and reads it to done', async () => {
     const id = await api.createExport({ source_type: 'database', source_id: 1 });
     const state = await api.taskStatus(id);
-    assert.equal(state.kind, 'done');
-    assert.equal(state.kind === 'done' && state.urls.length, 1);
+    assert.equal(state.state, 'done');
+    assert.equal(state.state === 'done' && state.urls.length, 1);
   });
   test('a wrong token is a final AltcraftError with the vendor code and text, never the token', async () => {
     const bad = new AltcraftClient({ baseUrl: sim.url, token: 'wrong-token-value' });
     await assert.rejects(bad.createExport({ source_type: 'database', source_id: 1 }), (err: unknown) => {
       assert.ok(
-        isVendorError('AltcraftError', false, /^Altcraft profiles\/get_all: error \d+ ".+"$/)(err),
+        isClassifiedError('AltcraftError', false, /^Altcraft profiles\/get_all: error \d+ ".+"$/)(err),
         String(err),
       );
       assert.ok(!(err as Error).message.includes('wrong-token-value'));
@@ -121,18 +124,18 @@ describe('Altcraft client against the simulator over HTTP', () => {
     });
   });
   test('an unknown task id is an error, not "still running"', async () => {
-    await assert.rejects(api.taskStatus('task_does-not-exist'), isVendorError('AltcraftError', false));
+    await assert.rejects(api.taskStatus('task_does-not-exist'), isClassifiedError('AltcraftError', false));
   });
   test('5xx and connection resets are retryable; 429 carries Retry-After', async () => {
     sim.faults.add({ vendor: 'altcraft', endpoint: 'get_all', kind: 'status', status: 502 });
     await assert.rejects(
       api.createExport({ source_type: 'database', source_id: 1 }),
-      isVendorError('VendorUnavailable', true, /HTTP 502/),
+      isClassifiedError('VendorUnavailable', true, /HTTP 502/),
     );
     sim.faults.add({ vendor: 'altcraft', endpoint: 'get_all', kind: 'reset' });
     await assert.rejects(
       api.createExport({ source_type: 'database', source_id: 1 }),
-      isVendorError('VendorUnavailable', true),
+      isClassifiedError('VendorUnavailable', true),
     );
     sim.faults.add({
       vendor: 'altcraft',
@@ -142,20 +145,20 @@ describe('Altcraft client against the simulator over HTTP', () => {
       headers: { 'retry-after': '7' },
     });
     await assert.rejects(api.createExport({ source_type: 'database', source_id: 1 }), (err: unknown) => {
-      assert.ok(isVendorError('VendorRateLimited', true)(err));
-      assert.equal((err as VendorError).details.retryAfterMs, 7_000);
+      assert.ok(isClassifiedError('VendorRateLimited', true)(err));
+      assert.equal((err as ClassifiedError).details.retryAfterMs, 7_000);
       return true;
     });
   });
   test('401/403 are final credential errors', async () => {
     sim.faults.add({ vendor: 'altcraft', endpoint: 'status', kind: 'status', status: 403 });
-    await assert.rejects(api.taskStatus('t'), isVendorError('VendorAuthError', false, /HTTP 403/));
+    await assert.rejects(api.taskStatus('t'), isClassifiedError('VendorAuthError', false, /HTTP 403/));
   });
   test('an HTML page or a drifted schema is a typed response error showing what was seen', async () => {
     sim.faults.add({ vendor: 'altcraft', endpoint: 'get_all', kind: 'html' });
     await assert.rejects(
       api.createExport({ source_type: 'database', source_id: 1 }),
-      isVendorError('VendorResponseError', false, /HTML/),
+      isClassifiedError('VendorResponseError', false, /HTML/),
     );
     sim.faults.add({
       vendor: 'altcraft',
@@ -165,7 +168,7 @@ describe('Altcraft client against the simulator over HTTP', () => {
     });
     await assert.rejects(
       api.createExport({ source_type: 'database', source_id: 1 }),
-      isVendorError('VendorResponseError', false, /task_id/),
+      isClassifiedError('VendorResponseError', false, /task_id/),
     );
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { VendorError } from '../../src/providers/errors';
+import { ClassifiedError } from '../../src/providers/errors';
 import { parseVendorJson } from '../../src/providers/http';
 import {
   checkReportFormat,
@@ -73,7 +73,7 @@ describe('APSIS report answer: which poll URL', () => {
     assert.throws(
       () => answer({ id: 'r1', url: 'https://api.apsis.one/x' }),
       (err: unknown) =>
-        err instanceof VendorError &&
+        err instanceof ClassifiedError &&
         err.type === 'VendorResponseError' &&
         /file_download_url_v2, file_download_url, poll_url/.test(err.message),
     );
@@ -83,7 +83,7 @@ describe('APSIS report answer: which poll URL', () => {
     assert.throws(
       () => interpretReportAnswer(BASE, answer({ file_download_url_v2: 'https://evil.example/p/1' }), NOW),
       (err: unknown) =>
-        err instanceof VendorError && !err.retryable && /another host \(https:\/\/evil\.example/.test(err.message),
+        err instanceof ClassifiedError && !err.retryable && /another host \(https:\/\/evil\.example/.test(err.message),
     );
     assert.throws(() => sameOriginUrl(BASE, 'http://api.apsis.one/x', 'x'), /another host/, 'scheme counts too');
     assert.equal(sameOriginUrl(BASE, `${BASE}/audience/x?metadata=true`, 'x'), `${BASE}/audience/x?metadata=true`);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { VendorError } from '../../src/providers/errors';
+import { ClassifiedError } from '../../src/providers/errors';
 import { ApsisClient } from '../../src/providers/apsis/client';
 import { ApsisTokenCache, type ApsisCredentials } from '../../src/providers/apsis/token';
 import { startSimulator, type Simulator } from '../../src/simulator';
@@ -65,7 +65,7 @@ describe('APSIS OAuth token cache', () => {
     const api = new ApsisClient(creds, cache);
     sim.faults.add({ vendor: 'apsis', endpoint: 'segment-report', kind: 'status', status: 401, times: 5 });
     await assert.rejects(api.requestSegmentReport(report), (err: unknown) => {
-      return err instanceof VendorError && err.type === 'VendorAuthError' && !err.retryable;
+      return err instanceof ClassifiedError && err.type === 'VendorAuthError' && !err.retryable;
     });
     assert.equal(sim.count({ vendor: 'apsis', endpoint: 'segment-report' }), 2);
     assert.equal(tokenRequests(), 2);
@@ -74,7 +74,7 @@ describe('APSIS OAuth token cache', () => {
   test('given wrong client credentials, the token endpoint 401 is a final auth error naming the settings', async () => {
     const wrong = { ...creds, clientSecret: 'not-the-secret-x9' };
     await assert.rejects(cache.get(wrong), (err: unknown) => {
-      assert.ok(err instanceof VendorError);
+      assert.ok(err instanceof ClassifiedError);
       assert.equal(err.type, 'VendorAuthError');
       assert.equal(err.retryable, false);
       assert.match(
@@ -89,7 +89,7 @@ describe('APSIS OAuth token cache', () => {
   test('given the token endpoint limit (429 with Retry-After), the error is retryable and says why', async () => {
     sim.apsis.config.tokenRequestsPerMinute = 0;
     await assert.rejects(cache.get(creds), (err: unknown) => {
-      assert.ok(err instanceof VendorError);
+      assert.ok(err instanceof ClassifiedError);
       assert.equal(err.type, 'VendorRateLimited');
       assert.equal(err.retryable, true);
       assert.ok((err.details.retryAfterMs ?? 0) >= 1000);
@@ -106,7 +106,7 @@ describe('APSIS OAuth token cache', () => {
       body: { access_token: 'leaky-token-value', expires_in: 3600, token_type: 'mac' },
     });
     await assert.rejects(cache.get(creds), (err: unknown) => {
-      assert.ok(err instanceof VendorError);
+      assert.ok(err instanceof ClassifiedError);
       assert.equal(err.type, 'VendorResponseError');
       assert.match(err.message, /token_type/);
       assert.equal(err.message.includes('leaky-token-value'), false);

@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { startCallbackReceiver, type CallbackReceiver } from '../../src/callbacks/receiver';
-import { callbackToken, callbackUrlFor, parseCallbackPath, verifyCallbackToken } from '../../src/callbacks/token';
+import {
+  callbackToken,
+  callbackUrlFor,
+  parseCallbackPath,
+  verifyCallbackToken,
+} from '../../src/providers/apsis/callback-url';
 import { createLogger } from '../../src/logger';
-import type { ApsisCallbackSignal } from '../../src/workflows/definitions';
+import type { ApsisCallbackSignal } from '../../src/shared/contract';
 
 const SECRET = 'unit-test-callback-secret';
 

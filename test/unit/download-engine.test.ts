@@ -7,7 +7,7 @@ import zlib from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { downloadToFile, type DownloadSpec } from '../../src/activities/download/engine';
-import { VendorError } from '../../src/providers/errors';
+import { ClassifiedError } from '../../src/providers/errors';
 import { csvBytesOf } from '../../src/simulator';
 import { tempDir } from '../helpers/processes';
 
@@ -95,7 +95,7 @@ describe('download engine', () => {
     const dir = tempDir('engine');
     await assert.rejects(
       downloadToFile(spec('truncated', dir)),
-      (e: unknown) => e instanceof VendorError && e.retryable,
+      (e: unknown) => e instanceof ClassifiedError && e.retryable,
     );
     assert.equal(fs.existsSync(path.join(dir, 'data.csv')), false);
   });
@@ -104,7 +104,7 @@ describe('download engine', () => {
     const dir = tempDir('engine');
     await assert.rejects(
       downloadToFile(spec('badgzip', dir)),
-      (e: unknown) => e instanceof VendorError && e.type === 'DownloadIntegrityError' && e.retryable,
+      (e: unknown) => e instanceof ClassifiedError && e.type === 'DownloadIntegrityError' && e.retryable,
     );
     assert.equal(fs.existsSync(path.join(dir, 'data.csv.gz')), false);
   });
@@ -112,7 +112,7 @@ describe('download engine', () => {
   test('404/410 at download means the link is gone (the workflow may request anew)', async () => {
     await assert.rejects(
       downloadToFile(spec('gone', tempDir('engine'))),
-      (e: unknown) => e instanceof VendorError && e.type === 'VendorJobGone',
+      (e: unknown) => e instanceof ClassifiedError && e.type === 'VendorJobGone',
     );
   });
 

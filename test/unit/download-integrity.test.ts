@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { downloadToFile, type DownloadSpec } from '../../src/activities/download/engine';
-import { VendorError } from '../../src/providers/errors';
+import { ClassifiedError } from '../../src/providers/errors';
 import { csvBytesOf } from '../../src/simulator';
 import { tempDir } from '../helpers/processes';
 
@@ -160,7 +160,7 @@ describe('download engine integrity', () => {
     const progress: number[] = [];
     await assert.rejects(
       downloadToFile(spec(dir, { onProgress: (p) => progress.push(p.offset) })),
-      (e: unknown) => e instanceof VendorError && e.type === 'DownloadIntegrityError' && e.retryable,
+      (e: unknown) => e instanceof ClassifiedError && e.type === 'DownloadIntegrityError' && e.retryable,
     );
     assert.equal(fs.existsSync(path.join(dir, 'file.csv')), false, 'nothing under the final name');
     const kept = fs.statSync(path.join(dir, '.file.csv.part')).size;
@@ -182,7 +182,7 @@ describe('download engine integrity', () => {
     };
     await assert.rejects(
       downloadToFile(spec(dir, { resume: { offset: 1000, etag: '"v1"', total: v1.length } })),
-      (e: unknown) => e instanceof VendorError && e.type === 'DownloadIntegrityError' && e.retryable,
+      (e: unknown) => e instanceof ClassifiedError && e.type === 'DownloadIntegrityError' && e.retryable,
     );
     assert.equal(fs.existsSync(path.join(dir, 'file.csv')), false);
   });
@@ -193,7 +193,7 @@ describe('download engine integrity', () => {
     handler = (_req, res) => res.writeHead(200, { 'content-length': gz.length }).end(gz);
     await assert.rejects(
       downloadToFile(spec(dir, { fileName: 'file.csv.gz' })),
-      (e: unknown) => e instanceof VendorError && e.type === 'DownloadIntegrityError',
+      (e: unknown) => e instanceof ClassifiedError && e.type === 'DownloadIntegrityError',
     );
     assert.deepEqual(fs.readdirSync(dir), []);
   });
@@ -224,7 +224,7 @@ describe('download engine integrity', () => {
       await assert.rejects(
         downloadToFile(spec(dir)),
         (e: unknown) =>
-          e instanceof VendorError && e.type === 'StorageError' && !e.retryable && /ENOSPC/.test(e.message),
+          e instanceof ClassifiedError && e.type === 'StorageError' && !e.retryable && /ENOSPC/.test(e.message),
       );
       assert.deepEqual(fs.readdirSync(dir), [], 'no final file and no part file');
     } finally {

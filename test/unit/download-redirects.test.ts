@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { downloadToFile, type DownloadSpec } from '../../src/activities/download/engine';
-import { VendorError } from '../../src/providers/errors';
+import { ClassifiedError } from '../../src/providers/errors';
 import { csvBytesOf } from '../../src/simulator';
 import { tempDir } from '../helpers/processes';
 
@@ -117,7 +117,10 @@ describe('download redirects', () => {
     await assert.rejects(
       downloadToFile(spec(`${baseA}/hop/4`, tempDir('redir'))),
       (e: unknown) =>
-        e instanceof VendorError && !e.retryable && /more than 3 times/.test(e.message) && !/secret/.test(e.message),
+        e instanceof ClassifiedError &&
+        !e.retryable &&
+        /more than 3 times/.test(e.message) &&
+        !/secret/.test(e.message),
     );
     // Exactly maxRedirects hops still work.
     const out = await downloadToFile(spec(`${baseA}/hop/3`, tempDir('redir')));
@@ -136,7 +139,7 @@ describe('download redirects', () => {
   test('a redirect to another scheme is refused', async () => {
     await assert.rejects(
       downloadToFile(spec(`${baseA}/to-ftp`, tempDir('redir'))),
-      (e: unknown) => e instanceof VendorError && !e.retryable && /ftp: URL/.test(e.message),
+      (e: unknown) => e instanceof ClassifiedError && !e.retryable && /ftp: URL/.test(e.message),
     );
   });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { VendorError } from '../../src/providers/errors';
+import { ClassifiedError } from '../../src/providers/errors';
 import {
   MyTrackerClient,
   interpretStatus,
@@ -12,8 +12,8 @@ import { MyTrackerInputSchema } from '../../src/shared/inputs';
 import { startSimulator, type Simulator } from '../../src/simulator';
 import { MYTRACKER_DEFAULTS } from '../../src/simulator/mytracker';
 
-const isVendorError = (type: string, retryable: boolean, message?: RegExp) => (err: unknown) =>
-  err instanceof VendorError &&
+const isClassifiedError = (type: string, retryable: boolean, message?: RegExp) => (err: unknown) =>
+  err instanceof ClassifiedError &&
   err.type === type &&
   err.retryable === retryable &&
   (!message || message.test(err.message));
@@ -24,7 +24,7 @@ describe('myTracker status mapping table', () => {
 
   test('"In progress" keeps polling, with "64%" parsed into 64', () => {
     assert.deepEqual(interpretStatus('1', { status: 'In progress', progress: '64%' }, now), {
-      kind: 'running',
+      state: 'running',
       status: 'In progress',
       progress: 64,
     });
@@ -36,7 +36,7 @@ describe('myTracker status mapping table', () => {
 
   test('"Error occurred" is reported, not thrown: the workflow decides whether to wait or request anew', () => {
     assert.deepEqual(interpretStatus('1', { status: 'Error occurred' }, now), {
-      kind: 'errorOccurred',
+      state: 'errorOccurred',
       status: 'Error occurred',
     });
   });
@@ -44,11 +44,11 @@ describe('myTracker status mapping table', () => {
   test('"User error occurred" and "Canceled by user" are final failures with those words', () => {
     assert.throws(
       () => interpretStatus('9', { status: 'User error occurred', errorMessage: 'Segment is empty' }, now),
-      isVendorError('VendorJobFailed', false, /export 9: User error occurred: Segment is empty/),
+      isClassifiedError('VendorJobFailed', false, /export 9: User error occurred: Segment is empty/),
     );
     assert.throws(
       () => interpretStatus('9', { status: 'Canceled by user' }, now),
-      isVendorError('VendorJobFailed', false, /Canceled by user/),
+      isClassifiedError('VendorJobFailed', false, /Canceled by user/),
     );
   });
 
@@ -64,21 +64,21 @@ describe('myTracker status mapping table', () => {
       },
       now,
     );
-    assert.equal(state.kind, 'done');
-    assert.deepEqual(state.kind === 'done' && state.files.map((f) => [f.expiresAt, f.expired]), [
+    assert.equal(state.state, 'done');
+    assert.deepEqual(state.state === 'done' && state.files.map((f) => [f.expiresAt, f.expired]), [
       [now / 1000 + 3600, false],
       [1617197992, true],
     ]);
     assert.throws(
       () => interpretStatus('1', { status: 'Success!', files: [] }, now),
-      isVendorError('VendorResponseError', false, /no files/),
+      isClassifiedError('VendorResponseError', false, /no files/),
     );
   });
 
   test('an unknown status word is a typed failure naming the word', () => {
     assert.throws(
       () => interpretStatus('1', { status: 'Exploded' }, now),
-      isVendorError('VendorResponseError', false, /"Exploded"/),
+      isClassifiedError('VendorResponseError', false, /"Exploded"/),
     );
   });
 
@@ -96,14 +96,14 @@ describe('myTracker status mapping table', () => {
     assert.equal(resolveLink('https://tracker.my.com', storage), storage);
     assert.throws(
       () => resolveLink('https://tracker.my.com', 'http://rawdata.hb.bizmrg.com/1.csv.gz'),
-      isVendorError('VendorResponseError', false, /scheme "http:".*only https links/),
+      isClassifiedError('VendorResponseError', false, /scheme "http:".*only https links/),
     );
     assert.equal(
       resolveLink('http://127.0.0.1:1', 'http://127.0.0.2:2/segment/1.csv.gz'),
       'http://127.0.0.2:2/segment/1.csv.gz',
     );
     for (const bad of ['file:///etc/passwd', 'ftp://rawdata.hb.bizmrg.com/1.csv.gz', 'javascript:alert(1)']) {
-      assert.throws(() => resolveLink('http://127.0.0.1:1', bad), isVendorError('VendorResponseError', false), bad);
+      assert.throws(() => resolveLink('http://127.0.0.1:1', bad), isClassifiedError('VendorResponseError', false), bad);
     }
     assert.equal(
       resolveLink('https://tracker.my.com', 'https://u:p@s3.example/1.csv.gz'),
@@ -162,8 +162,8 @@ describe('myTracker client against the simulator over HTTP', () => {
       requestFields: 'idDevice,tsInstall',
     });
     const state = await api.exportStatus(id);
-    assert.equal(state.kind, 'done');
-    const files = state.kind === 'done' ? state.files : [];
+    assert.equal(state.state, 'done');
+    const files = state.state === 'done' ? state.files : [];
     assert.equal(files.length, 2);
     const target = api.downloadTarget(files[0]!.link);
     assert.ok(target.url.startsWith(sim.storageUrl), target.url);
@@ -189,7 +189,7 @@ describe('myTracker client against the simulator over HTTP', () => {
     try {
       const id = await api.createExport({ segmentId: 78 });
       const state = await api.exportStatus(id);
-      const link = state.kind === 'done' ? state.files[0]!.link : '';
+      const link = state.state === 'done' ? state.files[0]!.link : '';
       const target = api.downloadTarget(link);
       assert.ok(target.url.startsWith(`${sim.url}/storage/download/`), target.url);
       assert.match(target.headers.authorization!, /^AuthHMAC 10001:[A-Za-z0-9+/]+=*$/);
@@ -202,7 +202,7 @@ describe('myTracker client against the simulator over HTTP', () => {
   test('an unknown export id fails with the vendor detail; not retryable', async () => {
     await assert.rejects(
       api.exportStatus('999999'),
-      isVendorError(
+      isClassifiedError(
         'VendorRequestError',
         false,
         /export 999999 not found \(HTTP 404\): "Segment export request not found"/,
@@ -214,7 +214,7 @@ describe('myTracker client against the simulator over HTTP', () => {
     const wrong = new MyTrackerClient({ baseUrl: sim.url, userId: sim.credentials.mytrackerUserId, secret: 'nope' });
     await assert.rejects(
       wrong.createExport({ segmentId: 1 }),
-      isVendorError('VendorAuthError', false, /Access denied \(HTTP 403\).*MYTRACKER_API_SECRET/),
+      isClassifiedError('VendorAuthError', false, /Access denied \(HTTP 403\).*MYTRACKER_API_SECRET/),
     );
   });
 
@@ -228,7 +228,7 @@ describe('myTracker client against the simulator over HTTP', () => {
       body: { code: 429, message: 'Too Many Requests', data: null },
     });
     await assert.rejects(api.exportStatus('1'), (err: unknown) => {
-      assert.ok(err instanceof VendorError);
+      assert.ok(err instanceof ClassifiedError);
       assert.equal(err.type, 'VendorRateLimited');
       assert.equal(err.retryable, true);
       assert.equal(err.details.retryAfterMs, 7000);
@@ -238,6 +238,6 @@ describe('myTracker client against the simulator over HTTP', () => {
 
   test('an HTML error page is a typed response error, not a crash', async () => {
     sim.faults.add({ vendor: 'mytracker', endpoint: 'get', kind: 'html' });
-    await assert.rejects(api.exportStatus('1'), isVendorError('VendorResponseError', false, /HTML/));
+    await assert.rejects(api.exportStatus('1'), isClassifiedError('VendorResponseError', false, /HTML/));
   });
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { DEFAULT_TIMING } from '../../src/shared/inputs';
+import { FAILURE_TYPES } from '../../src/shared/failure-types';
 import { HOUR, Harness, storedFile, timerDurations, type Call } from './harness';
 import { gaps, runToEnd, running } from './run';
 
@@ -155,7 +156,7 @@ describe('poll loop under time skipping', { timeout: 300_000 }, () => {
 
   test('10 status polls failing in a row (each after its own retries) end the export; fewer are survived', async () => {
     const unavailable = () => {
-      throw ApplicationFailure.create({ type: 'VendorUnavailable', message: 'HTTP 503 from Altcraft' });
+      throw ApplicationFailure.create({ type: FAILURE_TYPES.unavailable, message: 'HTTP 503 from Altcraft' });
     };
     // Nine failed polls, then the task answers: the export goes on.
     let attempts = 0;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ApplicationFailure } from '@temporalio/common';
+import { FAILURE_TYPES, finalFailure } from '../../src/shared/failure-types';
 import { HOUR, Harness, storedFile, timerDurations, type Call } from './harness';
 import { outcome, runToEnd, start, until } from './run';
 
@@ -10,7 +10,7 @@ import { outcome, runToEnd, start, until } from './run';
  */
 
 const gone = (what: string) => () => {
-  throw ApplicationFailure.create({ type: 'VendorJobGone', message: `${what} is gone (HTTP 410)`, nonRetryable: true });
+  throw finalFailure(FAILURE_TYPES.gone, `${what} is gone (HTTP 410)`);
 };
 const segmentInput = { section: 'com.example.sec', segments: ['com.example.seg'] };
 const report = (id: string, call: Call) => ({
@@ -52,19 +52,23 @@ describe('vendor paths under time skipping', { timeout: 300_000 }, () => {
     });
     const always = await runToEnd(h, 'altcraftExport', 'ac-gone-always', { sourceType: 'database', sourceId: 3 });
     assert.equal(always.kind === 'failed' && always.type, 'VendorJobGone');
+    assert.match(
+      always.kind === 'failed' ? always.message : '',
+      /is gone.*\(gave up after requesting the task 3 times\)/,
+    );
     assert.equal(h.callsOf('ac-gone-always', 'altcraftCreateExport').length, 3);
     // Two clean-ups before the re-requests, one when the export fails.
     assert.equal(h.callsOf('ac-gone-always', 'removeExportFiles').length, 3);
   });
 
   test('APSIS segment: a report gone (410) or failed (503) is requested again, at most 3 times', async () => {
-    for (const type of ['VendorJobGone', 'VendorJobFailed']) {
+    for (const type of [FAILURE_TYPES.gone, FAILURE_TYPES.jobFailed]) {
       const id = `seg-${type}`;
       let reports = 0;
       h.script(id, {
         apsisRequestSegmentReport: (_i, call: Call) => report(`rep-${++reports}`, call),
         apsisPollSegmentReport: () => {
-          throw ApplicationFailure.create({ type, message: `APSIS says no (${type})`, nonRetryable: true });
+          throw finalFailure(type, `APSIS says no (${type})`);
         },
       });
       const result = await runToEnd(h, 'apsisSegmentExport', id, segmentInput);
@@ -97,7 +101,10 @@ describe('vendor paths under time skipping', { timeout: 300_000 }, () => {
     });
     const never = await runToEnd(h, 'mytrackerExport', 'mt-error-always', { segmentId: 5 });
     assert.equal(never.kind === 'failed' && never.type, 'VendorJobFailed');
-    assert.match(never.kind === 'failed' ? never.message : '', /export failed 3 times .*"Error occurred" 3 polls/);
+    assert.match(
+      never.kind === 'failed' ? never.message : '',
+      /export 200 cannot deliver: .*"Error occurred" 3 polls.*\(gave up after requesting an export of segment 5 3 times\)/,
+    );
     assert.equal(h.callsOf('mt-error-always', 'mytrackerCreateExport').length, 3);
   });
 
@@ -218,6 +225,10 @@ describe('vendor paths under time skipping', { timeout: 300_000 }, () => {
     });
     const goneResult = await runToEnd(h, 'apsisProfileExport', 'prof-gone', { exportKey: 'k4' });
     assert.equal(goneResult.kind === 'failed' && goneResult.type, 'VendorJobGone');
+    assert.match(
+      goneResult.kind === 'failed' ? goneResult.message : '',
+      /gone.*\(gave up after requesting the profile export 3 times\)/,
+    );
     assert.equal(h.callsOf('prof-gone', 'apsisRequestProfileExport').length, 3);
   });
 });

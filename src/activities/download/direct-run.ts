@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import { ERROR_TYPES } from '../../providers/errors';
+import { FAILURE_TYPES } from '../../shared/failure-types';
 import { observeBytes } from '../../providers/observe';
 import { DirectDownload, UnstableEntity, type DirectJob } from './direct';
 import type { DownloadOutcome, DownloadSpec } from './engine';
@@ -73,7 +73,7 @@ export async function runDirect(
       return restart({ ...spec, resume: undefined, connections: 1 });
     }
     const failure = downloadFailure(spec, err);
-    const keep = keepStored && !(failure.type === ERROR_TYPES.storage && !failure.retryable);
+    const keep = keepStored && !(failure.type === FAILURE_TYPES.storage && !failure.retryable);
     await sink.discard(keep).catch(() => undefined);
     if (keep) report();
     else spec.onProgress?.({ offset: 0 });

@@ -1,7 +1,8 @@
 import { pipeline } from 'node:stream/promises';
 import { Agent, type Dispatcher } from 'undici';
 import { requestFollowingRedirects } from './redirects';
-import { ERROR_TYPES, parseRetryAfter, type Vendor, type VendorError } from '../../providers/errors';
+import { parseRetryAfter, type Vendor, type ClassifiedError } from '../../providers/errors';
+import { FAILURE_TYPES } from '../../shared/failure-types';
 import { downloadFailure, integrityError, vendorLabel } from './failures';
 import { observeBytes } from '../../providers/observe';
 import type { ManifestFile } from '../../shared/manifest';
@@ -35,9 +36,9 @@ export interface DownloadSpec {
   /** Statuses that mean "not ready yet" (APSIS poll URLs answer the file or 202/404 on the same URL). */
   notReadyStatuses?: readonly number[];
   /** Vendor-specific meaning of an error status; return undefined to use the default mapping. */
-  classifyStatus?: (status: number, bodyText: string) => VendorError | undefined;
+  classifyStatus?: (status: number, bodyText: string) => ClassifiedError | undefined;
   /** Vetoes a 200/206 answer before any byte is stored (e.g. not the format asked for). */
-  checkResponse?: (headers: Record<string, string | string[] | undefined>) => VendorError | undefined;
+  checkResponse?: (headers: Record<string, string | string[] | undefined>) => ClassifiedError | undefined;
   /**
    * Redirects to follow (0, the default, treats a redirect as an error status). Credentials in `headers` are
    * dropped from the first hop that leaves the URL's origin; only https (or http from an http URL) is followed.
@@ -244,7 +245,7 @@ async function downloadOnce(spec: DownloadSpec): Promise<DownloadOutcome> {
     res.body.destroy();
     verifier.destroy();
     const failure = downloadFailure(spec, err);
-    const keep = keepStored && !(failure.type === ERROR_TYPES.storage && !failure.retryable);
+    const keep = keepStored && !(failure.type === FAILURE_TYPES.storage && !failure.retryable);
     await sink.discard(keep, failure).catch(() => undefined);
     // After discard, so the heartbeat never claims bytes that a destroyed writer dropped.
     report(true);

@@ -1,19 +1,20 @@
-import { ERROR_TYPES, VendorError, redactUrl, snippet } from '../../providers/errors';
+import { ClassifiedError, redactUrl, snippet } from '../../providers/errors';
+import { FAILURE_TYPES } from '../../shared/failure-types';
 import type { DownloadSpec } from './engine';
 
-export function integrityError(spec: DownloadSpec, message: string): VendorError {
-  return new VendorError(ERROR_TYPES.integrity, message, true, { vendor: spec.vendor, endpoint: 'download' });
+export function integrityError(spec: DownloadSpec, message: string): ClassifiedError {
+  return new ClassifiedError(FAILURE_TYPES.integrity, message, true, { vendor: spec.vendor, endpoint: 'download' });
 }
 
 /** Disk full, quota, read-only or permission problems: retrying on the same storage cannot fix them. */
 const FINAL_STORAGE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'EFBIG', 'ENAMETOOLONG']);
 
-export function downloadFailure(spec: DownloadSpec, err: unknown): VendorError {
-  if (err instanceof VendorError) return err;
+export function downloadFailure(spec: DownloadSpec, err: unknown): ClassifiedError {
+  if (err instanceof ClassifiedError) return err;
   const code = (err as NodeJS.ErrnoException)?.code;
   if (code && FINAL_STORAGE_CODES.has(code)) {
-    return new VendorError(
-      ERROR_TYPES.storage,
+    return new ClassifiedError(
+      FAILURE_TYPES.storage,
       `cannot write ${spec.fileName} into ${spec.dir}: ${code} (${(err as Error).message})`,
       false,
       { vendor: spec.vendor, endpoint: 'download' },

@@ -1,5 +1,6 @@
 import { request, type Dispatcher } from 'undici';
-import { ERROR_TYPES, VendorError, redactUrl, type Vendor } from '../../providers/errors';
+import { ClassifiedError, redactUrl, type Vendor } from '../../providers/errors';
+import { FAILURE_TYPES } from '../../shared/failure-types';
 import { networkError } from '../../providers/http';
 import { observeHttp } from '../../providers/observe';
 
@@ -75,8 +76,8 @@ export async function requestFollowingRedirects(req: FollowRequest): Promise<Fol
   }
 }
 
-function redirectError(req: FollowRequest, what: string): VendorError {
-  return new VendorError(ERROR_TYPES.response, `${req.label} ${what}`, false, {
+function redirectError(req: FollowRequest, what: string): ClassifiedError {
+  return new ClassifiedError(FAILURE_TYPES.response, `${req.label} ${what}`, false, {
     vendor: req.vendor,
     endpoint: 'download',
   });

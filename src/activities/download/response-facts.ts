@@ -1,4 +1,5 @@
-import { ERROR_TYPES, VendorError } from '../../providers/errors';
+import { ClassifiedError } from '../../providers/errors';
+import { FAILURE_TYPES } from '../../shared/failure-types';
 import { statusError } from '../../providers/http';
 import type { DownloadSpec } from './engine';
 import { vendorLabel } from './failures';
@@ -22,10 +23,15 @@ export function sameEntity(
   return true;
 }
 
-export function defaultDownloadError(spec: DownloadSpec, status: number, headers: Headers, text: string): VendorError {
+export function defaultDownloadError(
+  spec: DownloadSpec,
+  status: number,
+  headers: Headers,
+  text: string,
+): ClassifiedError {
   if (status === 404 || status === 410) {
-    return new VendorError(
-      ERROR_TYPES.gone,
+    return new ClassifiedError(
+      FAILURE_TYPES.gone,
       `${vendorLabel(spec)} download link for ${spec.fileName} is gone or expired (HTTP ${status})`,
       false,
       { vendor: spec.vendor, endpoint: 'download', status },

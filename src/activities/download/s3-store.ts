@@ -7,7 +7,8 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { ERROR_TYPES, VendorError } from '../../providers/errors';
+import { ClassifiedError } from '../../providers/errors';
+import { FAILURE_TYPES } from '../../shared/failure-types';
 import { formatS3Uri, parseS3Uri, s3Child, type S3Location } from '../../util/s3-uri';
 import type { FileSink } from './storage';
 
@@ -39,7 +40,8 @@ export function s3Client(env: NodeJS.ProcessEnv = process.env): S3Client {
 
 function location(uri: string): S3Location {
   const parsed = parseS3Uri(uri);
-  if (!parsed) throw new VendorError(ERROR_TYPES.storage, `${uri} is not a valid s3://bucket/prefix location`, false);
+  if (!parsed)
+    throw new ClassifiedError(FAILURE_TYPES.storage, `${uri} is not a valid s3://bucket/prefix location`, false);
   return parsed;
 }
 
@@ -170,14 +172,14 @@ async function abortUploads(target: S3Location, exact: boolean): Promise<void> {
 }
 
 /** S3 errors: 4xx (no bucket, access denied) are final StorageErrors; network trouble and 5xx are retried. */
-export function s3Failure(err: unknown, what: string): VendorError {
-  if (err instanceof VendorError) return err;
+export function s3Failure(err: unknown, what: string): ClassifiedError {
+  if (err instanceof ClassifiedError) return err;
   const e = err as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number } };
   const status = e?.$metadata?.httpStatusCode;
   const final = status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429;
   const reason = `${e?.name ?? e?.code ?? 'Error'}: ${e?.message ?? String(err)}`;
-  return new VendorError(
-    ERROR_TYPES.storage,
+  return new ClassifiedError(
+    FAILURE_TYPES.storage,
     `S3 ${what} failed (${status ? `HTTP ${status}, ` : ''}${reason})`,
     !final,
     status ? { status } : {},

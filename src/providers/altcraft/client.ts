@@ -1,6 +1,8 @@
-import { ERROR_TYPES, VendorError, snippet, where } from '../errors';
+import { FAILURE_TYPES } from '../../shared/failure-types';
+import { ClassifiedError, snippet, where } from '../errors';
 import { callVendor, checkShape, parseVendorJson } from '../http';
 import { ALTCRAFT_PATHS, ALTCRAFT_TOKEN_PARAM, altcraftStatusMeaning, type AltcraftTokenForm } from './constants';
+import type { JobDone, JobRunning } from '../../shared/job-poll';
 import { AltcraftCreateData, AltcraftEnvelope, AltcraftStatusData, type AltcraftCreateRequest } from './schemas';
 
 export interface AltcraftCredentials {
@@ -10,8 +12,7 @@ export interface AltcraftCredentials {
 
 export type AltcraftTaskState =
   /** `known` is false for a word no page or table lists: still running, but worth one log line. */
-  | { kind: 'running'; status: string; progress: number | null; known: boolean }
-  | { kind: 'done'; status: string; urls: string[]; total: number | null };
+  (JobRunning & { known: boolean }) | JobDone<{ urls: string[]; total: number | null }>;
 
 /** A small Altcraft API client: create a profiles export, read its task status, address its files. */
 export class AltcraftClient {
@@ -23,7 +24,7 @@ export class AltcraftClient {
     return checkShape('altcraft', 'profiles/get_all', data, AltcraftCreateData).task_id;
   }
 
-  /** Reads a task's state; a failed task throws a final VendorError, an undocumented word reads as running. */
+  /** Reads a task's state; a failed task throws a final ClassifiedError, an undocumented word reads as running. */
   async taskStatus(taskId: string, signal?: AbortSignal): Promise<AltcraftTaskState> {
     const raw = await this.call('tasks/status', ALTCRAFT_PATHS.taskStatus, { task_id: taskId }, signal);
     const data = checkShape('altcraft', 'tasks/status', raw, AltcraftStatusData);
@@ -68,7 +69,7 @@ export function interpretStatus(taskId: string, data: AltcraftStatusData): Altcr
   const at = where('altcraft', 'tasks/status');
   const meaning = altcraftStatusMeaning(data.status);
   const running = (known: boolean): AltcraftTaskState => ({
-    kind: 'running',
+    state: 'running',
     status: data.status,
     progress: data.progress ?? null,
     known,
@@ -77,8 +78,8 @@ export function interpretStatus(taskId: string, data: AltcraftStatusData): Altcr
   if (meaning === 'failed') {
     const errors = data.result?.errors ?? [];
     const why = errors.length > 0 ? `: ${snippet(JSON.stringify(errors))}` : '';
-    throw new VendorError(
-      ERROR_TYPES.jobFailed,
+    throw new ClassifiedError(
+      FAILURE_TYPES.jobFailed,
       `Altcraft task ${taskId} ended with status "${snippet(data.status, 60)}"${why}`,
       false,
       { vendor: 'altcraft', endpoint: 'tasks/status' },
@@ -90,36 +91,46 @@ export function interpretStatus(taskId: string, data: AltcraftStatusData): Altcr
     if (!result || (result.urls.length === 0 && !failedOutright)) return running(false);
   }
   if (!result) {
-    throw new VendorError(
-      ERROR_TYPES.response,
+    throw new ClassifiedError(
+      FAILURE_TYPES.response,
       `${at} said "${data.status}" for task ${taskId} but gave no result`,
       false,
       { vendor: 'altcraft', endpoint: 'tasks/status' },
     );
   }
   if (result.errors.length > 0 && (result.total ?? 0) === 0) {
-    throw new VendorError(
-      ERROR_TYPES.jobFailed,
+    throw new ClassifiedError(
+      FAILURE_TYPES.jobFailed,
       `Altcraft task ${taskId} finished with errors and no profiles: ${snippet(JSON.stringify(result.errors))}`,
       false,
       { vendor: 'altcraft', endpoint: 'tasks/status' },
     );
   }
   if (result.urls.length === 0 && (result.total ?? 0) > 0) {
-    throw new VendorError(ERROR_TYPES.response, `${at} said task ${taskId} is done but listed no file URLs`, false, {
-      vendor: 'altcraft',
-      endpoint: 'tasks/status',
-    });
+    throw new ClassifiedError(
+      FAILURE_TYPES.response,
+      `${at} said task ${taskId} is done but listed no file URLs`,
+      false,
+      {
+        vendor: 'altcraft',
+        endpoint: 'tasks/status',
+      },
+    );
   }
-  return { kind: 'done', status: data.status, urls: result.urls, total: result.total ?? null };
+  return { state: 'done', status: data.status, urls: result.urls, total: result.total ?? null };
 }
 
 /** `error` non-zero in the body: final, since retrying the same call gets the same answer. */
-function altcraftBodyError(endpoint: string, code: number, text: string): VendorError {
-  return new VendorError('AltcraftError', `Altcraft ${endpoint}: error ${code} "${snippet(text, 200)}"`, false, {
-    vendor: 'altcraft',
-    endpoint,
-  });
+function altcraftBodyError(endpoint: string, code: number, text: string): ClassifiedError {
+  return new ClassifiedError(
+    FAILURE_TYPES.altcraft,
+    `Altcraft ${endpoint}: error ${code} "${snippet(text, 200)}"`,
+    false,
+    {
+      vendor: 'altcraft',
+      endpoint,
+    },
+  );
 }
 
 /**
@@ -130,8 +141,8 @@ export function resolveDownloadUrl(baseUrl: string, url: string): string {
   if (/^[a-z][a-z0-9+.-]*:/i.test(url)) {
     const target = new URL(url);
     if (target.origin !== new URL(baseUrl).origin) {
-      throw new VendorError(
-        ERROR_TYPES.response,
+      throw new ClassifiedError(
+        FAILURE_TYPES.response,
         `Altcraft gave a download URL on another host (${target.host}); refusing to send the token there`,
         false,
         { vendor: 'altcraft', endpoint: 'download' },

@@ -1,4 +1,5 @@
-import { ERROR_TYPES, VendorError, snippet, where } from '../errors';
+import { FAILURE_TYPES } from '../../shared/failure-types';
+import { ClassifiedError, snippet, where } from '../errors';
 import { callVendor, parseVendorJson } from '../http';
 import {
   APSIS_ENDPOINTS,
@@ -35,8 +36,8 @@ export interface ReportPollSpec {
   countCsvRows: boolean;
   contentTypeFallback: string;
   notReadyStatuses: readonly number[];
-  classifyStatus: (status: number, bodyText: string) => VendorError | undefined;
-  checkResponse: (headers: Headers) => VendorError | undefined;
+  classifyStatus: (status: number, bodyText: string) => ClassifiedError | undefined;
+  checkResponse: (headers: Headers) => ClassifiedError | undefined;
 }
 
 /** A small APSIS One client: OAuth token handling, report requests and poll specs, single-profile exports. */
@@ -55,7 +56,7 @@ export class ApsisClient {
     try {
       return await call({ authorization: `Bearer ${token}` });
     } catch (err) {
-      if (!(err instanceof VendorError) || err.details.status !== 401) throw err;
+      if (!(err instanceof ClassifiedError) || err.details.status !== 401) throw err;
       const fresh = await this.tokens.refresh(this.creds, token);
       return call({ authorization: `Bearer ${fresh}` });
     }
@@ -78,8 +79,8 @@ export class ApsisClient {
     );
     if (answer.status === 400) throw reportBodyRejected(answer.text);
     if (answer.status === 413) {
-      throw new VendorError(
-        ERROR_TYPES.request,
+      throw new ClassifiedError(
+        FAILURE_TYPES.request,
         `${where('apsis', endpoint)} refused the report request as too large (HTTP 413): ask for fewer attributes and tags (--attribute/--tag); this many columns is not supported`,
         false,
         { vendor: 'apsis', endpoint, status: 413 },
@@ -153,29 +154,29 @@ export function classifyPollStatus(
   kind: PollUrlKind,
   status: number,
   text: string,
-): VendorError | undefined {
+): ClassifiedError | undefined {
   const at = where('apsis', APSIS_ENDPOINTS.reportPoll);
   const details = { vendor: 'apsis' as const, endpoint: APSIS_ENDPOINTS.reportPoll, status };
   const said = text ? `: ${snippet(text)}` : '';
   if (kind === 'v2' && status === POLL_STATUS.invalidV2) {
-    return new VendorError(
-      ERROR_TYPES.response,
+    return new ClassifiedError(
+      FAILURE_TYPES.response,
       `${at} says report ${reportId} is invalid (HTTP 404)${said}`,
       false,
       details,
     );
   }
   if (status === POLL_STATUS.gone) {
-    return new VendorError(
-      ERROR_TYPES.gone,
+    return new ClassifiedError(
+      FAILURE_TYPES.gone,
       `${at}: report ${reportId} is gone or expired (HTTP 410)${said}`,
       false,
       details,
     );
   }
   if (status === POLL_STATUS.failed) {
-    return new VendorError(
-      ERROR_TYPES.jobFailed,
+    return new ClassifiedError(
+      FAILURE_TYPES.jobFailed,
       `${at}: processing of report ${reportId} failed on APSIS's side (HTTP 503)${said}`,
       false,
       details,
@@ -185,7 +186,7 @@ export function classifyPollStatus(
 }
 
 /** A 200 answer must be the format asked for; storing HTML or CSV under `.xlsx` would be a silent lie. */
-export function checkReportFormat(format: ReportFormat, headers: Headers): VendorError | undefined {
+export function checkReportFormat(format: ReportFormat, headers: Headers): ClassifiedError | undefined {
   const contentType = (first(headers['content-type']) ?? '').toLowerCase();
   const encoding = (first(headers['content-encoding']) ?? 'identity').trim().toLowerCase();
   let problem: string | undefined;
@@ -195,8 +196,8 @@ export function checkReportFormat(format: ReportFormat, headers: Headers): Vendo
   else if (format === 'csv.gz' && encoding !== 'gzip') problem = `Content-Encoding "${encoding}"`;
   else if (format !== 'csv.gz' && encoding !== 'identity') problem = `Content-Encoding "${encoding}"`;
   if (!problem) return undefined;
-  return new VendorError(
-    ERROR_TYPES.response,
+  return new ClassifiedError(
+    FAILURE_TYPES.response,
     `${where('apsis', APSIS_ENDPOINTS.reportPoll)} was asked for ${format} but answered with ${problem}`,
     false,
     { vendor: 'apsis', endpoint: APSIS_ENDPOINTS.reportPoll, status: 200 },
@@ -212,8 +213,8 @@ export function sameOriginUrl(baseUrl: string, url: string, endpoint: string): s
   try {
     target = new URL(url, `${baseUrl.replace(/\/+$/, '')}/`);
   } catch {
-    throw new VendorError(
-      ERROR_TYPES.response,
+    throw new ClassifiedError(
+      FAILURE_TYPES.response,
       `${where('apsis', endpoint)} is not a URL: "${snippet(url, 80)}"`,
       false,
       {
@@ -224,8 +225,8 @@ export function sameOriginUrl(baseUrl: string, url: string, endpoint: string): s
   }
   const base = new URL(baseUrl);
   if (target.origin !== base.origin) {
-    throw new VendorError(
-      ERROR_TYPES.response,
+    throw new ClassifiedError(
+      FAILURE_TYPES.response,
       `${where('apsis', endpoint)} is on another host (${target.origin}, configured APSIS_BASE_URL is ${base.origin}); refusing to send the access token there`,
       false,
       { vendor: 'apsis', endpoint },
@@ -242,7 +243,7 @@ function first(value: string | string[] | undefined): string | undefined {
  * A 400 to a report request: APSIS did not take the body (a segment name, the filter, a discriminator). Final,
  * and it quotes APSIS: a problem document's `errors` per field (`segments.filter: ...`), else its detail/title.
  */
-export function reportBodyRejected(text: string): VendorError {
+export function reportBodyRejected(text: string): ClassifiedError {
   const endpoint = APSIS_ENDPOINTS.segmentReport;
   let said = snippet(text, 300);
   try {
@@ -259,8 +260,8 @@ export function reportBodyRejected(text: string): VendorError {
   } catch {
     // Not JSON: the raw text (shortened) is what APSIS said.
   }
-  return new VendorError(
-    ERROR_TYPES.request,
+  return new ClassifiedError(
+    FAILURE_TYPES.request,
     `${where('apsis', endpoint)} rejected the report request body (HTTP 400): APSIS says "${said}"`,
     false,
     { vendor: 'apsis', endpoint, status: 400 },

@@ -1,4 +1,5 @@
-import { ERROR_TYPES, VendorError, parseRetryAfter, snippet, where } from '../errors';
+import { FAILURE_TYPES } from '../../shared/failure-types';
+import { ClassifiedError, parseRetryAfter, snippet, where } from '../errors';
 import { callVendor } from '../http';
 import { APSIS_ENDPOINTS, APSIS_PATHS, tokenRefreshMarginMs } from './constants';
 import { ApsisTokenAnswer } from './schemas';
@@ -93,8 +94,8 @@ async function requestToken(creds: ApsisCredentials): Promise<ApsisTokenAnswer> 
   });
   const details = { vendor: 'apsis' as const, endpoint, status: answer.status };
   if (answer.status === 429) {
-    throw new VendorError(
-      ERROR_TYPES.rateLimited,
+    throw new ClassifiedError(
+      FAILURE_TYPES.rateLimited,
       `${at} is rate limiting token requests (HTTP 429; APSIS allows about 10 a minute per client)`,
       true,
       { ...details, retryAfterMs: parseRetryAfter(answer.headers['retry-after']) },
@@ -103,8 +104,8 @@ async function requestToken(creds: ApsisCredentials): Promise<ApsisTokenAnswer> 
   if (answer.status >= 400) {
     // A refused token request is not a success with a token in it, so the vendor's words can be quoted.
     const said = answer.text ? `: ${snippet(answer.text)}` : '';
-    throw new VendorError(
-      ERROR_TYPES.auth,
+    throw new ClassifiedError(
+      FAILURE_TYPES.auth,
       `${at} refused the client credentials (HTTP ${answer.status}); check APSIS_CLIENT_ID and APSIS_CLIENT_SECRET${said}`,
       false,
       details,
@@ -115,7 +116,7 @@ async function requestToken(creds: ApsisCredentials): Promise<ApsisTokenAnswer> 
     json = JSON.parse(answer.text);
   } catch {
     const kind = /^\s*</.test(answer.text) ? 'an HTML/XML page' : 'something that is not JSON';
-    throw new VendorError(ERROR_TYPES.response, `${at} answered HTTP ${answer.status} with ${kind}`, false, {
+    throw new ClassifiedError(FAILURE_TYPES.response, `${at} answered HTTP ${answer.status} with ${kind}`, false, {
       vendor: 'apsis',
       endpoint,
       status: answer.status,
@@ -124,7 +125,7 @@ async function requestToken(creds: ApsisCredentials): Promise<ApsisTokenAnswer> 
   const parsed = ApsisTokenAnswer.safeParse(json);
   if (!parsed.success) {
     const fields = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new VendorError(ERROR_TYPES.response, `${at} answered with an unexpected shape (${fields})`, false, {
+    throw new ClassifiedError(FAILURE_TYPES.response, `${at} answered with an unexpected shape (${fields})`, false, {
       vendor: 'apsis',
       endpoint,
       status: answer.status,

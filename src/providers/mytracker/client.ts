@@ -1,4 +1,5 @@
-import { ERROR_TYPES, VendorError, snippet, where } from '../errors';
+import { FAILURE_TYPES } from '../../shared/failure-types';
+import { ClassifiedError, snippet, where } from '../errors';
 import { callVendor, checkShape, parseVendorJson, statusError, type VendorAnswer } from '../http';
 import {
   LINK_EXPIRY_MARGIN_MS,
@@ -9,6 +10,7 @@ import {
 } from './constants';
 import { MyTrackerCreateData, MyTrackerEnvelope, MyTrackerErrorData, MyTrackerStatusData } from './schemas';
 import { authorizationHeader, type MyTrackerCredentials } from './signing';
+import type { JobPoll } from '../../shared/job-poll';
 
 export interface MyTrackerSettings extends MyTrackerCredentials {
   baseUrl: string;
@@ -23,10 +25,8 @@ export interface MyTrackerLink {
   expired: boolean;
 }
 
-export type MyTrackerExportState =
-  | { kind: 'running'; status: string; progress: number | null }
-  | { kind: 'errorOccurred'; status: string }
-  | { kind: 'done'; status: string; files: MyTrackerLink[] };
+/** "Error occurred" is its own state: it may pass, or mean the export is broken (the workflow counts them). */
+export type MyTrackerExportState = JobPoll<{ files: MyTrackerLink[] }, { state: 'errorOccurred'; status: string }>;
 
 type Endpoint = 'create.json' | 'get.json';
 
@@ -115,32 +115,37 @@ export function interpretStatus(exportId: string, data: MyTrackerStatusData, now
   const details = { vendor: 'mytracker' as const, endpoint: 'get.json' };
   switch (mytrackerStatusMeaning(parsed.status)) {
     case 'inProgress':
-      return { kind: 'running', status: MYTRACKER_STATUS.inProgress, progress: parseProgress(parsed.progress) };
+      return { state: 'running', status: MYTRACKER_STATUS.inProgress, progress: parseProgress(parsed.progress) };
     case 'errorOccurred':
-      return { kind: 'errorOccurred', status: MYTRACKER_STATUS.errorOccurred };
+      return { state: 'errorOccurred', status: MYTRACKER_STATUS.errorOccurred };
     case 'userError': {
       const why = parsed.errorMessage ? `: ${snippet(parsed.errorMessage, 300)}` : '';
-      throw new VendorError(
-        ERROR_TYPES.jobFailed,
+      throw new ClassifiedError(
+        FAILURE_TYPES.jobFailed,
         `myTracker export ${exportId}: User error occurred${why}`,
         false,
         details,
       );
     }
     case 'canceled':
-      throw new VendorError(ERROR_TYPES.jobFailed, `myTracker export ${exportId}: Canceled by user`, false, details);
+      throw new ClassifiedError(
+        FAILURE_TYPES.jobFailed,
+        `myTracker export ${exportId}: Canceled by user`,
+        false,
+        details,
+      );
     case 'success': {
       const files = parsed.files ?? [];
       if (files.length === 0) {
-        throw new VendorError(
-          ERROR_TYPES.response,
+        throw new ClassifiedError(
+          FAILURE_TYPES.response,
           `${at} said "Success!" for export ${exportId} but listed no files`,
           false,
           details,
         );
       }
       return {
-        kind: 'done',
+        state: 'done',
         status: MYTRACKER_STATUS.success,
         files: files.map((f) => ({
           link: f.link,
@@ -150,8 +155,8 @@ export function interpretStatus(exportId: string, data: MyTrackerStatusData, now
       };
     }
     case 'unknown':
-      throw new VendorError(
-        ERROR_TYPES.response,
+      throw new ClassifiedError(
+        FAILURE_TYPES.response,
         `${at} reported an unknown status "${snippet(parsed.status, 60)}" for export ${exportId}`,
         false,
         details,
@@ -202,13 +207,13 @@ export function resolveLink(baseUrl: string, link: string): string {
   return target.toString();
 }
 
-function badLink(message: string): VendorError {
-  return new VendorError(ERROR_TYPES.response, message, false, { vendor: 'mytracker', endpoint: 'download' });
+function badLink(message: string): ClassifiedError {
+  return new ClassifiedError(FAILURE_TYPES.response, message, false, { vendor: 'mytracker', endpoint: 'download' });
 }
 
-function accessDenied(endpoint: Endpoint, status: number): VendorError {
-  return new VendorError(
-    ERROR_TYPES.auth,
+function accessDenied(endpoint: Endpoint, status: number): ClassifiedError {
+  return new ClassifiedError(
+    FAILURE_TYPES.auth,
     `${where('mytracker', endpoint)}: Access denied (HTTP ${status}). Check MYTRACKER_API_USER_ID and ` +
       'MYTRACKER_API_SECRET in the worker environment (and that this API user may export segments)',
     false,
@@ -223,22 +228,22 @@ function bodyError(
   envelope: { message: string; data?: unknown },
   answer: VendorAnswer,
   subject: string,
-): VendorError {
+): ClassifiedError {
   if (code === 401 || code === 403) return accessDenied(endpoint, code);
   const parsedDetail = MyTrackerErrorData.safeParse(envelope.data);
   const detail = parsedDetail.success ? parsedDetail.data.error.detail : envelope.message;
   const said = detail ? `: "${snippet(detail, 200)}"` : '';
   const at = where('mytracker', endpoint);
   if (code === 404) {
-    return new VendorError(ERROR_TYPES.request, `${at}: ${subject} not found (HTTP 404)${said}`, false, {
+    return new ClassifiedError(FAILURE_TYPES.request, `${at}: ${subject} not found (HTTP 404)${said}`, false, {
       vendor: 'mytracker',
       endpoint,
       status: 404,
     });
   }
   if (code === 429 || code >= 500) return statusError('mytracker', endpoint, { ...answer, status: code });
-  return new VendorError(
-    ERROR_TYPES.request,
+  return new ClassifiedError(
+    FAILURE_TYPES.request,
     `${at} rejected the request for ${subject} (code ${code})${said}`,
     false,
     {

@@ -1,0 +1,32 @@
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { ExportProgress } from './manifest';
+
+/**
+ * Names other services rely on (CONTRACT.md), defined once for the worker, the workflows, the client, the
+ * callback receiver and schedules. Changing one breaks running exports and their callers.
+ */
+export const WORKFLOW_TYPES = {
+  altcraft: 'altcraftExport',
+  'apsis-segment': 'apsisSegmentExport',
+  'apsis-profile': 'apsisProfileExport',
+  mytracker: 'mytrackerExport',
+} as const;
+export type WorkflowType = (typeof WORKFLOW_TYPES)[keyof typeof WORKFLOW_TYPES];
+
+/** Answers where an export is (phase, vendor progress, files), for `exportflow status` and progress bars. */
+export const progressQuery = defineQuery<ExportProgress>('progress');
+
+/** Sent by the callback receiver when APSIS calls back for a single-profile export. */
+export interface ApsisCallbackSignal {
+  code: number;
+  message: string;
+}
+export const apsisCallbackSignal = defineSignal<[ApsisCallbackSignal]>('apsisCallback');
+
+/** Vendors whose activities run on their own task queue (each with its own rate limits). */
+export type VendorQueue = 'altcraft' | 'apsis' | 'mytracker';
+
+/** A vendor's activity task queue: the workflow's own queue plus the vendor, e.g. `exportflow-altcraft`. */
+export function vendorTaskQueue(taskQueue: string, vendor: VendorQueue): string {
+  return `${taskQueue}-${vendor}`;
+}
