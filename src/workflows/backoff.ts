@@ -19,8 +19,11 @@ export function nextPollDelayMs(
 ): number {
   const exponent = Math.min(round, 30);
   const base = Math.min(timing.pollMaxMs, timing.pollInitialMs * 2 ** exponent);
-  const jittered = base * (0.8 + 0.4 * random());
-  const floor = base >= timing.pollMaxMs ? CAPPED_FLOOR * timing.pollMaxMs : timing.pollInitialMs;
-  const delay = Math.round(Math.min(timing.pollMaxMs, Math.max(timing.pollInitialMs, floor, jittered)));
+  // At the cap the jitter is spread evenly over the 2% band: clamping ±20% into it would leave mostly the band's
+  // two ends, and exports started together would keep polling in step.
+  const delay =
+    base >= timing.pollMaxMs
+      ? Math.round(timing.pollMaxMs * (CAPPED_FLOOR + (1 - CAPPED_FLOOR) * random()))
+      : Math.round(Math.min(timing.pollMaxMs, Math.max(timing.pollInitialMs, base * (0.8 + 0.4 * random()))));
   return retryAfterMs !== undefined && retryAfterMs > delay ? retryAfterMs : delay;
 }

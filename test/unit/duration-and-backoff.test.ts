@@ -38,7 +38,10 @@ describe('poll back-off', () => {
         assert.ok(d >= 5_000 && d <= 300_000, `round ${round} r ${r}: ${d}`);
       }
     }
-    assert.equal(nextPollDelayMs(100, timing, fixed(0.999)), 300_000);
+    // At the cap the jitter spans the 2% band below it, evenly.
+    assert.equal(nextPollDelayMs(100, timing, fixed(1)), 300_000);
+    assert.equal(nextPollDelayMs(100, timing, fixed(0)), 294_000);
+    assert.equal(nextPollDelayMs(100, timing, fixed(0.5)), 297_000);
   });
 
   test('jitter spreads polls of exports started together (±20%)', () => {
