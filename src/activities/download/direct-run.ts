@@ -1,4 +1,3 @@
-import type { Dispatcher } from 'undici';
 import { FAILURE_TYPES } from '../../shared/failure-types';
 import { observeBytes } from '../../providers/observe';
 import { DirectDownload, UnstableEntity, type DirectJob } from './direct';
@@ -6,20 +5,13 @@ import type { DownloadOutcome, DownloadSpec } from './engine';
 import type { ResumePoint } from './storage';
 import { downloadFailure, integrityError, vendorLabel } from './failures';
 import type { LocalFileSink } from './local-store';
-import type { RangeState } from './ranges';
 
 const PROGRESS_INTERVAL_MS = 1000;
 
-export interface DirectPlan {
-  first?: Dispatcher.ResponseData;
-  ranges: RangeState[];
-  total: number | undefined;
-  etag?: string;
-  lastModified?: string;
-  gzipped: boolean;
+/** What the engine learnt from the first answer, plus how the stored file is described in the manifest. */
+export interface DirectPlan extends Omit<DirectJob, 'spec' | 'label' | 'sink'> {
   encoding: 'gzip' | null;
   contentType?: string;
-  dispatcher: Dispatcher;
 }
 
 /**
