@@ -78,6 +78,11 @@ async function main(): Promise<void> {
     const kept = previous.filter((e) => !entries.some((n) => n.scenario === e.scenario));
     const all = [...kept, ...entries].sort((a, b) => a.file.localeCompare(b.file));
     fs.writeFileSync(indexFile, `${JSON.stringify(all, null, 2)}\n`);
+    // A scenario recorded again may have fewer runs than before: its older extra runs must not linger unlisted.
+    const listed = new Set(all.map((e) => e.file));
+    for (const file of fs.readdirSync(outDir)) {
+      if (file !== 'index.json' && file.endsWith('.json') && !listed.has(file)) fs.rmSync(path.join(outDir, file));
+    }
     console.log(`wrote ${entries.length} histories to ${path.relative(REPO_ROOT, outDir)}`);
   } finally {
     await client.close();
