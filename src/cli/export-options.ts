@@ -23,16 +23,21 @@ const FLAG_OF_FIELD: Record<string, string> = {
   ...APSIS_FLAG_OF_FIELD,
 };
 
-/** Rewrites `sourceId: ...` into `--source-id: ...` in an input error. */
+/**
+ * Rewrites `sourceId: ...` into `--source-id: ...` in an input error, and field names the schema's own words
+ * mention (camelCase ones only, so plain words such as "format" stay words) into their flags too.
+ */
 export function inCliTerms(err: InputError): UsageError {
-  const message = err.message.replace(
-    // A field, then its path within it: `.name` or a quoted `["odd name"]` (see describeIssues).
-    /(^|; )([A-Za-z]+)((?:\.[A-Za-z0-9_]+|\["(?:[^"\\]|\\.)*"\])*):/g,
-    (whole, sep: string, field: string, rest: string) => {
-      const flag = FLAG_OF_FIELD[field];
-      return flag ? `${sep}${flag}${rest}:` : whole;
-    },
-  );
+  const message = err.message
+    .replace(/\b([a-z]+[A-Z][A-Za-z]*)\b/g, (word: string) => FLAG_OF_FIELD[word] ?? word)
+    .replace(
+      // A field, then its path within it: `.name` or a quoted `["odd name"]` (see describeIssues).
+      /(^|; )([A-Za-z]+)((?:\.[A-Za-z0-9_]+|\["(?:[^"\\]|\\.)*"\])*):/g,
+      (whole, sep: string, field: string, rest: string) => {
+        const flag = FLAG_OF_FIELD[field];
+        return flag ? `${sep}${flag}${rest}:` : whole;
+      },
+    );
   return new UsageError(message);
 }
 
@@ -97,18 +102,9 @@ export function inputFromOptions(provider: SupportedProvider, opts: Record<strin
   }
 }
 
-/** `--segment` or `--export-id`, exactly one; `--fields` only with `--segment`. */
+/** The myTracker flags as input; which combinations are allowed is the input schema's rule (MyTrackerInputSchema). */
 function mytrackerInput(opts: Record<string, string | undefined>): unknown {
   const { segment, exportId, fields } = opts;
-  if (segment !== undefined && exportId !== undefined) {
-    throw new UsageError('--segment, --export-id: give exactly one of them, not both');
-  }
-  if (segment === undefined && exportId === undefined) {
-    throw new UsageError('--segment or --export-id: one is required (a segment to export, or an existing export id)');
-  }
-  if (exportId !== undefined && fields !== undefined) {
-    throw new UsageError('--fields: only applies with --segment (an existing export already has its fields)');
-  }
   return {
     ...(segment !== undefined ? { segmentId: integerOrRaw(segment) } : {}),
     ...(exportId !== undefined ? { exportId: exportId.trim() } : {}),

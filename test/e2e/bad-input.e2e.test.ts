@@ -140,9 +140,13 @@ function cliCases(): CliCase[] {
   cases.push({
     label: 'mytracker --segment and --export-id',
     args: [...mytracker, '--export-id', '4567'],
-    flag: /--segment, --export-id/,
+    flag: /--export-id: give either --segment or --export-id, not both/,
   });
-  cases.push({ label: 'mytracker neither', args: ['export', 'mytracker'], flag: /--segment or --export-id/ });
+  cases.push({
+    label: 'mytracker neither',
+    args: ['export', 'mytracker'],
+    flag: /--segment: required, unless --export-id/,
+  });
   cases.push({
     label: 'mytracker --fields with --export-id',
     args: [...handover, '--fields', 'idDevice'],

@@ -300,12 +300,12 @@ describe('mytracker export end to end', () => {
   test('bad input exits 2 naming the flag and starts nothing', async () => {
     const { count: before } = await client.temporal.workflow.count(`TaskQueue="${env.EXPORTFLOW_TASK_QUEUE}"`);
     const cases: [string[], RegExp][] = [
-      [[], /--segment or --export-id: one is required/],
-      [['--segment', '5', '--export-id', '7'], /--segment, --export-id: give exactly one/],
+      [[], /--segment: required, unless --export-id names an existing export/],
+      [['--segment', '5', '--export-id', '7'], /--export-id: give either --segment or --export-id, not both/],
       [['--segment', 'abc'], /--segment: expected a positive integer/],
       [['--segment', '0'], /--segment: expected a positive integer/],
       [['--export-id', '12x'], /--export-id: expected a positive integer/],
-      [['--export-id', '7', '--fields', 'a'], /--fields: only applies with --segment/],
+      [['--export-id', '7', '--fields', 'a'], /--fields: only applies when the export is created \(--segment\)/],
       [['--segment', '5', '--fields', 'bad field'], /--fields/],
     ];
     for (const [args, message] of cases) {
