@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ContentFacts } from './content-check';
+import { factsThenStop } from './worker-check';
 
 type FromWorker = { type: 'done'; facts: ContentFacts } | { type: 'error'; message: string };
 
@@ -46,11 +47,7 @@ export class FileChecker {
   /** The file is complete at `size` bytes: resolves with its facts; rejects on a corrupt gzip stream. */
   async finish(size: number): Promise<ContentFacts> {
     this.worker.postMessage({ type: 'end', at: size });
-    try {
-      return await this.result;
-    } finally {
-      void this.worker.terminate();
-    }
+    return factsThenStop(this.worker, this.result);
   }
 
   close(): void {

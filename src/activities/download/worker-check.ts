@@ -62,11 +62,7 @@ export class WorkerContentChecker implements ContentChecker {
   async finish(): Promise<ContentFacts> {
     if (this.filled > 0) this.send();
     this.worker.postMessage({ type: 'end' });
-    try {
-      return await this.result;
-    } finally {
-      void this.worker.terminate();
-    }
+    return factsThenStop(this.worker, this.result);
   }
 
   close(): void {
@@ -87,5 +83,14 @@ export class WorkerContentChecker implements ContentChecker {
       this.waiting = null;
       resolve();
     }
+  }
+}
+
+/** Waits for a check thread's facts, then ends the thread whatever the outcome. */
+export async function factsThenStop(worker: Worker, result: Promise<ContentFacts>): Promise<ContentFacts> {
+  try {
+    return await result;
+  } finally {
+    void worker.terminate();
   }
 }
