@@ -80,6 +80,7 @@ const EnvSchema = z.object({
     .transform((v) => (v && v.trim() !== '' ? v : undefined))
     .pipe(hostPort('METRICS_LISTEN').optional()),
   EXPORTFLOW_DATA_DIR: z.string().min(1).default('./.data'),
+  EXPORTFLOW_WORKFLOW_BUNDLE_DIR: blankToUndefined,
   EXPORTFLOW_CODEC_LISTEN: z.string().default('127.0.0.1:8888').pipe(hostPort('EXPORTFLOW_CODEC_LISTEN')),
   EXPORTFLOW_CODEC_CORS_ORIGINS: z
     .string()
@@ -171,6 +172,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
     downloads: { connections: e.EXPORTFLOW_DOWNLOAD_CONNECTIONS },
     logLevel: e.LOG_LEVEL,
     metricsListen: e.METRICS_LISTEN,
+    /** A directory of prebuilt workflow bundles (scripts/bundle-workflows.ts) to load instead of the default. */
+    workflowBundleDir: e.EXPORTFLOW_WORKFLOW_BUNDLE_DIR ? path.resolve(e.EXPORTFLOW_WORKFLOW_BUNDLE_DIR) : undefined,
   };
 }
 

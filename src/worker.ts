@@ -3,7 +3,7 @@ import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createCommonActivities, createVendorActivities } from './activities';
 import { startCallbackService, withBoundCallbackUrl } from './callbacks';
-import type { Config } from './config';
+import { ConfigError, type Config } from './config';
 import type { Logger } from './logger';
 import { installVendorMetrics } from './metrics';
 import { ensureSearchAttributes } from './temporal-setup';
@@ -29,10 +29,26 @@ let runtimeInstalled = false;
  * Where the main worker gets its workflow code. `npm run build` writes dist/workflow-bundle.js beside
  * dist/worker.js, so only a worker running from dist/ finds a bundle (built together with that JavaScript);
  * from sources (src/worker.ts through tsx) there is none beside it, and the worker bundles src/workflows at
- * start, so editing a workflow never meets a stale bundle.
+ * start, so editing a workflow never meets a stale bundle. EXPORTFLOW_WORKFLOW_BUNDLE_DIR names a directory of
+ * bundles built by scripts/bundle-workflows.ts instead (the test command builds one per source tree, so its
+ * dozens of worker starts skip webpack); a directory without the needed bundle is a configuration error.
  */
-export function workflowSource(encodedFailures: boolean): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
-  const codePath = path.join(__dirname, workflowBundleName(encodedFailures));
+export function workflowSource(
+  encodedFailures: boolean,
+  bundleDir?: string,
+): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  const name = workflowBundleName(encodedFailures);
+  if (bundleDir) {
+    const codePath = path.join(bundleDir, name);
+    if (!fs.existsSync(codePath)) {
+      throw new ConfigError(
+        `invalid configuration: EXPORTFLOW_WORKFLOW_BUNDLE_DIR: ${bundleDir} has no ${name} ` +
+          '(build it with `node --import tsx scripts/bundle-workflows.ts <dir>`, or unset the variable)',
+      );
+    }
+    return { workflowBundle: { codePath } };
+  }
+  const codePath = path.join(__dirname, name);
   if (fs.existsSync(codePath)) return { workflowBundle: { codePath } };
   return { workflowsPath: require.resolve('./workflows') };
 }
@@ -81,6 +97,8 @@ export interface RunningWorker {
  * on `<queue>-<vendor>` with that vendor's rate limit.
  */
 export async function startWorker(config: Config, logger: Logger): Promise<RunningWorker> {
+  // Checked before dialling: a bundle directory without the needed bundle is a configuration error.
+  const workflows = workflowSource(config.codecKeys.length > 0, config.workflowBundleDir);
   installRuntime(logger, config.metricsListen);
   const connection: NativeConnection = await connectNative(config.temporal);
   // A payload under a key this worker lacks would fail every task it touches, over and over: stop instead.
@@ -104,7 +122,6 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const callbacks = await startCallbackService(config, logger);
   const deps = { config: withBoundCallbackUrl(config, callbacks.address), logger };
   const vendorActivities = createVendorActivities(deps);
-  const workflows = workflowSource(config.codecKeys.length > 0);
   logger.info(workflows, workflows.workflowBundle ? 'using the prebuilt workflow bundle' : 'bundling workflows');
   const main = await Worker.create({
     connection,

@@ -83,7 +83,12 @@ describe('the packed package in a plain Node project', () => {
       120_000,
       200,
     );
-    assert.match(worker.logs(), /using the prebuilt workflow bundle/);
+    const used = worker
+      .logs()
+      .split('\n')
+      .filter((l) => l.includes('using the prebuilt workflow bundle'))
+      .map((l) => (JSON.parse(l) as { workflowBundle: { codePath: string } }).workflowBundle.codePath);
+    assert.deepEqual(used, [path.join(scratch, 'node_modules', 'exportflow', 'dist', 'workflow-bundle.js')]);
   });
 
   for (const file of ['consumer.cjs', 'consumer.mjs']) {
@@ -134,7 +139,7 @@ function startInstalledWorker(scratch: string, env: Record<string, string>) {
   const bin = path.join(scratch, 'node_modules', 'exportflow', 'bin', 'exportflow.cjs');
   const child = spawn(process.execPath, [bin, 'worker'], {
     cwd: scratch,
-    env: childEnv({ ...env, EXPORTFLOW_FROM_SOURCE: '0' }),
+    env: childEnv({ ...env, EXPORTFLOW_FROM_SOURCE: '0', EXPORTFLOW_WORKFLOW_BUNDLE_DIR: '' }),
   });
   let logs = '';
   child.stdout.on('data', (d) => (logs += d));

@@ -16,9 +16,11 @@ export interface CliResult {
  * Environment for CLI and worker children: only what the test passes, plus PATH/HOME to find node and tools.
  * EXPORTFLOW_FROM_SOURCE=1 makes bin/exportflow.cjs run src/ even when a dist/ from an earlier build exists,
  * so the tests always exercise the code under test (the package test overrides it to test dist/).
+ * EXPORTFLOW_WORKFLOW_BUNDLE_DIR, when scripts/test set it, holds the workflow bundles it built from this tree,
+ * so the suite's many worker starts skip webpack (a test passes '' to make a worker bundle at start).
  */
 export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const keep = ['PATH', 'HOME', 'TMPDIR', 'TEMPORAL_CLI_PATH', 'LANG'];
+  const keep = ['PATH', 'HOME', 'TMPDIR', 'TEMPORAL_CLI_PATH', 'LANG', 'EXPORTFLOW_WORKFLOW_BUNDLE_DIR'];
   const env: NodeJS.ProcessEnv = {};
   for (const key of keep) if (process.env[key] !== undefined) env[key] = process.env[key];
   return { ...env, LOG_LEVEL: 'info', EXPORTFLOW_FROM_SOURCE: '1', ...extra };

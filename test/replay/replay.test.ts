@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, type ReplayWorkerOptions } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
+import { workflowBundleName } from '../../src/worker';
 import { HISTORIES_DIR, labels, loadFixtures, readIndex, type Fixture } from './fixtures';
 
 /**
@@ -15,12 +16,24 @@ import { HISTORIES_DIR, labels, loadFixtures, readIndex, type Fixture } from './
 // The replay workers' state changes would drown the one line that matters.
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
-async function replay(fixtures: Fixture[], workflowsPath: string): Promise<Map<string, Error>> {
+/**
+ * The workflow code of this tree: the bundle `scripts/test` prebuilt from it (EXPORTFLOW_WORKFLOW_BUNDLE_DIR,
+ * stamped with a hash of src/), or src/workflows bundled here when this file runs on its own.
+ */
+function currentWorkflows(): WorkflowCode {
+  const dir = process.env.EXPORTFLOW_WORKFLOW_BUNDLE_DIR;
+  if (dir) return { workflowBundle: { codePath: path.join(dir, workflowBundleName(false)) } };
+  return { workflowsPath: require.resolve('../../src/workflows') };
+}
+
+type WorkflowCode = Pick<ReplayWorkerOptions, 'workflowsPath' | 'workflowBundle'>;
+
+async function replay(fixtures: Fixture[], code: WorkflowCode): Promise<Map<string, Error>> {
   const failures = new Map<string, Error>();
   let replayed = 0;
   const byId = new Map(fixtures.map((f, i) => [`${i}:${f.workflowId}`, f]));
   const results = Worker.runReplayHistories(
-    { workflowsPath },
+    code,
     [...byId].map(([workflowId, f]) => ({ workflowId, history: f.history })),
   );
   for await (const result of results) {
@@ -57,7 +70,7 @@ describe('replay of recorded histories', () => {
       for (const t of ['altcraftExport', 'apsisSegmentExport', 'apsisProfileExport', 'mytrackerExport']) {
         assert.ok(types.has(t), `${label} has no ${t} history`);
       }
-      const failures = await replay(fixtures, require.resolve('../../src/workflows'));
+      const failures = await replay(fixtures, currentWorkflows());
       const report = [...failures].map(([name, err]) => {
         const f = fixtures.find((x) => x.name === name)!;
         return `${name} (${f.workflowType}, run ${f.run}/${f.runs}, ${f.outcome}): ${err.name}: ${err.message}`;
@@ -70,7 +83,7 @@ describe('replay of recorded histories', () => {
     const label = all[0]!;
     const fixture = loadFixtures(label).find((f) => f.scenario === 'altcraft-happy');
     assert.ok(fixture, `${label} has an altcraft-happy history`);
-    const failures = await replay([fixture], require.resolve('./changed-workflows'));
+    const failures = await replay([fixture], { workflowsPath: require.resolve('./changed-workflows') });
     const err = failures.get(fixture.name);
     assert.ok(err, 'replay against the changed code must fail');
     assert.ok(err instanceof DeterminismViolationError, `expected DeterminismViolationError, got ${err.name}`);

@@ -4,9 +4,10 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleOption } from '@temporalio/worker';
 import type { ManifestFile } from '../../src/shared/manifest';
 import { EXPORT_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
+import { workflowBundleName } from '../../src/worker';
 
 /**
  * Workflow logic under Temporal's time-skipping test server: the real workflows from src/workflows, with every
@@ -46,6 +47,19 @@ export function testServerPath(): string {
   return execFileSync('bash', [path.join(REPO, 'scripts', 'ensure-test-server')], { encoding: 'utf8' }).trim();
 }
 
+/**
+ * The workflow code under test: the bundle `scripts/test` prebuilt from this tree (EXPORTFLOW_WORKFLOW_BUNDLE_DIR,
+ * stamped with a hash of src/), or, when a file runs on its own, a fresh webpack bundle of src/workflows.
+ */
+async function workflowBundle(): Promise<WorkflowBundleOption> {
+  const dir = process.env.EXPORTFLOW_WORKFLOW_BUNDLE_DIR;
+  if (dir) return { codePath: path.join(dir, workflowBundleName(false)) };
+  return bundleWorkflowCode({
+    workflowsPath: require.resolve('../../src/workflows'),
+    logger: new DefaultLogger('WARN'),
+  });
+}
+
 let installed = false;
 
 export class Harness {
@@ -54,7 +68,7 @@ export class Harness {
   private constructor(
     readonly env: TestWorkflowEnvironment,
     readonly taskQueue: string,
-    private readonly bundle: WorkflowBundle,
+    private readonly bundle: WorkflowBundleOption,
   ) {}
 
   static async start(taskQueue = 'exportflow-test'): Promise<Harness> {
@@ -67,7 +81,7 @@ export class Harness {
       TestWorkflowEnvironment.createTimeSkipping({
         server: { executable: { type: 'existing-path', path: testServerPath() } },
       }),
-      bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: new DefaultLogger('WARN') }),
+      workflowBundle(),
     ]);
     // The workflows set exportflow's search attributes. The test server implements AddSearchAttributes but not
     // ListSearchAttributes, which src/temporal-setup.ts needs, so they are added here directly.
