@@ -11,9 +11,9 @@ import { startCallbackService } from './callbacks';
 import { declareProviderOptions, inCliTerms, inputFromOptions } from './cli/export-options';
 import { EXIT, UsageError, printFailure, printManifest } from './cli/output';
 import { registerOpsCommands } from './cli/ops-commands';
-import { connectClient } from './cli/connect';
+import { connectExportClient } from './cli/connect';
 import { registerCodecCommand } from './cli/codec-command';
-import { connectClient as connectTemporal } from './temporal/connect';
+import { connectTemporal } from './temporal/connect';
 import { EXPORT_EXAMPLES, PROGRAM_EXAMPLES, examplesText } from './cli/examples';
 import { describeStatus, showProgress } from './cli/progress';
 
@@ -136,7 +136,7 @@ function buildProgram(setExit: (code: number) => void): Command {
           if (err instanceof InputError) throw inCliTerms(err);
           throw err;
         }
-        const client = await connect();
+        const client = await connectExportClient();
         try {
           const started = await client
             .start(provider, input, opts.id !== undefined ? { workflowId: opts.id } : {})
@@ -164,7 +164,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .description('phase, vendor progress, bytes and files so far')
     .option('--json', 'machine-readable output')
     .action(async (workflowId: string, opts: { json?: boolean }) => {
-      const client = await connect();
+      const client = await connectExportClient();
       try {
         const status = await client.status(workflowId);
         if (opts.json) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
@@ -182,7 +182,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .description('wait for the export to end and print its manifest')
     .option('--json', 'the manifest JSON alone on stdout')
     .action(async (workflowId: string, opts: { json?: boolean }) => {
-      const client = await connect();
+      const client = await connectExportClient();
       try {
         setExit(await waitAndPrint(client, workflowId, opts.json === true, false));
       } finally {
@@ -194,7 +194,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .command('cancel <workflowId>')
     .description('cancel an export; its partial files are removed')
     .action(async (workflowId: string) => {
-      const client = await connect();
+      const client = await connectExportClient();
       try {
         await client.cancel(workflowId);
         process.stderr.write(`cancellation requested for ${workflowId}\n`);
@@ -225,8 +225,6 @@ async function waitAndPrint(client: ExportClient, workflowId: string, json: bool
 function configOrThrow(): Config {
   return readConfig();
 }
-
-const connect = connectClient;
 
 function port(text: string): number {
   const n = Number(text);

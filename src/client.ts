@@ -14,7 +14,7 @@ import {
 } from '@temporalio/client';
 import { decodeOptionalSinglePayload } from '@temporalio/common/lib/internal-non-workflow';
 import { readConfig, type Config } from './config';
-import { connectClient, explainConnectError } from './temporal/connect';
+import { connectTemporal, explainConnectError } from './temporal/connect';
 import { exportflowDataConverter } from './temporal/data-converter';
 import { EXPORT_SEARCH_ATTRIBUTES } from './shared/search-attributes';
 import { describeIssues, protoKeyPath, type Timing } from './shared/inputs';
@@ -125,7 +125,7 @@ export class ExportClient {
           address: options.connectionOptions?.address ?? settings.address,
         });
       });
-    } else connection = owned = await connectClient(settings);
+    } else connection = owned = await connectTemporal(settings);
     const client = new Client({
       connection,
       namespace: settings.namespace,
@@ -238,7 +238,7 @@ export class ExportClient {
         // Heartbeats go through the codec like every payload (encrypted when EXPORTFLOW_CODEC_KEYS is set).
         const point = await decodeOptionalSinglePayload<{ offset?: number }>(
           this.temporal.options.loadedDataConverter,
-          payload as never,
+          payload,
         ).catch(() => undefined);
         if (typeof point?.offset === 'number') status.inFlightBytes += point.offset;
       }

@@ -19,7 +19,7 @@ export function connectionOptions(settings: TemporalSettings, connectTimeoutMs =
 }
 
 /** Connects a client Connection and proves it with one call, so a refused key or certificate shows here. */
-export function connectClient(settings: TemporalSettings): Promise<Connection> {
+export function connectTemporal(settings: TemporalSettings): Promise<Connection> {
   return establish(settings, async () => {
     const connection = await Connection.connect(connectionOptions(settings));
     // Connection.connect only checks reachability; a namespace-scoped call shows whether the key may be used.
@@ -117,7 +117,7 @@ export function lazyClientConnection(settings: TemporalSettings): Connection {
 export function explainConnectError(err: unknown, settings: TemporalSettings): TemporalConnectError {
   // grpc-js wraps the call's ServiceError (with its status code) in a TransportError: look through the chain.
   const chain: { message?: string; code?: unknown }[] = [];
-  for (let e: unknown = err; e && chain.length < 5; e = (e as { cause?: unknown }).cause) chain.push(e as never);
+  for (let e: unknown = err; e && chain.length < 5; e = (e as { cause?: unknown }).cause) chain.push(e as { message?: string; code?: unknown });
   const raw = chain.map((e) => String(e.message ?? e)).join(' / ');
   const code = chain.map((e) => e.code).find((c): c is number => typeof c === 'number');
   const at = `Temporal at ${settings.address}`;
