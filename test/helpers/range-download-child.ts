@@ -5,17 +5,11 @@
  */
 import fs from 'node:fs';
 import { downloadToFile } from '../../src/activities/download/engine';
+import { csvSpec } from './downloads';
 
 const [url, dir, pointsFile, resumeJson] = process.argv.slice(2) as [string, string, string, string?];
 downloadToFile({
-  vendor: 'altcraft',
-  url,
-  headers: {},
-  dir,
-  fileName: 'data.csv',
-  countCsvRows: true,
-  connections: 4,
-  multiRangeMinBytes: 1024 * 1024,
+  ...csvSpec(url, dir, { connections: 4, multiRangeMinBytes: 1024 * 1024 }),
   resume: resumeJson ? JSON.parse(resumeJson) : undefined,
   onProgress: (point) => fs.appendFileSync(pointsFile, `${JSON.stringify(point)}\n`),
 }).then(

@@ -47,186 +47,114 @@ function cancelWhen(phase: string, status?: RegExp): Scenario['drive'] {
   };
 }
 
-const altcraft = { sourceType: 'segment', sourceId: 42 };
-const apsisSegment = { section: 'com.example.sec', segments: ['com.example.seg'] };
-const apsisProfile = { exportKey: 'replay@example.test' };
-const mytracker = { segmentId: 7001 };
+/** The one input each provider's scenarios export with. */
+const INPUTS: Record<SupportedProvider, Record<string, unknown>> = {
+  altcraft: { sourceType: 'segment', sourceId: 42 },
+  'apsis-segment': { section: 'com.example.sec', segments: ['com.example.seg'] },
+  'apsis-profile': { exportKey: 'replay@example.test' },
+  mytracker: { segmentId: 7001 },
+};
+
+function scenario(
+  provider: SupportedProvider,
+  name: string,
+  expect: Scenario['expect'],
+  more: Pick<Scenario, 'timing' | 'setup' | 'drive' | 'minRuns'> = {},
+): Scenario {
+  return { name, provider, input: INPUTS[provider], expect, ...more };
+}
 
 export const SCENARIOS: Scenario[] = [
   // Altcraft
-  { name: 'altcraft-happy', provider: 'altcraft', input: altcraft, expect: 'completed' },
-  {
-    name: 'altcraft-gone-links-rerequest',
-    provider: 'altcraft',
-    input: altcraft,
+  scenario('altcraft', 'altcraft-happy', 'completed'),
+  scenario('altcraft', 'altcraft-gone-links-rerequest', 'completed', {
     setup: ({ sim }) => sim.faults.add({ vendor: 'altcraft', endpoint: 'download', kind: 'status', status: 410 }),
-    expect: 'completed',
-  },
-  {
-    // v0.1.0 fails the export when the task fails (only vanished links lead to a new task).
-    name: 'altcraft-failed-task',
-    provider: 'altcraft',
-    input: altcraft,
+  }),
+  // v0.1.0 fails the export when the task fails (only vanished links lead to a new task).
+  scenario('altcraft', 'altcraft-failed-task', 'failed', {
     setup: ({ sim }) => (sim.altcraft.config.failTasks = true),
-    expect: 'failed',
-  },
-  {
-    name: 'altcraft-continue-as-new',
-    provider: 'altcraft',
-    input: altcraft,
+  }),
+  scenario('altcraft', 'altcraft-continue-as-new', 'completed', {
     timing: { pollInitialMs: 200, pollMaxMs: 300, pollsPerRun: 2 },
     setup: ({ sim }) => (sim.altcraft.config.taskDurationMs = 8000),
-    expect: 'completed',
     minRuns: 3,
-  },
-  {
-    name: 'altcraft-max-wait',
-    provider: 'altcraft',
-    input: altcraft,
+  }),
+  scenario('altcraft', 'altcraft-max-wait', 'failed', {
     timing: { maxWaitMs: 4000 },
     setup: ({ sim }) => (sim.altcraft.config.taskDurationMs = 600_000),
-    expect: 'failed',
-  },
-  {
-    name: 'altcraft-cancel-creating',
-    provider: 'altcraft',
-    input: altcraft,
+  }),
+  scenario('altcraft', 'altcraft-cancel-creating', 'cancelled', {
     setup: ({ sim }) =>
       sim.faults.add({ vendor: 'altcraft', endpoint: 'get_all', kind: 'delay', ms: 600_000, times: Infinity }),
     drive: cancelWhen('creating'),
-    expect: 'cancelled',
-  },
-  {
-    name: 'altcraft-cancel-polling',
-    provider: 'altcraft',
-    input: altcraft,
+  }),
+  scenario('altcraft', 'altcraft-cancel-polling', 'cancelled', {
     setup: ({ sim }) => (sim.altcraft.config.taskDurationMs = 600_000),
     drive: cancelWhen('waiting', /./),
-    expect: 'cancelled',
-  },
-  {
-    name: 'altcraft-cancel-downloading',
-    provider: 'altcraft',
-    input: altcraft,
+  }),
+  scenario('altcraft', 'altcraft-cancel-downloading', 'cancelled', {
     setup: ({ sim }) => Object.assign(sim.altcraft.config, { downloadBytesPerSec: 200, taskDurationMs: 300 }),
     drive: cancelWhen('downloading'),
-    expect: 'cancelled',
-  },
+  }),
 
   // APSIS One segment report
-  { name: 'apsis-segment-happy', provider: 'apsis-segment', input: apsisSegment, expect: 'completed' },
-  {
-    name: 'apsis-segment-410-rerequest',
-    provider: 'apsis-segment',
-    input: apsisSegment,
+  scenario('apsis-segment', 'apsis-segment-happy', 'completed'),
+  scenario('apsis-segment', 'apsis-segment-410-rerequest', 'completed', {
     setup: ({ sim }) => (sim.apsis.config.goneFirstReports = 1),
-    expect: 'completed',
-  },
-  {
-    name: 'apsis-segment-503-rerequest',
-    provider: 'apsis-segment',
-    input: apsisSegment,
+  }),
+  scenario('apsis-segment', 'apsis-segment-503-rerequest', 'completed', {
     setup: ({ sim }) => (sim.apsis.config.failFirstReports = 1),
-    expect: 'completed',
-  },
-  {
-    name: 'apsis-segment-continue-as-new',
-    provider: 'apsis-segment',
-    input: apsisSegment,
+  }),
+  scenario('apsis-segment', 'apsis-segment-continue-as-new', 'completed', {
     timing: { pollInitialMs: 200, pollMaxMs: 300, pollsPerRun: 2 },
     setup: ({ sim }) => (sim.apsis.config.reportReadyAfterMs = 8000),
-    expect: 'completed',
     minRuns: 3,
-  },
-  {
-    name: 'apsis-segment-cancel-polling',
-    provider: 'apsis-segment',
-    input: apsisSegment,
+  }),
+  scenario('apsis-segment', 'apsis-segment-cancel-polling', 'cancelled', {
     setup: ({ sim }) => (sim.apsis.config.reportReadyAfterMs = 600_000),
     drive: cancelWhen('waiting', /./),
-    expect: 'cancelled',
-  },
+  }),
 
   // APSIS One single profile (callback)
-  {
-    name: 'apsis-profile-callback-after-wait',
-    provider: 'apsis-profile',
-    input: apsisProfile,
+  scenario('apsis-profile', 'apsis-profile-callback-after-wait', 'completed', {
     setup: ({ sim }) => (sim.apsis.config.callbackDelayMs = 1000),
-    expect: 'completed',
-  },
-  {
-    name: 'apsis-profile-callback-before-wait',
-    provider: 'apsis-profile',
-    input: apsisProfile,
+  }),
+  scenario('apsis-profile', 'apsis-profile-callback-before-wait', 'completed', {
     setup: ({ sim, setApsisDelay }) => {
       sim.apsis.config.callbackDelayMs = 0;
       setApsisDelay((method, p) => (method === 'POST' && p.includes('/export-single/') ? 2000 : 0));
     },
-    expect: 'completed',
-  },
-  {
-    name: 'apsis-profile-duplicate-callback',
-    provider: 'apsis-profile',
-    input: apsisProfile,
+  }),
+  scenario('apsis-profile', 'apsis-profile-duplicate-callback', 'completed', {
     setup: ({ sim }) => (sim.apsis.config.duplicateCallback = true),
-    expect: 'completed',
-  },
-  {
-    name: 'apsis-profile-410-rerequest',
-    provider: 'apsis-profile',
-    input: apsisProfile,
+  }),
+  scenario('apsis-profile', 'apsis-profile-410-rerequest', 'completed', {
     setup: ({ sim }) => sim.faults.add({ vendor: 'apsis', endpoint: 'profile-data', kind: 'status', status: 410 }),
-    expect: 'completed',
-  },
-  {
-    name: 'apsis-profile-no-callback',
-    provider: 'apsis-profile',
-    input: apsisProfile,
+  }),
+  scenario('apsis-profile', 'apsis-profile-no-callback', 'failed', {
     timing: { maxWaitMs: 6000 },
     setup: ({ sim }) => (sim.apsis.config.omitCallback = true),
-    expect: 'failed',
-  },
-  {
-    name: 'apsis-profile-cancel-waiting',
-    provider: 'apsis-profile',
-    input: apsisProfile,
+  }),
+  scenario('apsis-profile', 'apsis-profile-cancel-waiting', 'cancelled', {
     setup: ({ sim }) => (sim.apsis.config.omitCallback = true),
     drive: cancelWhen('waiting'),
-    expect: 'cancelled',
-  },
+  }),
 
   // myTracker
-  { name: 'mytracker-happy', provider: 'mytracker', input: mytracker, expect: 'completed' },
-  {
-    name: 'mytracker-error-occurred-rerequest',
-    provider: 'mytracker',
-    input: mytracker,
+  scenario('mytracker', 'mytracker-happy', 'completed'),
+  scenario('mytracker', 'mytracker-error-occurred-rerequest', 'completed', {
     setup: ({ sim }) => (sim.mytracker.config.errorOccurredTimes = 1),
-    expect: 'completed',
-  },
-  {
-    name: 'mytracker-link-refresh',
-    provider: 'mytracker',
-    input: mytracker,
+  }),
+  scenario('mytracker', 'mytracker-link-refresh', 'completed', {
     setup: ({ sim }) => sim.faults.add({ vendor: 'mytracker', endpoint: 'download', kind: 'status', status: 410 }),
-    expect: 'completed',
-  },
-  {
-    name: 'mytracker-continue-as-new',
-    provider: 'mytracker',
-    input: mytracker,
+  }),
+  scenario('mytracker', 'mytracker-continue-as-new', 'completed', {
     timing: { pollInitialMs: 200, pollMaxMs: 300, pollsPerRun: 2 },
     setup: ({ sim }) => (sim.mytracker.config.exportDurationMs = 8000),
-    expect: 'completed',
     minRuns: 3,
-  },
-  {
-    name: 'mytracker-cancel-downloading',
-    provider: 'mytracker',
-    input: mytracker,
+  }),
+  scenario('mytracker', 'mytracker-cancel-downloading', 'cancelled', {
     setup: ({ sim }) => Object.assign(sim.mytracker.config, { downloadBytesPerSec: 200, exportDurationMs: 300 }),
     drive: cancelWhen('downloading'),
-    expect: 'cancelled',
-  },
+  }),
 ];

@@ -4,13 +4,13 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { InlineContentChecker, type ContentChecker } from '../../src/activities/download/content-check';
 import { downloadToFile, type DownloadSpec } from '../../src/activities/download/engine';
 import { CsvRowCounter, recordSha256 } from '../../src/activities/download/row-counter';
 import { WorkerContentChecker } from '../../src/activities/download/worker-check';
 import { csvBytesOf } from '../../src/simulator';
+import { answerBytes, csvSpec, listenLoopback } from '../helpers/downloads';
 import { tempDir } from '../helpers/processes';
 
 function factsOf(text: string | Buffer, chunkSize = Infinity) {
@@ -79,35 +79,17 @@ describe('CSV header facts in download results', () => {
   let base: string;
 
   before(async () => {
-    server = http.createServer((req, res) => {
-      const data = req.url === '/gzip' ? gz : csv;
-      const range = /bytes=(\d+)-/.exec(req.headers.range ?? '');
-      if (range) {
-        const start = Number(range[1]);
-        res.writeHead(206, {
-          'content-range': `bytes ${start}-${data.length - 1}/${data.length}`,
-          'content-length': data.length - start,
-          etag: '"v1"',
-        });
-        return res.end(data.subarray(start));
-      }
-      res.writeHead(200, { 'content-length': data.length, etag: '"v1"' });
-      res.end(data);
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = http.createServer((req, res) => answerBytes(req, res, req.url === '/gzip' ? gz : csv));
+    base = await listenLoopback(server);
   });
   after(() => new Promise<void>((r) => server.close(() => r())));
 
-  const spec = (mode: string, dir: string, extra: Partial<DownloadSpec> = {}): DownloadSpec => ({
-    vendor: 'mytracker',
-    url: `${base}/${mode}`,
-    headers: {},
-    dir,
-    fileName: mode === 'gzip' ? 'data.csv.gz' : 'data.csv',
-    countCsvRows: true,
-    ...extra,
-  });
+  const spec = (mode: string, dir: string, extra: Partial<DownloadSpec> = {}): DownloadSpec =>
+    csvSpec(`${base}/${mode}`, dir, {
+      vendor: 'mytracker',
+      fileName: mode === 'gzip' ? 'data.csv.gz' : 'data.csv',
+      ...extra,
+    });
 
   test('plain, gzip and resumed downloads report records and the header hash', async () => {
     for (const mode of ['plain', 'gzip']) {

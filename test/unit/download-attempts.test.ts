@@ -6,6 +6,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { downloadToFile, type DownloadSpec, type ResumePoint } from '../../src/activities/download/engine';
 import { hasProgress } from '../../src/activities/download/local-store';
 import { csvBytesOf } from '../../src/simulator';
+import { csvSpec } from '../helpers/downloads';
 import { startRangeServer, type RangeServerMode } from '../helpers/range-server';
 import { tempDir, waitFor } from '../helpers/processes';
 
@@ -39,16 +40,7 @@ describe('two attempts of one download', () => {
   for (const { name, extra } of cases) {
     test(`${name}: the newer attempt stops the older one first, and the stored bytes match its sha256`, async () => {
       const dir = tempDir('attempts');
-      const spec = (more: Partial<DownloadSpec>): DownloadSpec => ({
-        vendor: 'altcraft',
-        url: server.url,
-        headers: {},
-        dir,
-        fileName: 'data.csv',
-        countCsvRows: true,
-        ...extra,
-        ...more,
-      });
+      const spec = (more: Partial<DownloadSpec>): DownloadSpec => csvSpec(server.url, dir, { ...extra, ...more });
       // The old attempt is slow (300 kB/s per connection: 4 s or more for the file) and still writing when the
       // new one starts.
       mode.cap = 300_000;

@@ -4,11 +4,11 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { downloadToFile, type DownloadSpec } from '../../src/activities/download/engine';
 import { ClassifiedError } from '../../src/providers/errors';
 import { csvBytesOf } from '../../src/simulator';
+import { answerBytes, csvSpec, listenLoopback } from '../helpers/downloads';
 import { tempDir } from '../helpers/processes';
 
 /**
@@ -42,33 +42,14 @@ describe('download engine', () => {
         res.writeHead(200, { 'content-type': 'application/gzip', 'content-length': data.length - 20 });
         return res.end(data.subarray(0, data.length - 20));
       }
-      const range = /bytes=(\d+)-/.exec(req.headers.range ?? '');
-      if (range && mode === 'ranged') {
-        const start = Number(range[1]);
-        res.writeHead(206, {
-          'content-range': `bytes ${start}-${data.length - 1}/${data.length}`,
-          'content-length': data.length - start,
-          etag: '"v1"',
-        });
-        return res.end(data.subarray(start));
-      }
-      res.writeHead(200, { 'content-length': data.length, 'content-type': 'text/csv; charset=utf-8', etag: '"v1"' });
-      res.end(data);
+      answerBytes(req, res, data, { 'content-type': 'text/csv; charset=utf-8' }, mode === 'ranged');
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    base = await listenLoopback(server);
   });
   after(() => new Promise<void>((r) => server.close(() => r())));
 
-  const spec = (mode: string, dir: string, extra: Partial<DownloadSpec> = {}): DownloadSpec => ({
-    vendor: 'altcraft',
-    url: `${base}/${mode}`,
-    headers: {},
-    dir,
-    fileName: mode.includes('gzip') ? 'data.csv.gz' : 'data.csv',
-    countCsvRows: true,
-    ...extra,
-  });
+  const spec = (mode: string, dir: string, extra: Partial<DownloadSpec> = {}): DownloadSpec =>
+    csvSpec(`${base}/${mode}`, dir, { fileName: mode.includes('gzip') ? 'data.csv.gz' : 'data.csv', ...extra });
 
   test('stores the body under its final name with sha256, size and rows', async () => {
     const dir = tempDir('engine');

@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { downloadToFile, type DownloadSpec } from '../../src/activities/download/engine';
 import { ClassifiedError } from '../../src/providers/errors';
 import { csvBytesOf } from '../../src/simulator';
+import { csvSpec } from '../helpers/downloads';
 import { tempDir } from '../helpers/processes';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
@@ -70,15 +71,8 @@ describe('download engine integrity', () => {
     return dir;
   }
 
-  const spec = (dir: string, extra: Partial<DownloadSpec> = {}): DownloadSpec => ({
-    vendor: 'altcraft',
-    url,
-    headers: {},
-    dir,
-    fileName: 'file.csv',
-    countCsvRows: true,
-    ...extra,
-  });
+  const spec = (dir: string, extra: Partial<DownloadSpec> = {}): DownloadSpec =>
+    csvSpec(url, dir, { fileName: 'file.csv', ...extra });
 
   const stored = (dir: string) => fs.readFileSync(path.join(dir, 'file.csv'));
 

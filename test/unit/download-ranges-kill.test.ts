@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { downloadToFile, type ResumePoint } from '../../src/activities/download/engine';
 import { csvBytesOf } from '../../src/simulator';
+import { csvSpec } from '../helpers/downloads';
 import { startRangeServer } from '../helpers/range-server';
 import { childEnv, tempDir, waitFor } from '../helpers/processes';
 
@@ -81,14 +82,7 @@ describe('multi-range downloads survive kill -9', () => {
     assert.ok(heartbeat.ranges);
 
     const out = await downloadToFile({
-      vendor: 'altcraft',
-      url: server.url,
-      headers: {},
-      dir,
-      fileName: 'data.csv',
-      countCsvRows: true,
-      connections: 4,
-      multiRangeMinBytes: MiB,
+      ...csvSpec(server.url, dir, { connections: 4, multiRangeMinBytes: MiB }),
       resume: heartbeat,
     });
     assert.ok(out.ready && out.resumed);

@@ -7,6 +7,7 @@ import { downloadToFile, type DownloadSpec, type ResumePoint } from '../../src/a
 import { contiguousEnd, splitRanges, validRanges } from '../../src/activities/download/ranges';
 import { csvBytesOf } from '../../src/simulator';
 import { startRangeServer, type RangeServerMode } from '../helpers/range-server';
+import { csvSpec } from '../helpers/downloads';
 import { tempDir } from '../helpers/processes';
 
 const MiB = 1024 * 1024;
@@ -26,17 +27,13 @@ describe('multi-connection range downloads', () => {
     mode.etag = '"v1"';
   });
 
-  const spec = (dir: string, extra: Partial<DownloadSpec> = {}): DownloadSpec => ({
-    vendor: 'altcraft',
-    url: server.url,
-    headers: { authorization: 'Bearer t' },
-    dir,
-    fileName: 'data.csv',
-    countCsvRows: true,
-    connections: 4,
-    multiRangeMinBytes: MiB,
-    ...extra,
-  });
+  const spec = (dir: string, extra: Partial<DownloadSpec> = {}): DownloadSpec =>
+    csvSpec(server.url, dir, {
+      headers: { authorization: 'Bearer t' },
+      connections: 4,
+      multiRangeMinBytes: MiB,
+      ...extra,
+    });
 
   test('a large file with a validator arrives as 4 ranges, byte-identical, with rows and header facts', async () => {
     const dir = tempDir('ranges');

@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { downloadToFile, type DownloadSpec } from '../../src/activities/download/engine';
 import { ClassifiedError } from '../../src/providers/errors';
 import { csvBytesOf } from '../../src/simulator';
+import { csvSpec } from '../helpers/downloads';
 import { tempDir } from '../helpers/processes';
 
 interface Seen {
@@ -72,16 +73,8 @@ describe('download redirects', () => {
     await new Promise<void>((r) => b.close(() => r()));
   });
 
-  const spec = (url: string, dir: string, extra: Partial<DownloadSpec> = {}): DownloadSpec => ({
-    vendor: 'altcraft',
-    url,
-    headers: { authorization: 'Bearer secret-token' },
-    dir,
-    fileName: 'data.csv',
-    countCsvRows: true,
-    maxRedirects: 3,
-    ...extra,
-  });
+  const spec = (url: string, dir: string, extra: Partial<DownloadSpec> = {}): DownloadSpec =>
+    csvSpec(url, dir, { headers: { authorization: 'Bearer secret-token' }, maxRedirects: 3, ...extra });
 
   test('same-origin hops keep the credentials', async () => {
     seen.length = 0;

@@ -116,12 +116,8 @@ const CASES: Case[] = [
 
 describe('cancellation in every phase under time skipping', { timeout: 300_000 }, () => {
   let h: Harness;
-  before(async () => {
-    h = await Harness.start('cancel');
-  });
-  after(async () => {
-    await h?.close();
-  });
+  before(async () => void (h = await Harness.start('cancel')));
+  after(() => h?.close());
 
   for (const [i, c] of CASES.entries()) {
     test(`${c.name}: stops, removes the files, ends cancelled`, async () => {

@@ -11,12 +11,8 @@ import { runToEnd } from './run';
  */
 describe('parallel downloads under time skipping', { timeout: 120_000 }, () => {
   let h: Harness;
-  before(async () => {
-    h = await Harness.start('parallel');
-  });
-  after(async () => {
-    await h?.close();
-  });
+  before(async () => void (h = await Harness.start('parallel')));
+  after(() => h?.close());
 
   test('Altcraft: the first file alone, then the rest at most 3 at a time with its token form, in vendor order', async () => {
     const urls = Array.from({ length: 7 }, (_, i) => `/api/download/f${i + 1}.csv`);

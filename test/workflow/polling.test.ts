@@ -16,12 +16,8 @@ const done = (urls = ['https://files.example/a.csv']) => ({ state: 'done', statu
 
 describe('poll loop under time skipping', { timeout: 300_000 }, () => {
   let h: Harness;
-  before(async () => {
-    h = await Harness.start('poll');
-  });
-  after(async () => {
-    await h?.close();
-  });
+  before(async () => void (h = await Harness.start('poll')));
+  after(() => h?.close());
 
   /** An Altcraft task that is ready `readyAfterMs` of workflow time after it was created. */
   function altcraftReadyAfter(workflowId: string, readyAfterMs: number): { readyAt: () => number } {

@@ -24,12 +24,8 @@ const success = (links: unknown[]) => ({ state: 'done', status: 'Success!', file
 
 describe('vendor paths under time skipping', { timeout: 300_000 }, () => {
   let h: Harness;
-  before(async () => {
-    h = await Harness.start('paths');
-  });
-  after(async () => {
-    await h?.close();
-  });
+  before(async () => void (h = await Harness.start('paths')));
+  after(() => h?.close());
 
   test('Altcraft: vanished download links lead to a new task, at most 3 tasks, cleaning up before each', async () => {
     let tasks = 0;
