@@ -152,12 +152,7 @@ describe('operations', () => {
           'skip',
           '--trigger-now',
           '--',
-          'export',
-          'altcraft',
-          '--source-type',
-          'segment',
-          '--source-id',
-          '31',
+          ...'export altcraft --source-type segment --source-id 31'.split(' '),
         ],
         env,
       );

@@ -99,12 +99,7 @@ describe('a secured Temporal frontend (mTLS, API key)', () => {
         '0 3 * * *',
         '--paused',
         '--',
-        'export',
-        'altcraft',
-        '--source-type',
-        'segment',
-        '--source-id',
-        '7',
+        ...'export altcraft --source-type segment --source-id 7'.split(' '),
       ],
       mtlsEnv,
     );

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { after, before, beforeEach } from 'node:test';
 
 /** What the range test server does; tests change it between requests. */
 export interface RangeServerMode {
@@ -75,4 +76,25 @@ export async function startRangeServer(body: Buffer, mode: RangeServerMode) {
         server.close(() => r());
       }),
   };
+}
+
+/**
+ * One range server for a whole describe block: started before its tests, closed after them, and before each
+ * test its request log emptied and its mode back to a well-behaved server with ETag "v1". Tests change `mode`.
+ */
+export function rangeServerForSuite(body: Buffer) {
+  const mode: RangeServerMode = { etag: '"v1"' };
+  const suite = { mode, url: '', seen: [] as SeenRequest[] };
+  let server: Awaited<ReturnType<typeof startRangeServer>> | undefined;
+  before(async () => {
+    server = await startRangeServer(body, mode);
+    Object.assign(suite, { url: server.url, seen: server.seen });
+  });
+  after(() => server?.close());
+  beforeEach(() => {
+    suite.seen.length = 0;
+    for (const key of Object.keys(mode) as (keyof RangeServerMode)[]) delete mode[key];
+    mode.etag = '"v1"';
+  });
+  return suite;
 }

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { downloadToFile, type DownloadSpec, type ResumePoint } from '../../src/activities/download/engine';
 import { hasProgress } from '../../src/activities/download/local-store';
 import { csvBytesOf } from '../../src/simulator';
 import { csvSpec } from '../helpers/downloads';
-import { startRangeServer, type RangeServerMode } from '../helpers/range-server';
+import { rangeServerForSuite } from '../helpers/range-server';
 import { tempDir, waitFor } from '../helpers/processes';
 
 const MiB = 1024 * 1024;
@@ -22,15 +22,8 @@ const shaOf = (data: Buffer) => crypto.createHash('sha256').update(data).digest(
 describe('two attempts of one download', () => {
   const body = csvBytesOf('attempts', 60_000); // ~4.5 MB
   const sha = shaOf(body);
-  const mode: RangeServerMode = { etag: '"v1"' };
-  let server: Awaited<ReturnType<typeof startRangeServer>>;
-
-  before(async () => (server = await startRangeServer(body, mode)));
-  after(() => server.close());
-  beforeEach(() => {
-    server.seen.length = 0;
-    mode.cap = undefined;
-  });
+  const server = rangeServerForSuite(body);
+  const { mode } = server;
 
   const cases: { name: string; extra: Partial<DownloadSpec> }[] = [
     { name: 'streaming path', extra: { connections: 1 } },

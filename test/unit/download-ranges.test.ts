@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { downloadToFile, type DownloadSpec, type ResumePoint } from '../../src/activities/download/engine';
 import { contiguousEnd, splitRanges, validRanges } from '../../src/activities/download/ranges';
 import { csvBytesOf } from '../../src/simulator';
-import { startRangeServer, type RangeServerMode } from '../helpers/range-server';
+import { rangeServerForSuite, type RangeServerMode } from '../helpers/range-server';
 import { csvSpec } from '../helpers/downloads';
 import { tempDir } from '../helpers/processes';
 
@@ -16,16 +16,8 @@ const MiB = 1024 * 1024;
 describe('multi-connection range downloads', () => {
   const body = csvBytesOf('ranges', 100_000); // ~7.5 MB: 4 ranges of 2 MiB (the last shorter)
   const sha = crypto.createHash('sha256').update(body).digest('hex');
-  const mode: RangeServerMode = { etag: '"v1"' };
-  let server: Awaited<ReturnType<typeof startRangeServer>>;
-
-  before(async () => (server = await startRangeServer(body, mode)));
-  after(() => server.close());
-  beforeEach(() => {
-    server.seen.length = 0;
-    for (const key of Object.keys(mode) as (keyof RangeServerMode)[]) if (key !== 'etag') delete mode[key];
-    mode.etag = '"v1"';
-  });
+  const server = rangeServerForSuite(body);
+  const { mode } = server;
 
   const spec = (dir: string, extra: Partial<DownloadSpec> = {}): DownloadSpec =>
     csvSpec(server.url, dir, {

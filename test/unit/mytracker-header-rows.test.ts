@@ -16,28 +16,16 @@ const file = (name: string, rows: number): ManifestFile => ({
 describe('myTracker rows: the header line is counted only where a file has one', () => {
   const files = [file('1.1.a.csv.gz', 40), file('1.2.b.csv.gz', 39), file('1.3.c.csv.gz', 39)];
 
+  /** What the engine reports of a file: its CSV records (header included) and the hash of the first one. */
+  const fact = (firstRecordSha256: string, records = 41) => ({ records, firstRecordSha256 });
+  const rowsAfter = (facts: ReturnType<typeof fact>[]) => withHeaderCountedOnce(files, facts).map((f) => f.rows);
+
   test('header in the first file only (create.json): later files count every record', () => {
-    const facts = [
-      { records: 41, firstRecordSha256: 'HEADER' },
-      { records: 40, firstRecordSha256: 'row-a' },
-      { records: 40, firstRecordSha256: 'row-b' },
-    ];
-    assert.deepEqual(
-      withHeaderCountedOnce(files, facts).map((f) => f.rows),
-      [40, 40, 40],
-    );
+    assert.deepEqual(rowsAfter([fact('HEADER'), fact('row-a', 40), fact('row-b', 40)]), [40, 40, 40]);
   });
 
   test('header repeated in every file: each file subtracts its own', () => {
-    const facts = [
-      { records: 41, firstRecordSha256: 'HEADER' },
-      { records: 41, firstRecordSha256: 'HEADER' },
-      { records: 41, firstRecordSha256: 'HEADER' },
-    ];
-    assert.deepEqual(
-      withHeaderCountedOnce(files, facts).map((f) => f.rows),
-      [40, 40, 40],
-    );
+    assert.deepEqual(rowsAfter([fact('HEADER'), fact('HEADER'), fact('HEADER')]), [40, 40, 40]);
   });
 
   test('files stored before CSV facts existed (older histories) keep their rows', () => {
