@@ -117,7 +117,8 @@ export function lazyClientConnection(settings: TemporalSettings): Connection {
 export function explainConnectError(err: unknown, settings: TemporalSettings): TemporalConnectError {
   // grpc-js wraps the call's ServiceError (with its status code) in a TransportError: look through the chain.
   const chain: { message?: string; code?: unknown }[] = [];
-  for (let e: unknown = err; e && chain.length < 5; e = (e as { cause?: unknown }).cause) chain.push(e as { message?: string; code?: unknown });
+  for (let e: unknown = err; e && chain.length < 5; e = (e as { cause?: unknown }).cause)
+    chain.push(e as { message?: string; code?: unknown });
   const raw = chain.map((e) => String(e.message ?? e)).join(' / ');
   const code = chain.map((e) => e.code).find((c): c is number => typeof c === 'number');
   const at = `Temporal at ${settings.address}`;
