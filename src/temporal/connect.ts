@@ -20,33 +20,41 @@ export function connectionOptions(settings: TemporalSettings, connectTimeoutMs =
 
 /** Connects a client Connection and proves it with one call, so a refused key or certificate shows here. */
 export function connectTemporal(settings: TemporalSettings): Promise<Connection> {
-  return establish(settings, async () => {
-    const connection = await Connection.connect(connectionOptions(settings));
-    // Connection.connect only checks reachability; a namespace-scoped call shows whether the key may be used.
-    await proveOrClose(connection, () =>
-      connection.workflowService.describeNamespace({ namespace: settings.namespace }),
-    );
-    return connection;
-  });
+  return connectAndProve(settings, () => Connection.connect(connectionOptions(settings)));
 }
 
-export async function proveOrClose(
-  connection: { close(): Promise<void> },
-  call: () => Promise<unknown>,
-): Promise<void> {
-  try {
-    await call();
-  } catch (err) {
-    await connection.close().catch(() => undefined);
-    throw err;
-  }
+/** A client or worker connection: closable, with the namespace-scoped call that proves it may be used. */
+interface ProvableConnection {
+  close(): Promise<void>;
+  workflowService: { describeNamespace(request: { namespace: string }): Promise<unknown> };
+}
+
+/**
+ * Dials with `open` (through establish) and proves the connection with a namespace-scoped call: connecting only
+ * checks reachability, the call shows whether the key or certificate may use the namespace. A refused call
+ * closes the connection before the error goes on.
+ */
+export function connectAndProve<C extends ProvableConnection>(
+  settings: TemporalSettings,
+  open: () => Promise<C>,
+): Promise<C> {
+  return establish(settings, async () => {
+    const connection = await open();
+    try {
+      await connection.workflowService.describeNamespace({ namespace: settings.namespace });
+    } catch (err) {
+      await connection.close().catch(() => undefined);
+      throw err;
+    }
+    return connection;
+  });
 }
 
 /**
  * Dials while a plain TLS handshake runs beside it: grpc-js only ever reports a deadline for a refused handshake,
  * the handshake says why (and at once, instead of after the connect timeout).
  */
-export async function establish<C extends { close(): Promise<void> }>(
+async function establish<C extends { close(): Promise<void> }>(
   settings: TemporalSettings,
   dial: () => Promise<C>,
 ): Promise<C> {

@@ -1,5 +1,5 @@
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
-import { establish, proveOrClose } from './connect';
+import { connectAndProve } from './connect';
 import type { TemporalSettings } from './settings';
 
 // Apart from connect.ts so that ExportClient users do not load the worker package.
@@ -14,13 +14,7 @@ export function nativeConnectionOptions(settings: TemporalSettings): NativeConne
   };
 }
 
-/** Connects the worker's NativeConnection and proves it the same way. */
+/** Connects the worker's NativeConnection and proves it the same way as a client connection. */
 export function connectNative(settings: TemporalSettings): Promise<NativeConnection> {
-  return establish(settings, async () => {
-    const connection = await NativeConnection.connect(nativeConnectionOptions(settings));
-    await proveOrClose(connection, () =>
-      connection.workflowService.describeNamespace({ namespace: settings.namespace }),
-    );
-    return connection;
-  });
+  return connectAndProve(settings, () => NativeConnection.connect(nativeConnectionOptions(settings)));
 }
