@@ -2,12 +2,10 @@ import { Command, CommanderError } from 'commander';
 import { version } from '../package.json';
 import { ExportClient, ExportFailedError, InputError, type ProviderInput, type SupportedProvider } from './client';
 import { ConfigError, loadDotenv, readConfig, type Config } from './config';
-import { SIMULATOR_DEFAULT_PORT, ensureLocalTemporal, runDev, untilSignal } from './dev/dev';
+import { SIMULATOR_DEFAULT_PORT } from './dev/defaults';
 import { createLogger } from './logger';
 import { PROVIDER_SPECS } from './shared/providers';
-import { startSimulator } from './simulator';
-import { startWorker } from './worker';
-import { startCallbackService } from './callbacks';
+import { untilSignal } from './util/signals';
 import { declareProviderOptions, inCliTerms, inputFromOptions } from './cli/export-options';
 import { EXIT, UsageError, printFailure, printManifest } from './cli/output';
 import { registerOpsCommands } from './cli/ops-commands';
@@ -16,6 +14,22 @@ import { registerCodecCommand } from './cli/codec-command';
 import { connectTemporal } from './temporal/connect';
 import { EXPORT_EXAMPLES, PROGRAM_EXAMPLES, examplesText } from './cli/examples';
 import { describeStatus, showProgress } from './cli/progress';
+
+/**
+ * The modules only some commands need, loaded when one of them runs: the worker package, the simulator and the
+ * dev server cost about a second of CPU at every start of `export`, `status` and the rest, which need none.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports -- loaded on use, typed as the module itself */
+const HEAVY = {
+  './dev/dev': () => require('./dev/dev') as typeof import('./dev/dev'),
+  './worker': () => require('./worker') as typeof import('./worker'),
+  './callbacks': () => require('./callbacks') as typeof import('./callbacks'),
+  './simulator': () => require('./simulator') as typeof import('./simulator'),
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
+function load<K extends keyof typeof HEAVY>(name: K): ReturnType<(typeof HEAVY)[K]> {
+  return HEAVY[name]() as ReturnType<(typeof HEAVY)[K]>;
+}
 
 /** Runs the `exportflow` command line and resolves with its exit status. */
 export async function main(argv: string[]): Promise<number> {
@@ -47,6 +61,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .action(async (opts: { simulate?: boolean; simulatorPort: string }) => {
       const config = configOrThrow();
       const logger = createLogger(config.logLevel, { service: 'exportflow' });
+      const { runDev } = load('./dev/dev');
       setExit(
         await runDev(config, logger, { simulate: opts.simulate === true, simulatorPort: port(opts.simulatorPort) }),
       );
@@ -58,6 +73,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .action(async () => {
       const config = configOrThrow();
       const logger = createLogger(config.logLevel, { service: 'exportflow-server' });
+      const { ensureLocalTemporal } = load('./dev/dev');
       const server = await ensureLocalTemporal(config, logger);
       if (!server) {
         process.stderr.write(`a Temporal server already answers at ${config.temporal.address}; nothing to start\n`);
@@ -74,6 +90,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .action(async () => {
       const config = configOrThrow();
       const logger = createLogger(config.logLevel, { service: 'exportflow-worker' });
+      const { startWorker } = load('./worker');
       const worker = await startWorker(config, logger);
       await Promise.race([untilSignal(), worker.done]);
       await worker.shutdown();
@@ -87,6 +104,7 @@ function buildProgram(setExit: (code: number) => void): Command {
       const logger = createLogger(config.logLevel, { service: 'exportflow-callbacks' });
       // Proves the settings and credentials now, rather than at the first callback.
       await (await connectTemporal(config.temporal)).close();
+      const { startCallbackService } = load('./callbacks');
       const receiver = await startCallbackService(config, logger);
       process.stderr.write(`APSIS callback receiver listening on ${receiver.address} (Ctrl-C stops it)\n`);
       await untilSignal();
@@ -98,6 +116,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .description('only the vendor simulator (Altcraft, APSIS One, myTracker) on 127.0.0.1')
     .option('--port <port>', 'port to listen on', String(SIMULATOR_DEFAULT_PORT))
     .action(async (opts: { port: string }) => {
+      const { startSimulator } = load('./simulator');
       const sim = await startSimulator({ port: port(opts.port) });
       const c = sim.credentials;
       process.stderr.write(

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { readConfig, type Config } from '../config';
-import { untilSignal } from '../dev/dev';
+import { untilSignal } from '../util/signals';
 import { AesGcmCodec } from '../temporal/codec';
 import { CODEC_DEFAULT_ORIGINS, startCodecServer, type CodecServer } from '../temporal/codec-server';
 import { UsageError } from './output';

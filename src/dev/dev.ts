@@ -7,9 +7,10 @@ import { startConfiguredCodecServer } from '../cli/codec-command';
 import { isSecured } from '../temporal/settings';
 import { TemporalConnectError } from '../temporal/connect';
 import { acquireDevLock } from './lock';
+import { untilSignal } from '../util/signals';
 import { ensureTemporalCli, portAnswers, startDevServer, waitForTemporal, type DevServer } from './temporal-server';
 
-export const SIMULATOR_DEFAULT_PORT = 8790;
+import { SIMULATOR_DEFAULT_PORT } from './defaults';
 
 /** Starts the local Temporal dev server unless one already answers at TEMPORAL_ADDRESS. */
 export async function ensureLocalTemporal(
@@ -42,15 +43,6 @@ export async function ensureLocalTemporal(
   });
   logger.info({ temporal: server.address, ui: server.uiUrl }, 'started the local Temporal dev server');
   return server;
-}
-
-/** Resolves on the first SIGINT/SIGTERM. */
-export function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const on = (signal: NodeJS.Signals) => resolve(signal);
-    process.once('SIGINT', on);
-    process.once('SIGTERM', on);
-  });
 }
 
 /**
