@@ -14,14 +14,11 @@ import {
 } from '@aws-sdk/client-s3';
 import { downloadToFile, type DownloadSpec } from '../../src/activities/download/engine';
 import { removeS3Directory } from '../../src/activities/download/s3-store';
-import { ExportClient } from '../../src/client';
-import { readConfig } from '../../src/config';
 import { ClassifiedError } from '../../src/providers/errors';
-import { csvBytesOf, csvInfo, startSimulator, type Simulator } from '../../src/simulator';
-import { testEnv } from '../helpers/env';
-import { runCli, spawnWorker, waitFor, type WorkerProcess } from '../helpers/processes';
+import { csvBytesOf, csvInfo, type Simulator } from '../../src/simulator';
+import { runCli, waitFor, type WorkerProcess } from '../helpers/processes';
 import { startSeaweedS3, type SeaweedS3 } from '../helpers/seaweedfs';
-import { startTestTemporal } from '../helpers/temporal';
+import { startStack, type TestStack } from '../helpers/stack';
 
 const sha = (b: Uint8Array) => crypto.createHash('sha256').update(b).digest('hex');
 
@@ -140,30 +137,22 @@ describe('S3 sink (SeaweedFS)', () => {
   });
 
   describe('through a worker with EXPORT_DIR=s3://', () => {
-    let temporal: Awaited<ReturnType<typeof startTestTemporal>>;
+    let stack: TestStack;
     let sim: Simulator;
     let env: Record<string, string>;
-    let client: ExportClient;
     let worker: WorkerProcess;
     const ROWS = 40_000;
 
     before(async () => {
-      temporal = await startTestTemporal();
-      sim = await startSimulator({
-        altcraft: { taskDurationMs: 300, rows: { 'database:7': ROWS, 'database:8': 120_000 } },
+      stack = await startStack('s3', {
+        sim: { altcraft: { taskDurationMs: 300, rows: { 'database:7': ROWS, 'database:8': 120_000 } } },
+        env: { ...s3.env, EXPORT_DIR: `s3://${s3.bucket}/exports/` },
       });
-      env = { ...testEnv(temporal.address, sim, 's3'), ...s3.env, EXPORT_DIR: `s3://${s3.bucket}/exports/` };
-      client = await ExportClient.connect({}, readConfig(env));
-      worker = spawnWorker(env);
-      await worker.ready;
+      ({ sim, env } = stack);
+      worker = stack.workers[0]!;
     });
 
-    after(async () => {
-      await client?.close();
-      await worker?.kill('SIGKILL');
-      await sim?.close();
-      await temporal?.stop();
-    });
+    after(() => stack?.stop());
 
     test('an Altcraft export stores the served bytes as an object and names it by s3:// URI', async () => {
       const run = await runCli(
