@@ -10,6 +10,9 @@ const isClassifiedError = (type: string, retryable: boolean, message?: RegExp) =
   err.retryable === retryable &&
   (!message || message.test(err.message));
 
+/** What interpretStatus answers for a task still running: the vendor's word, its progress, whether we know it. */
+const running = (status: string, progress: number, known: boolean) => ({ state: 'running', status, progress, known });
+
 describe('Altcraft status mapping', () => {
   const done = { errors: [], total: 3, urls: ['/api/download/x.csv'] };
   test('"completed" and "success" both mean done', () => {
@@ -20,12 +23,7 @@ describe('Altcraft status mapping', () => {
   });
   test('in-flight words keep polling and carry the progress', () => {
     for (const status of ['pending', 'processing', 'in_progress', 'new', 'Running']) {
-      assert.deepEqual(interpretStatus('t1', { status, progress: 40 }), {
-        state: 'running',
-        status,
-        progress: 40,
-        known: true,
-      });
+      assert.deepEqual(interpretStatus('t1', { status, progress: 40 }), running(status, 40, true));
     }
   });
   test('error/failed/canceled/aborted end the export with the vendor text', () => {
@@ -48,12 +46,7 @@ describe('Altcraft status mapping', () => {
   });
   test('given an undocumented word without a result, the task is still running and the word is flagged unknown', () => {
     for (const status of ['in progress', 'waiting', 'started', 'exploded', 'выполняется']) {
-      assert.deepEqual(interpretStatus('t1', { status, progress: 12 }), {
-        state: 'running',
-        status,
-        progress: 12,
-        known: false,
-      });
+      assert.deepEqual(interpretStatus('t1', { status, progress: 12 }), running(status, 12, false));
       assert.equal(interpretStatus('t1', { status, result: null }).state, 'running');
       assert.equal(interpretStatus('t1', { status, result: { errors: [], urls: [] } }).state, 'running');
     }

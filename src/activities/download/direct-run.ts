@@ -3,7 +3,7 @@ import { observeBytes } from '../../providers/observe';
 import { DirectDownload, UnstableEntity, type DirectJob } from './direct';
 import type { DownloadOutcome, DownloadSpec } from './engine';
 import type { ResumePoint } from './storage';
-import { downloadFailure, integrityError, vendorLabel } from './failures';
+import { contentCheckError, downloadFailure, integrityError, vendorLabel } from './failures';
 import type { LocalFileSink } from './local-store';
 
 const PROGRESS_INTERVAL_MS = 1000;
@@ -48,10 +48,7 @@ export async function runDirect(
       facts = await result.facts();
     } catch (err) {
       keepStored = false;
-      throw integrityError(
-        spec,
-        `${label} ${plan.gzipped ? 'is not a valid gzip stream' : 'could not be checked'}: ${(err as Error).message}`,
-      );
+      throw contentCheckError(spec, plan.gzipped, err);
     }
     location = await sink.commit();
   } catch (err) {

@@ -3,7 +3,7 @@ import { Agent, type Dispatcher } from 'undici';
 import { requestFollowingRedirects } from './redirects';
 import { parseRetryAfter, type Vendor, type ClassifiedError } from '../../providers/errors';
 import { FAILURE_TYPES } from '../../shared/failure-types';
-import { downloadFailure, integrityError, vendorLabel } from './failures';
+import { contentCheckError, downloadFailure, integrityError, vendorLabel } from './failures';
 import { observeBytes } from '../../providers/observe';
 import type { ManifestFile } from '../../shared/manifest';
 import type { CsvFacts } from './row-counter';
@@ -216,10 +216,7 @@ async function downloadOnce(spec: DownloadSpec): Promise<DownloadOutcome> {
         rows = await verifier.finish();
       } catch (err) {
         keepStored = false;
-        throw integrityError(
-          spec,
-          `${vendorLabel(spec)} download of ${spec.fileName} ${gzipped ? 'is not a valid gzip stream' : 'could not be checked'}: ${(err as Error).message}`,
-        );
+        throw contentCheckError(spec, gzipped, err);
       }
     },
     expectedTotal,

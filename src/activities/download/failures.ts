@@ -6,6 +6,12 @@ export function integrityError(spec: DownloadSpec, message: string): ClassifiedE
   return new ClassifiedError(FAILURE_TYPES.integrity, message, true, { vendor: spec.vendor, endpoint: 'download' });
 }
 
+/** The stored bytes failed their content check: a broken gzip stream, or a check that could not finish. */
+export function contentCheckError(spec: DownloadSpec, gzipped: boolean, err: unknown): ClassifiedError {
+  const what = gzipped ? 'is not a valid gzip stream' : 'could not be checked';
+  return integrityError(spec, `${vendorLabel(spec)} download of ${spec.fileName} ${what}: ${(err as Error).message}`);
+}
+
 /** Disk full, quota, read-only or permission problems: retrying on the same storage cannot fix them. */
 const FINAL_STORAGE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'EFBIG', 'ENAMETOOLONG']);
 
