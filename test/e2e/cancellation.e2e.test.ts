@@ -240,13 +240,15 @@ describe('cancellation and EXPORTFLOW_MAX_WAIT', { concurrency: 5 }, () => {
     const subject = '7104';
     const body = stillRunning('In progress', 99).mytracker;
     sim.faults.add({ vendor: 'mytracker', endpoint: 'get', subject, kind: 'json', body, times: Infinity });
-    const id = await start('mytracker', { segmentId: 7104 }, 'maxwait-mytracker', 5000);
+    // 12 s, not 5: create.json and each get.json pass the myTracker queue's 1.5 activities/s, and on a loaded
+    // machine 5 s once ran out before the first status came back ("(no status)").
+    const id = await start('mytracker', { segmentId: 7104 }, 'maxwait-mytracker', 12_000);
     const end = await ending(id);
     assert.ok(end instanceof ExportFailedError);
     assert.equal(end.type, 'VendorTimeout');
     assert.match(
       end.message,
-      /myTracker export \d+ did not finish within EXPORTFLOW_MAX_WAIT \(5s\) \(last status "In progress", 99%\)/,
+      /myTracker export \d+ did not finish within EXPORTFLOW_MAX_WAIT \(12s\) \(last status "In progress", 99%\)/,
     );
     await assertNothingLeft(id, 'mytracker', subject, 'FAILED');
   });
