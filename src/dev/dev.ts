@@ -9,7 +9,6 @@ import { TemporalConnectError } from '../temporal/connect';
 import { acquireDevLock } from './lock';
 import { untilSignal } from '../util/signals';
 import { ensureTemporalCli, portAnswers, startDevServer, waitForTemporal, type DevServer } from './temporal-server';
-
 import { SIMULATOR_DEFAULT_PORT } from './defaults';
 
 /** Starts the local Temporal dev server unless one already answers at TEMPORAL_ADDRESS. */
