@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
-import { workflowBundleName } from '../src/worker';
+import { workflowBundleName } from '../src/workflow-bundle-name';
 
 const ROOT = path.resolve(__dirname, '..');
 

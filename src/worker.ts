@@ -11,6 +11,9 @@ import { connectNative } from './temporal/native';
 import { exportflowDataConverter } from './temporal/data-converter';
 import type { MissingCodecKeyError } from './temporal/codec';
 import { vendorTaskQueue } from './shared/contract';
+import { workflowBundleName } from './workflow-bundle-name';
+
+export { workflowBundleName };
 
 /** Per-vendor activity limits: one task queue per vendor, so the limit holds across every worker. */
 export const VENDOR_LIMITS = {
@@ -51,14 +54,6 @@ export function workflowSource(
   const codePath = path.join(__dirname, name);
   if (fs.existsSync(codePath)) return { workflowBundle: { codePath } };
   return { workflowsPath: require.resolve('./workflows') };
-}
-
-/**
- * File name of a prebuilt bundle. With payload encryption the workflow sandbox must encode failure messages too,
- * and a bundle's failure converter is fixed when it is built, so there is one bundle for each case.
- */
-export function workflowBundleName(encodedFailures: boolean): string {
-  return encodedFailures ? 'workflow-bundle.encoded-failures.js' : 'workflow-bundle.js';
 }
 
 /**

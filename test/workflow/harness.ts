@@ -7,7 +7,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleOption } from '@temporalio/worker';
 import type { ManifestFile } from '../../src/shared/manifest';
 import { EXPORT_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
-import { workflowBundleName } from '../../src/worker';
+import { workflowBundleName } from '../../src/workflow-bundle-name';
 
 /**
  * Workflow logic under Temporal's time-skipping test server: the real workflows from src/workflows, with every
