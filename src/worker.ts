@@ -13,8 +13,6 @@ import type { MissingCodecKeyError } from './temporal/codec';
 import { vendorTaskQueue } from './shared/contract';
 import { workflowBundleName } from './workflow-bundle-name';
 
-export { workflowBundleName };
-
 /** Per-vendor activity limits: one task queue per vendor, so the limit holds across every worker. */
 export const VENDOR_LIMITS = {
   altcraft: { maxActivitiesPerSecond: 5, maxConcurrent: 20 },

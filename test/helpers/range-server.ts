@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLoopback } from './downloads';
 import { after, before, beforeEach } from 'node:test';
 
 /** What the range test server does; tests change it between requests. */
@@ -65,8 +65,7 @@ export async function startRangeServer(body: Buffer, mode: RangeServerMode) {
     res.writeHead(200, { ...base, etag: mode.etag, 'content-length': body.length });
     void send(res, body).catch(() => res.destroy());
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/file.csv`;
+  const url = `${await listenLoopback(server)}/file.csv`;
   return {
     url,
     seen,

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { ConfigError, readConfig } from '../../src/config';
-import { workflowBundleName, workflowSource } from '../../src/worker';
+import { workflowSource } from '../../src/worker';
+import { workflowBundleName } from '../../src/workflow-bundle-name';
 import { tempDir } from '../helpers/processes';
 
 describe('where the worker gets its workflow code', () => {
