@@ -13,8 +13,9 @@ export interface AltcraftSimConfig {
   /** Finished status word: the English page says 'completed', the Russian one 'success'. */
   statusWord: 'completed' | 'success';
   /**
-   * Status word while the task runs. The pages document none; the default is one no page lists, so clients must
-   * read any word without a `result` as still running (PROVIDERS.md "What real exports do").
+   * Status word while the task runs. The pages document none (docs/vendors/altcraft.md); the default is one the
+   * client expects, so a first export logs no warning. Tests set an unlisted word (e.g. `in progress`, which real
+   * panels answer) to check that any word without a `result` is read as still running.
    */
   inFlightWord: string;
   /**
@@ -45,7 +46,7 @@ export interface AltcraftSimConfig {
 export const ALTCRAFT_DEFAULTS: AltcraftSimConfig = {
   token: 'sim-altcraft-token',
   statusWord: 'completed',
-  inFlightWord: 'in progress',
+  inFlightWord: 'processing',
   downloadAuth: 'either',
   totalOffset: 0,
   taskDurationMs: 2000,

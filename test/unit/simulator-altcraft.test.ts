@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { countCsvRecords, csvBytesOf, csvInfo, startSimulator, type Simulator } from '../../src/simulator';
 import { json, postJson, rawRequest } from '../../src/simulator/probe';
+import { altcraftStatusMeaning } from '../../src/providers/altcraft/constants';
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -53,9 +54,10 @@ describe('simulator: Altcraft', () => {
     });
   });
 
-  it('by default reports an undocumented running word ("in progress") without a result until done', async () => {
+  it('by default reports a running word the client expects ("processing"), so a sample export logs no warning', async () => {
     const first = await status(await createTask());
-    assert.equal(first.data.status, 'in progress');
+    assert.equal(first.data.status, 'processing');
+    assert.equal(altcraftStatusMeaning(first.data.status), 'inFlight');
     assert.equal(first.data.result, undefined);
   });
 
@@ -84,7 +86,7 @@ describe('simulator: Altcraft', () => {
     const first = await status(taskId);
     assert.deepEqual(
       { status: first.data.status, error: first.error, error_text: first.error_text },
-      { status: 'in progress', error: 0, error_text: 'Successful operation' },
+      { status: 'processing', error: 0, error_text: 'Successful operation' },
     );
     assert.ok(first.data.progress >= 0 && first.data.progress < 100);
     const done = await waitDone(taskId);
