@@ -7,7 +7,7 @@ import { formatS3Uri, isS3Uri, parseS3Uri } from './util/s3-uri';
 import { parseCodecKeys } from './temporal/codec';
 import { readTemporalSettings } from './temporal/settings';
 
-/** Environment variables from CONTRACT.md, read once and validated; a `.env` in the working directory is read too. */
+/** Environment variables (docs/configuration.md), read once and validated; a `.env` in the working directory is read too. */
 let dotenvLoaded = false;
 export function loadDotenv(cwd = process.cwd()): void {
   if (dotenvLoaded) return;

@@ -1,6 +1,6 @@
 import pino from 'pino';
 
-/** JSON lines on stderr (CONTRACT.md). Credential-like fields are redacted should one ever be passed in. */
+/** JSON lines on stderr. Credential-like fields are redacted should one ever be passed in. */
 export function createLogger(level: string, bindings: Record<string, unknown> = {}) {
   return pino(
     {

@@ -71,8 +71,8 @@ export function createAltcraftActivities(deps: ActivityDeps) {
     },
 
     /**
-     * Streams one of the task's files into the export directory. The token goes as a Bearer header first (seed
-     * 000); a panel that answers 401/403 gets the same file once more with `?token=` (seed 001, v72). The form
+     * Streams one of the task's files into the export directory. The token goes as a Bearer header first (the
+     * English page); a panel that answers 401/403 gets the same file once more with `?token=` (the Russian v72 page). The form
      * that worked comes back so the workflow sends it straight away for the export's other files.
      */
     async altcraftDownload(input: {

@@ -43,7 +43,7 @@ export function createApsisActivities(deps: ActivityDeps) {
           {
             section_discriminator: input.section,
             // {name: discriminator} with simple names, and always a filter over them (the union by default):
-            // valid whether APSIS treats `filter` as optional (seed 003) or required (its duplicates-export page).
+            // valid whether APSIS treats `filter` as optional (its segment-report page) or required (its duplicates-export page).
             segments: segmentsBody(input.segments, input.filter),
             ...(input.attributes.length > 0 ? { attributes: input.attributes } : {}),
             ...(input.tags.length > 0 ? { tags: input.tags } : {}),

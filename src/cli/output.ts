@@ -1,7 +1,7 @@
 import { ExportFailedError, type ExportManifest } from '../client';
 import { formatBytes } from '../util/duration';
 
-/** Exit codes from CONTRACT.md. */
+/** Exit codes: 0 done, 1 failed or cancelled, 2 bad usage or input (docs/usage.md). */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 /** Usage or input problem: exit 2, nothing started. */

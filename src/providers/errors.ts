@@ -1,7 +1,7 @@
 import type { FailureType } from '../shared/failure-types';
 
 /**
- * Errors classified once where the HTTP answer is read (DESIGN.md): retryable ones are worth another
+ * Errors classified once where the HTTP answer is read: retryable ones are worth another
  * attempt (network, 5xx, 429); final ones are not (bad token, bad input, unknown id, vendor said "failed").
  * Messages name the vendor and endpoint and never carry a credential.
  */

@@ -62,7 +62,7 @@ export async function callVendor(call: VendorCall): Promise<VendorAnswer> {
   throw statusError(call.vendor, call.endpoint, answer);
 }
 
-/** Maps an HTTP status to the error class DESIGN.md prescribes. */
+/** Maps an HTTP status to its error class: 5xx, 408 and 429 are retryable; 401/403 and other 4xx are final. */
 export function statusError(vendor: Vendor, endpoint: string, answer: VendorAnswer): ClassifiedError {
   const at = where(vendor, endpoint);
   const { status } = answer;

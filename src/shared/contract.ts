@@ -2,7 +2,7 @@ import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { ExportProgress } from './manifest';
 
 /**
- * Names other services rely on (CONTRACT.md), defined once for the worker, the workflows, the client, the
+ * Names other services rely on (docs/usage.md, "From other services"), defined once for the worker, the workflows, the client, the
  * callback receiver and schedules. Changing one breaks running exports and their callers.
  */
 export const WORKFLOW_TYPES = {

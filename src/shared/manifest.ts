@@ -1,6 +1,6 @@
 import { FAILURE_TYPES } from './failure-types';
 
-/** The manifest: a finished export's result (CONTRACT.md), returned by every export workflow. */
+/** The manifest: a finished export's result (its fields: docs/usage.md), returned by every export workflow. */
 export const PROVIDERS = ['altcraft', 'apsis-segment', 'apsis-profile', 'mytracker'] as const;
 export type Provider = (typeof PROVIDERS)[number];
 

@@ -1,5 +1,5 @@
 /**
- * Simulated Altcraft panel: profiles/get_all -> tasks/status -> /api/download/... (PROVIDERS.md, seeds 000/001).
+ * Simulated Altcraft panel: profiles/get_all -> tasks/status -> /api/download/... (docs/vendors/altcraft.md).
  * Body-level errors come with HTTP 200, as the real API does; that is what a client must notice.
  */
 import { createHash, randomUUID } from 'node:crypto';
@@ -19,8 +19,8 @@ export interface AltcraftSimConfig {
    */
   inFlightWord: string;
   /**
-   * How file downloads take the token: 'either' (PROVIDERS.md: "the server accepts either"), 'bearer' only (the
-   * English page, seed 000) or 'query' only (`?token=`, the Russian v72 page, seed 001). Others get 401.
+   * How file downloads take the token: 'either' (real panels accept either), 'bearer' only (the
+   * English page) or 'query' only (`?token=`, the Russian v72 page). Others get 401.
    */
   downloadAuth: 'either' | 'bearer' | 'query';
   /** Added to `result.total`, to play a vendor whose count differs from the rows in its files. */

@@ -1,5 +1,5 @@
 /**
- * APSIS One single-profile export (seed 002): 202, then callbacks to the caller's URL (code 100, later code 200
+ * APSIS One single-profile export (docs/vendors/apsis.md): 202, then callbacks to the caller's URL (code 100, later code 200
  * with a data URL), then the profile JSON on that URL. Delivery misbehaviours (duplicate, missing, forged,
  * failure code) are switchable, because the callback receiver must survive all of them.
  */
@@ -219,7 +219,7 @@ function digits(text: string): number[] {
 const DAY = 86_400_000;
 const EPOCH = Date.UTC(2024, 0, 1);
 
-/** The export file, honouring the three include flags as PROVIDERS.md describes. */
+/** The export file, honouring the three include flags as APSIS's single-profile page describes. */
 export function profileDocument(
   exp: Pick<
     ApsisProfileExport,

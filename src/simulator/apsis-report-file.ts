@@ -1,6 +1,6 @@
 /**
  * The APSIS profiles-in-segment report file as the poll URL returns it: CSV by default, XLSX on `Accept`, gzip
- * on `Accept-Encoding` (seed 003). The same URL serves every format, as often as asked, while valid.
+ * on `Accept-Encoding` (APSIS's segment-report page). The same URL serves every format, as often as asked, while valid.
  */
 import { createHash } from 'node:crypto';
 import { CSV_COLUMNS, csvRows, csvSize, rowFields } from './datasets';

@@ -1,6 +1,6 @@
 /**
- * Simulated APSIS One: OAuth client credentials, the profiles-in-segment report (poll a URL; seed 003) and,
- * through apsis-profile.ts, the single-profile export (callbacks; seed 002).
+ * Simulated APSIS One: OAuth client credentials, the profiles-in-segment report (poll a URL) and,
+ * through apsis-profile.ts, the single-profile export (callbacks); docs/vendors/apsis.md.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { bearerToken, parseJson, sendEmpty, sendJson, type Ctx } from './http';

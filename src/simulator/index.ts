@@ -1,6 +1,6 @@
 /**
  * The vendor simulator: Altcraft, APSIS One and myTracker on one local HTTP server, told apart by path, built
- * from PROVIDERS.md independently of the real clients so that misreadings on either side show up in tests.
+ * from the vendors' pages (docs/vendors/) independently of the real clients so that misreadings on either side show up in tests.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -82,7 +82,7 @@ export interface Simulator {
   close(): Promise<void>;
 }
 
-/** The environment (CONTRACT.md names) that points a worker at this simulator. */
+/** The environment (docs/configuration.md names) that points a worker at this simulator. */
 export function simulatorEnv(sim: Pick<Simulator, 'url' | 'credentials'>): Record<string, string> {
   return {
     ALTCRAFT_BASE_URL: sim.url,

@@ -1,5 +1,5 @@
 /**
- * myTracker request signing, written from PROVIDERS.md (not shared with the real client, so a misreading on
+ * myTracker request signing, written from the vendor's authentication page (not shared with the real client, so a misreading on
  * either side shows up), and the per-user request quota.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';

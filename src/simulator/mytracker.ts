@@ -1,9 +1,9 @@
 /**
- * Simulated myTracker segment export (PROVIDERS.md, seed 004): create.json -> get.json -> .csv.gz links.
+ * Simulated myTracker segment export (docs/vendors/mytracker.md): create.json -> get.json -> .csv.gz links.
  * Every API request must carry a valid AuthHMAC signature and stays inside the user's quota. By default the links
  * point to object storage on another host, as the vendor's own client shows (`https://rawdata.hb.bizmrg.com/
  * segment/...`): a capability URL that takes no signature, ignores Authorization and serves Range. With
- * `storageHost: 'api'` they are on the API host under /storage/download/ (seed 004's examples) and signed.
+ * `storageHost: 'api'` they are on the API host under /storage/download/ (the get.json page's examples) and signed.
  */
 import { createHash } from 'node:crypto';
 import { csvRows } from './datasets';
@@ -67,7 +67,7 @@ export interface MyTrackerFile {
   exportId: string;
   /** 0 for the first file of an export: the only one with the header line (by default). */
   index: number;
-  /** Path on the API host (seed 004's link shape). */
+  /** Path on the API host (the get.json page's link shape). */
   path: string;
   /** Path on the storage host (the vendor client's link shape). */
   storagePath: string;

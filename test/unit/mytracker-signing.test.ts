@@ -3,7 +3,8 @@ import { describe, test } from 'node:test';
 import { authorizationHeader, signBaseline, signatureBaseline, urlencode } from '../../src/providers/mytracker/signing';
 
 /**
- * The client's own signing module (src/providers/mytracker/signing.ts), written from PROVIDERS.md. The simulator
+ * The client's own signing module (src/providers/mytracker/signing.ts), written from the vendor's authentication
+ * page (https://tracker.my.com/docs/api/export-api/authentication, quoted in docs/vendors/mytracker.md). The simulator
  * signs with a separate implementation; these vectors pin the client to the spec on its own.
  */
 describe('myTracker request signing', () => {
@@ -22,7 +23,7 @@ describe('myTracker request signing', () => {
 
   /*
    * Second vector, derived without this code:
-   * - The baseline was written out by hand from the rules in PROVIDERS.md: `:`->%3A, `/`->%2F, `?`->%3F,
+   * - The baseline was written out by hand from the rules in docs/vendors/mytracker.md: `:`->%3A, `/`->%2F, `?`->%3F,
    *   `=`->%3D, `&`->%26, space->`+`; letters, digits and `_.-~` kept. Non-ASCII characters become their UTF-8
    *   bytes: é = U+00E9 = 11101001b -> 110_00011 10_101001 = C3 A9; д = U+0434 = 10000110100b ->
    *   110_10000 10_110100 = D0 B4; ü = U+00FC = 11111100b -> 110_00011 10_111100 = C3 BC.

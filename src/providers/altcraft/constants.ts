@@ -1,4 +1,4 @@
-/** Altcraft API paths and status words (PROVIDERS.md); a deployment that differs is a one-line change here. */
+/** Altcraft API paths and status words (evidence: docs/vendors/altcraft.md); a deployment that differs is a one-line change here. */
 export const ALTCRAFT_PATHS = {
   createExport: '/api/v1.1/profiles/get_all',
   taskStatus: '/api/v1.1/tasks/status',
@@ -39,8 +39,8 @@ export function altcraftStatusMeaning(status: string): AltcraftStatusMeaning {
 }
 
 /**
- * How a file download carries the API token: seed 000 (English) sends `Authorization: Bearer`, seed 001 (the
- * Russian v72 page) appends `?token=` to the URL. Bearer is tried first; the query form only after a 401/403.
+ * How a file download carries the API token: the English page sends `Authorization: Bearer`, the Russian v72 page
+ * appends `?token=` to the URL. Bearer is tried first; the query form only after a 401/403.
  */
 export const ALTCRAFT_TOKEN_FORMS = ['bearer', 'query'] as const;
 export type AltcraftTokenForm = (typeof ALTCRAFT_TOKEN_FORMS)[number];

@@ -93,7 +93,7 @@ export class ApsisClient {
     );
   }
 
-  /** How to poll a report URL for one format, with each status read as PROVIDERS.md says for that URL kind. */
+  /** How to poll a report URL for one format, with each status read as APSIS documents it for that URL kind. */
   reportPollSpec(
     report: Pick<SegmentReport, 'pollUrl' | 'pollKind' | 'reportId'>,
     format: ReportFormat,
@@ -148,7 +148,7 @@ export function interpretReportAnswer(baseUrl: string, answer: ApsisReportAnswer
   return { reportId, pollUrl, pollKind: POLL_URL_KIND[field], validUntil: new Date(validUntil).toISOString() };
 }
 
-/** Status meanings on a poll URL (PROVIDERS.md); undefined leaves the engine's default mapping. */
+/** Status meanings on a poll URL (docs/vendors/apsis.md); undefined leaves the engine's default mapping. */
 export function classifyPollStatus(
   reportId: string,
   kind: PollUrlKind,

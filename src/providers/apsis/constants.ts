@@ -1,4 +1,4 @@
-/** APSIS One API paths, field names and status meanings (PROVIDERS.md); a deployment that differs is a one-line change here. */
+/** APSIS One API paths, field names and status meanings (evidence: docs/vendors/apsis.md); a deployment that differs is a one-line change here. */
 export const APSIS_PATHS = {
   token: '/oauth/token',
   segmentReport: '/audience/profiles/reports/segments',

@@ -108,7 +108,7 @@ export class MyTrackerClient {
   }
 }
 
-/** The status mapping table (PROVIDERS.md): one row per `data.status` word. Exported for unit tests. */
+/** The status mapping table (the get.json page's words, docs/vendors/mytracker.md): one row per `data.status` word. Exported for unit tests. */
 export function interpretStatus(exportId: string, data: MyTrackerStatusData, nowMs = Date.now()): MyTrackerExportState {
   const at = where('mytracker', 'get.json');
   const parsed = MyTrackerStatusData.parse(data);

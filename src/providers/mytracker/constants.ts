@@ -1,4 +1,4 @@
-/** myTracker segment export API (PROVIDERS.md, seed 004); a deployment that differs is a one-line change here. */
+/** myTracker segment export API (evidence: docs/vendors/mytracker.md); a deployment that differs is a one-line change here. */
 export const MYTRACKER_PATHS = {
   createExport: '/api/segment/v1/export/create.json',
   exportStatus: '/api/segment/v1/export/get.json',

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 
 /**
- * myTracker request signing (PROVIDERS.md): `Authorization: AuthHMAC <userId>:<signature>` where
+ * myTracker request signing (the vendor's authentication page, docs/vendors/mytracker.md): `Authorization: AuthHMAC <userId>:<signature>` where
  * signature = base64(HMAC-SHA1(secret, METHOD & urlencode(full URL with query) & urlencode(body))).
  * Written from the spec alone; the simulator has its own implementation, so the two check each other.
  */
