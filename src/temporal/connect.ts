@@ -1,6 +1,6 @@
 import { Connection, type ConnectionOptions } from '@temporalio/client';
 import type { TemporalSettings } from './settings';
-import { diagnoseTls, speaksTls } from './tls-probe';
+import { diagnoseTls, hostOf, isIpLiteral, speaksTls } from './tls-probe';
 
 /** Temporal could not be reached or refused us; the message says which, without a gRPC dump. */
 export class TemporalConnectError extends Error {
@@ -9,6 +9,7 @@ export class TemporalConnectError extends Error {
 
 /** Options for a client Connection (grpc-js) from the settings. */
 export function connectionOptions(settings: TemporalSettings, connectTimeoutMs = 10_000): ConnectionOptions {
+  if (settings.tls) quietIpServernameWarning(settings);
   return {
     address: settings.address,
     tls: settings.tls,
@@ -16,6 +17,28 @@ export function connectionOptions(settings: TemporalSettings, connectTimeoutMs =
     ...(settings.metadata ? { metadata: settings.metadata } : {}),
     connectTimeout: connectTimeoutMs,
   };
+}
+
+let ipServernameQuieted = false;
+
+/**
+ * TLS to an IP address: grpc-js hands Node's tls.connect the host (or TEMPORAL_TLS_SERVER_NAME) as `servername`
+ * even when it is an IP literal, and Node prints DEP0123 ("Setting the TLS ServerName to an IP address is not
+ * permitted by RFC 6066") to the user's terminal. The connection is sound (the certificate is still checked
+ * against that IP) and grpc-js offers no way to leave the name out, so this drops exactly that one warning code,
+ * and only once such a connection is configured; every other warning passes through.
+ */
+export function quietIpServernameWarning(settings: TemporalSettings): void {
+  const name = typeof settings.tls === 'object' ? settings.tls.serverNameOverride : undefined;
+  if (ipServernameQuieted || !isIpLiteral(name ?? hostOf(settings.address))) return;
+  ipServernameQuieted = true;
+  const emit = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+  process.emitWarning = ((...args: unknown[]) => {
+    const options = args[1];
+    const code = typeof options === 'object' && options !== null ? (options as { code?: unknown }).code : args[2];
+    if (code === 'DEP0123') return;
+    emit(...args);
+  }) as typeof process.emitWarning;
 }
 
 /** Connects a client Connection and proves it with one call, so a refused key or certificate shows here. */

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import tls from 'node:tls';
 import type { TemporalSettings } from './settings';
 
@@ -6,6 +7,16 @@ const H2_PREFACE = Buffer.concat([
   Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'),
   Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]),
 ]);
+
+/** The host part of `host:port` (brackets of an IPv6 literal removed). */
+export function hostOf(address: string): string {
+  return address.slice(0, address.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1');
+}
+
+/** True for an IPv4 or IPv6 literal: RFC 6066 allows only host names as TLS server names (SNI). */
+export function isIpLiteral(host: string): boolean {
+  return isIP(host) !== 0;
+}
 
 /**
  * One TLS handshake to the frontend with the same CA, client pair and server name as the real connection, to say
@@ -19,8 +30,10 @@ export function diagnoseTls(
 ): Promise<string | undefined> {
   const cfg = typeof settings.tls === 'object' ? settings.tls : {};
   const idx = settings.address.lastIndexOf(':');
-  const host = settings.address.slice(0, idx);
+  const host = hostOf(settings.address);
   const n = settings.names;
+  // The server name goes out as SNI only when it is a name (no DEP0123); the certificate check still uses it.
+  const name = cfg.serverNameOverride ?? host;
   return new Promise((resolve) => {
     let settled = false;
     const done = (reason: string | undefined) => {
@@ -33,7 +46,7 @@ export function diagnoseTls(
     const socket = tls.connect({
       host,
       port: Number(settings.address.slice(idx + 1)),
-      servername: cfg.serverNameOverride ?? (/^[\d.]+$|:/.test(host) ? undefined : host),
+      ...(isIpLiteral(name) ? {} : { servername: name }),
       ALPNProtocols: ['h2'],
       ...(cfg.serverRootCACertificate ? { ca: Buffer.from(cfg.serverRootCACertificate) } : {}),
       ...(cfg.clientCertPair
@@ -97,8 +110,10 @@ function tlsReason(err: NodeJS.ErrnoException, n: TemporalSettings['names']): st
 export function speaksTls(address: string, timeoutMs = 3000): Promise<boolean> {
   const idx = address.lastIndexOf(':');
   return new Promise((resolve) => {
+    const host = hostOf(address);
     const socket = tls.connect({
-      host: address.slice(0, idx),
+      host,
+      ...(isIpLiteral(host) ? {} : { servername: host }),
       port: Number(address.slice(idx + 1)),
       rejectUnauthorized: false,
       ALPNProtocols: ['h2'],
