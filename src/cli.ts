@@ -7,7 +7,7 @@ import { createLogger } from './logger';
 import { PROVIDER_SPECS } from './shared/providers';
 import { untilSignal } from './util/signals';
 import { declareProviderOptions, inCliTerms, inputFromOptions } from './cli/export-options';
-import { EXIT, UsageError, printFailure, printManifest } from './cli/output';
+import { EXIT, UsageError, endQuietlyOnClosedPipe, printFailure, printManifest } from './cli/output';
 import { registerOpsCommands } from './cli/ops-commands';
 import { connectExportClient } from './cli/connect';
 import { registerCodecCommand } from './cli/codec-command';
@@ -33,6 +33,7 @@ function load<K extends keyof typeof HEAVY>(name: K): ReturnType<(typeof HEAVY)[
 
 /** Runs the `exportflow` command line and resolves with its exit status. */
 export async function main(argv: string[]): Promise<number> {
+  endQuietlyOnClosedPipe();
   loadDotenv();
   let exitCode: number = EXIT.ok;
   const program = buildProgram((code) => (exitCode = code));
@@ -63,18 +64,23 @@ function buildProgram(setExit: (code: number) => void): Command {
       const logger = createLogger(config.logLevel, { service: 'exportflow' });
       const { runDev } = load('./dev/dev');
       setExit(
-        await runDev(config, logger, { simulate: opts.simulate === true, simulatorPort: port(opts.simulatorPort) }),
+        await runDev(config, logger, {
+          simulate: opts.simulate === true,
+          simulatorPort: port(opts.simulatorPort, '--simulator-port'),
+        }),
       );
     });
 
   program
     .command('server')
     .description('only the local Temporal dev server at TEMPORAL_ADDRESS (Web UI on 8233), in the foreground')
-    .action(async () => {
+    .option('--ui-port <port>', 'port for the Web UI', '8233')
+    .action(async (opts: { uiPort: string }) => {
+      const uiPort = port(opts.uiPort, '--ui-port');
       const config = configOrThrow();
       const logger = createLogger(config.logLevel, { service: 'exportflow-server' });
       const { ensureLocalTemporal } = load('./dev/dev');
-      const server = await ensureLocalTemporal(config, logger);
+      const server = await ensureLocalTemporal(config, logger, { uiPort });
       if (!server) {
         process.stderr.write(`a Temporal server already answers at ${config.temporal.address}; nothing to start\n`);
         return;
@@ -245,10 +251,10 @@ function configOrThrow(): Config {
   return readConfig();
 }
 
-function port(text: string): number {
+function port(text: string, flag = '--port'): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0 || n > 65535)
-    throw new UsageError(`--port: expected a port number 0-65535, got "${text}"`);
+    throw new UsageError(`${flag}: expected a port number 0-65535, got "${text}"`);
   return n;
 }
 

@@ -4,6 +4,28 @@ import { formatBytes } from '../util/duration';
 /** Exit codes: 0 done, 1 failed or cancelled, 2 bad usage or input (docs/usage.md). */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
+/**
+ * Status for a closed stdout or stderr: what a shell reports for a process ended by SIGPIPE (128 + 13), as for
+ * `cat` or `ls` piped into `head`. Node ignores SIGPIPE, so a write to a closed pipe fails with EPIPE instead.
+ */
+export const EXIT_CLOSED_PIPE = 141;
+
+/**
+ * `exportflow --help | head -1`, `exportflow list | head`: when the reader goes away, end at once and quietly
+ * with the shell's usual status instead of an unhandled EPIPE stack. Other stream errors are thrown as before.
+ */
+export function endQuietlyOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    if (stream.listeners('error').includes(onStreamError)) continue;
+    stream.on('error', onStreamError);
+  }
+}
+
+function onStreamError(err: NodeJS.ErrnoException): void {
+  if (err.code === 'EPIPE') process.exit(EXIT_CLOSED_PIPE);
+  throw err;
+}
+
 /** Usage or input problem: exit 2, nothing started. */
 export class UsageError extends Error {
   override name = 'UsageError';

@@ -26,7 +26,12 @@ export async function ensureLocalTemporal(
     );
   }
   if (await portAnswers(config.temporal.address)) {
-    await waitForTemporal(config.temporal.address, 15_000);
+    await waitForTemporal(config.temporal.address, 15_000).catch(() => {
+      throw new Error(
+        `something listens at ${config.temporal.address} (TEMPORAL_ADDRESS) but does not answer as Temporal: stop ` +
+          'that program, or set TEMPORAL_ADDRESS to a free port (or to your Temporal server)',
+      );
+    });
     logger.info({ temporal: config.temporal.address }, 'using the Temporal server already answering there');
     return null;
   }

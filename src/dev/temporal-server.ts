@@ -89,9 +89,41 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
+/** A port another program holds: the message names it and says what to do. */
+export class PortInUseError extends Error {
+  override name = 'PortInUseError';
+}
+
+/** Resolves when nothing listens on host:port (we could bind it), else rejects with a PortInUseError. */
+export function assertPortFree(host: string, port: number, what: string, advice: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EADDRINUSE' && err.code !== 'EACCES') return resolve(); // not ours to judge: let it try
+      reject(
+        new PortInUseError(
+          `port ${port} on ${host} (${what}) is ${err.code === 'EACCES' ? 'not allowed for this user' : 'already in use by another program'}: ` +
+            `stop that program (\`ss -ltnp 'sport = :${port}'\` shows which), or ${advice}`,
+        ),
+      );
+    });
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
+
 /** Starts `temporal server start-dev` with exportflow's search attributes and waits until it answers. */
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
   const { host, port } = splitHostPort(opts.address);
+  await assertPortFree(host, port, 'the Temporal frontend, TEMPORAL_ADDRESS', 'set TEMPORAL_ADDRESS to a free port');
+  if (opts.uiPort !== null) {
+    const uiPort = opts.uiPort ?? port + 1000;
+    await assertPortFree(
+      host,
+      uiPort,
+      'the Temporal Web UI',
+      `start the server with another Web UI port (\`exportflow server --ui-port <port>\`)`,
+    );
+  }
   const args = ['server', 'start-dev', '--ip', host, '--port', String(port), '--log-level', 'warn'];
   if (opts.namespace && opts.namespace !== 'default') args.push('--namespace', opts.namespace);
   if (opts.dbFile) {

@@ -70,6 +70,8 @@ describe('exportflow dev --simulate', () => {
     assert.equal(manifest.files.length, 1);
     assert.ok(manifest.files[0]!.path.startsWith(path.join(root, 'exports')), manifest.files[0]!.path);
     assert.ok(fs.statSync(manifest.files[0]!.path).size > 0);
+    // The simulator's default running word is one the client expects: the first export logs no warning.
+    assert.doesNotMatch(output, /status word no page documents/);
   });
 
   test('a second dev on the same data dir is refused with exit 1 and says how to add a worker', async () => {
