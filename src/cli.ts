@@ -61,7 +61,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--simulator-port <port>', 'port for the simulator', String(SIMULATOR_DEFAULT_PORT))
     .action(async (opts: { simulate?: boolean; simulatorPort: string }) => {
       const config = configOrThrow();
-      const logger = createLogger(config.logLevel, { service: 'exportflow' });
+      const logger = createLogger(config.logLevel, { service: 'exportflow' }, config.logFormat);
       const { runDev } = load('./dev/dev');
       setExit(
         await runDev(config, logger, {
@@ -78,7 +78,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .action(async (opts: { uiPort: string }) => {
       const uiPort = port(opts.uiPort, '--ui-port');
       const config = configOrThrow();
-      const logger = createLogger(config.logLevel, { service: 'exportflow-server' });
+      const logger = createLogger(config.logLevel, { service: 'exportflow-server' }, config.logFormat);
       const { ensureLocalTemporal } = load('./dev/dev');
       const server = await ensureLocalTemporal(config, logger, { uiPort });
       if (!server) {
@@ -95,7 +95,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .description('only the worker (and the callback receiver), against TEMPORAL_ADDRESS')
     .action(async () => {
       const config = configOrThrow();
-      const logger = createLogger(config.logLevel, { service: 'exportflow-worker' });
+      const logger = createLogger(config.logLevel, { service: 'exportflow-worker' }, config.logFormat);
       const { startWorker } = load('./worker');
       const worker = await startWorker(config, logger);
       await Promise.race([untilSignal(), worker.done]);
@@ -107,7 +107,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .description('only the APSIS callback receiver on CALLBACK_LISTEN (stateless; run several if needed)')
     .action(async () => {
       const config = configOrThrow();
-      const logger = createLogger(config.logLevel, { service: 'exportflow-callbacks' });
+      const logger = createLogger(config.logLevel, { service: 'exportflow-callbacks' }, config.logFormat);
       // Proves the settings and credentials now, rather than at the first callback.
       await (await connectTemporal(config.temporal)).close();
       const { startCallbackService } = load('./callbacks');

@@ -74,6 +74,7 @@ const EnvSchema = z.object({
   EXPORTFLOW_MAX_WAIT: duration('EXPORTFLOW_MAX_WAIT', '24h'),
   EXPORTFLOW_HEARTBEAT_TIMEOUT: duration('EXPORTFLOW_HEARTBEAT_TIMEOUT', '30s'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   METRICS_LISTEN: z
     .string()
     .optional()
@@ -171,6 +172,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
     /** Concurrent ranges per large file when the server allows it; 1 = one connection. */
     downloads: { connections: e.EXPORTFLOW_DOWNLOAD_CONNECTIONS },
     logLevel: e.LOG_LEVEL,
+    /** auto: readable lines when stderr is a terminal, JSON lines otherwise. */
+    logFormat: e.LOG_FORMAT,
     metricsListen: e.METRICS_LISTEN,
     /** A directory of prebuilt workflow bundles (scripts/bundle-workflows.ts) to load instead of the default. */
     workflowBundleDir: e.EXPORTFLOW_WORKFLOW_BUNDLE_DIR ? path.resolve(e.EXPORTFLOW_WORKFLOW_BUNDLE_DIR) : undefined,

@@ -127,4 +127,43 @@ describe('the command at a terminal', () => {
       await busy.close();
     }
   });
+
+  test('logs: JSON lines when stderr is not a terminal, readable lines on a terminal or with LOG_FORMAT=pretty', async () => {
+    const env = { TEMPORAL_ADDRESS: temporal!.address, EXPORTFLOW_DATA_DIR: path.join(root, 'logs') };
+    const message = 'using the Temporal server already answering there';
+
+    const piped = await runCli(['server'], env, 60_000);
+    assert.equal(piped.code, 0, piped.stderr);
+    const line = piped.stderr.split('\n').find((l) => l.includes(message));
+    assert.ok(line, piped.stderr);
+    assert.equal((JSON.parse(line) as { msg: string }).msg, message);
+
+    const asked = await runCli(['server'], { ...env, LOG_FORMAT: 'pretty' }, 60_000);
+    assert.equal(asked.code, 0, asked.stderr);
+    assert.match(asked.stderr, new RegExp(`INFO.*${message}`));
+    assert.doesNotMatch(asked.stderr, /"msg":/);
+
+    // A real terminal: util-linux `script` gives the command a pseudo-terminal as stdout and stderr.
+    const tty = await new Promise<string>((resolve, reject) => {
+      const child = spawn('script', ['-qec', `'${process.execPath}' '${BIN}' server`, '/dev/null'], {
+        env: childEnv(env),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (out += d));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      child.on('error', reject);
+      child.on('close', () => {
+        clearTimeout(timer);
+        resolve(out);
+      });
+    });
+    assert.match(tty, new RegExp(`INFO.*${message}`), tty);
+    assert.doesNotMatch(tty, /"msg":/);
+
+    const bad = await runCli(['server'], { ...env, LOG_FORMAT: 'yaml' }, 60_000);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /LOG_FORMAT/);
+  });
 });
