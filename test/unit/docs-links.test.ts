@@ -39,7 +39,9 @@ function markdownFiles(root: string): string[] {
 function prose(markdown: string, keepInlineCode = false): string {
   const lines: string[] = [];
   let fence: string | undefined;
-  for (const line of markdown.split('\n')) {
+  // HTML comments are not rendered: a link inside one is a note, not a link (keep the line count).
+  const visible = markdown.replace(/<!--[\s\S]*?-->/g, (c) => c.replace(/[^\n]/g, ''));
+  for (const line of visible.split('\n')) {
     const opener = /^\s*(```+|~~~+)/.exec(line)?.[1];
     if (fence) {
       if (opener && opener[0] === fence[0] && opener.length >= fence.length) fence = undefined;
@@ -168,6 +170,7 @@ describe('documentation links', () => {
           '# Title',
           '[ok](docs/a.md#storage-local-or-s3) [ok too](#title) [web](https://example.com/x.md)',
           '[gone](docs/missing.md) [bad anchor](docs/a.md#nowhere) `[code](not/a/link.md)`',
+          '<!-- a note: [later](docs/later.md) -->',
           '```',
           '[fenced](not/a/link.md)',
           '```',
