@@ -12,6 +12,7 @@ import { exportflowDataConverter } from './temporal/data-converter';
 import type { MissingCodecKeyError } from './temporal/codec';
 import { vendorTaskQueue } from './shared/contract';
 import { workflowBundleName } from './workflow-bundle-name';
+import { beginDraining, resetDraining, shutdownOptions } from './worker/shutdown';
 
 /** Per-vendor activity limits: one task queue per vendor, so the limit holds across every worker. */
 export const VENDOR_LIMITS = {
@@ -69,6 +70,8 @@ export function installRuntime(logger: Logger, metricsListen?: string): void {
         entry.level === 'TRACE' ? 'trace' : (entry.level.toLowerCase() as 'debug' | 'info' | 'warn' | 'error');
       logger[method]({ sdk: true, ...(entry.meta ?? {}) }, entry.message);
     }),
+    // The CLI handles SIGTERM/SIGINT itself (RunningWorker.shutdown), so downloads learn of the stop first.
+    shutdownSignals: [],
     ...(metricsListen
       ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsListen, countersTotalSuffix: true } } } }
       : {}),
@@ -93,6 +96,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   // Checked before dialling: a bundle directory without the needed bundle is a configuration error.
   const workflows = workflowSource(config.codecKeys.length > 0, config.workflowBundleDir);
   installRuntime(logger, config.metricsListen);
+  resetDraining();
   const connection: NativeConnection = await connectNative(config.temporal);
   // A payload under a key this worker lacks would fail every task it touches, over and over: stop instead.
   const workers: Worker[] = [];
@@ -116,10 +120,12 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const deps = { config: withBoundCallbackUrl(config, callbacks.address), logger };
   const vendorActivities = createVendorActivities(deps);
   logger.info(workflows, workflows.workflowBundle ? 'using the prebuilt workflow bundle' : 'bundling workflows');
+  const graceful = shutdownOptions(config.shutdownGraceMs);
   const main = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     dataConverter,
+    ...graceful,
     taskQueue: config.taskQueue,
     ...workflows,
     activities: createCommonActivities(deps),
@@ -130,6 +136,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
         connection,
         namespace: config.temporal.namespace,
         dataConverter,
+        ...graceful,
         taskQueue: vendorTaskQueue(config.taskQueue, vendor),
         activities: vendorActivities[vendor],
         maxTaskQueueActivitiesPerSecond: VENDOR_LIMITS[vendor].maxActivitiesPerSecond,
@@ -156,6 +163,8 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     done,
     callbackAddress: callbacks.address,
     async shutdown() {
+      beginDraining();
+      logger.info({ graceMs: config.shutdownGraceMs }, 'worker stopping: no new tasks; calls in flight may finish');
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await done;
     },

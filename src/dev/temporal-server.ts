@@ -80,6 +80,11 @@ export interface DevServerOptions {
   logFile?: string;
   /** Remote codec the Web UI calls to show encrypted payloads (`--ui-codec-endpoint`). */
   codecEndpoint?: string;
+  /**
+   * Its own process group (`exportflow dev`/`server`): a Ctrl-C in the terminal signals the whole foreground
+   * group, and the server must outlive the worker's graceful stop, so only our stop() ends it, last.
+   */
+  ownProcessGroup?: boolean;
 }
 
 export interface DevServer {
@@ -103,7 +108,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   if (opts.codecEndpoint && opts.uiPort !== null) args.push('--ui-codec-endpoint', opts.codecEndpoint);
   args.push(...searchAttributeFlags());
   const out = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'ignore';
-  const child = spawn(opts.cli, args, { stdio: ['ignore', out, out] });
+  const child = spawn(opts.cli, args, { stdio: ['ignore', out, out], detached: opts.ownProcessGroup === true });
   if (typeof out === 'number') fs.closeSync(out);
   try {
     await waitForTemporal(opts.address, 60_000, child);
