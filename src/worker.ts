@@ -6,7 +6,7 @@ import { startCallbackService, withBoundCallbackUrl } from './callbacks';
 import { ConfigError, type Config } from './config';
 import type { Logger } from './logger';
 import { installVendorMetrics } from './metrics';
-import { ensureSearchAttributes } from './temporal-setup';
+import { ensureSearchAttributes, NamespaceNotReadyError } from './temporal-setup';
 import { connectNative } from './temporal/native';
 import { exportflowDataConverter } from './temporal/data-converter';
 import type { MissingCodecKeyError } from './temporal/codec';
@@ -107,12 +107,15 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     logger.fatal({ err: err.message }, 'stopping the worker: EXPORTFLOW_CODEC_KEYS lacks a key');
     for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
   });
-  const added = await ensureSearchAttributes(connection, config.temporal.namespace).catch((err: Error) => {
-    logger.warn(
-      { err: err.message },
-      'could not check/register search attributes; run `exportflow setup` with operator rights',
-    );
-    return [];
+  // A namespace without our search attributes fails every export at its start: refuse to run on one.
+  // (When even listing them is refused, nothing says what is missing: warn and run, as before.)
+  const added = await ensureSearchAttributes(connection, config.temporal.namespace).catch(async (err: Error) => {
+    if (!(err instanceof NamespaceNotReadyError)) {
+      logger.warn({ err: err.message }, 'could not list the search attributes; `exportflow setup` checks them');
+      return [];
+    }
+    await connection.close();
+    throw err;
   });
   if (added.length > 0) logger.info({ added }, 'registered search attributes');
   // Every worker runs the (stateless) APSIS callback receiver; with port 0 the bound port becomes the public one.
