@@ -13,6 +13,7 @@ import type { MissingCodecKeyError } from './temporal/codec';
 import { vendorTaskQueue } from './shared/contract';
 import { workflowBundleName } from './workflow-bundle-name';
 import { beginDraining, resetDraining, shutdownOptions } from './worker/shutdown';
+import { versioningOptions } from './worker/versioning';
 
 /** Per-vendor activity limits: one task queue per vendor, so the limit holds across every worker. */
 export const VENDOR_LIMITS = {
@@ -124,11 +125,15 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const vendorActivities = createVendorActivities(deps);
   logger.info(workflows, workflows.workflowBundle ? 'using the prebuilt workflow bundle' : 'bundling workflows');
   const graceful = shutdownOptions(config.shutdownGraceMs);
+  const versioning = versioningOptions(config.versioning, workflows);
+  if (versioning.workerDeploymentOptions)
+    logger.info(versioning.workerDeploymentOptions.version, 'worker versioning on');
   const main = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     dataConverter,
     ...graceful,
+    ...versioning,
     taskQueue: config.taskQueue,
     ...workflows,
     activities: createCommonActivities(deps),
@@ -140,6 +145,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
         namespace: config.temporal.namespace,
         dataConverter,
         ...graceful,
+        ...versioning,
         taskQueue: vendorTaskQueue(config.taskQueue, vendor),
         activities: vendorActivities[vendor],
         maxTaskQueueActivitiesPerSecond: VENDOR_LIMITS[vendor].maxActivitiesPerSecond,
