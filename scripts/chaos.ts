@@ -4,9 +4,12 @@
  * SIGKILLed at random moments while vendor jobs are being created, polled, awaited by callback and downloaded,
  * then restarted; the Temporal server is restarted too. Afterwards every export is checked: completed, files
  * byte-identical to what the vendor served, exactly one vendor job each, nothing duplicated, missing or partial,
- * no secret in any history, log or manifest. Prints a table; exits 1 if any of that does not hold.
+ * no secret in any history, log or manifest. Beside the SIGKILLs, rolling restarts: a new worker starts, then the
+ * old one gets SIGTERM (as `docker compose up` or a Kubernetes rollout does) aimed at create calls and downloads;
+ * it must exit 0 and leave no orphan vendor job (its calls in flight finish, downloads resume elsewhere).
+ * Prints a table; exits 1 if any of that does not hold.
  *
- *   npm run chaos -- [--n 60] [--minutes 6] [--kills 10] [--keep]
+ *   npm run chaos -- [--n 60] [--minutes 6] [--kills 10] [--sigterms 4] [--keep]
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -27,12 +30,14 @@ const { values: args } = parseArgs({
     n: { type: 'string', default: '60' },
     minutes: { type: 'string', default: '6' },
     kills: { type: 'string', default: '10' },
+    sigterms: { type: 'string', default: '4' },
     keep: { type: 'boolean', default: false },
   },
 });
 const N = Math.max(4, Number(args.n));
 const MINUTES = Number(args.minutes);
 const MIN_KILLS = Number(args.kills);
+const MIN_SIGTERMS = Number(args.sigterms);
 const PHASES = ['create', 'poll', 'callback wait', 'download'] as const;
 type Phase = (typeof PHASES)[number];
 
@@ -227,12 +232,38 @@ async function main(): Promise<number> {
     return phases;
   };
 
-  // The storm: kill the worker with SIGKILL, each time aiming at the next phase; restart Temporal once midway.
+  // The storm: kill the worker with SIGKILL, each time aiming at the next phase; every third time a rolling
+  // restart with SIGTERM instead (aimed at create calls and downloads); restart Temporal once midway.
   const kills: { at: string; atMs: number; target: Phase; phases: Phase[] }[] = [];
+  const sigterms: { at: string; atMs: number; endMs: number; target: Phase; phases: Phase[]; exit: string }[] = [];
+  const rollingRestart = async (target: Phase): Promise<void> => {
+    const until = Date.now() + 12_000;
+    while (!phasesNow().has(target) && Date.now() < until) await sleep(10);
+    const old = worker;
+    const phases = [...phasesNow()];
+    const atMs = Date.now();
+    let endMs = atMs;
+    const exited = old
+      ? new Promise<string>((resolve) => {
+          if (old.child.exitCode !== null) return resolve(`already exited ${old.child.exitCode}`);
+          old.child.once('exit', (code, signal) => {
+            endMs = Date.now();
+            resolve(signal ? `signal ${signal}` : `code ${code}`);
+          });
+          old.child.kill('SIGTERM');
+        })
+      : Promise.resolve('no worker');
+    say(`SIGTERM worker, rolling (aimed at ${target}; in flight: ${phases.join(', ') || 'nothing'})`);
+    // The replacement starts while the old worker drains, as in a rolling update.
+    await startWorker();
+    const exit = await exited;
+    sigterms.push({ at: elapsed(), atMs, endMs, target, phases, exit });
+    say(`the SIGTERMed worker ended: ${exit} after ${((endMs - atMs) / 1000).toFixed(1)} s`);
+  };
   let temporalRestarts = 0;
   const restartAtKill = Math.max(2, Math.floor(MIN_KILLS / 2));
   await sleep(8000);
-  for (let k = 0; Date.now() < killWindowEnd || kills.length < MIN_KILLS; k++) {
+  for (let k = 0; Date.now() < killWindowEnd || kills.length < MIN_KILLS || sigterms.length < MIN_SIGTERMS; k++) {
     if (Date.now() > deadline - 60_000) break;
     await sleep(rand(3000, 9000));
     if (k === restartAtKill) {
@@ -245,7 +276,11 @@ async function main(): Promise<number> {
       say('Temporal dev server is back (same SQLite file)');
       continue;
     }
-    const target = PHASES[k % PHASES.length]!;
+    if ((k % 3 === 2 || kills.length >= MIN_KILLS) && sigterms.length < MIN_SIGTERMS) {
+      await rollingRestart(sigterms.length % 2 === 0 ? 'create' : 'download');
+      continue;
+    }
+    const target = PHASES[kills.length % PHASES.length]!;
     const until = Date.now() + 12_000;
     while (!phasesNow().has(target) && Date.now() < until) await sleep(10);
     const phases = [...phasesNow()];
@@ -312,6 +347,16 @@ async function main(): Promise<number> {
     ],
   });
 
+  // Orphans a SIGKILL explains (a kill fell inside one of the export's create calls, or just after its answer)
+  // are accepted; any other extra job was left by a rolling restart, which must never cut a create call.
+  const killTimes = kills.map((k) => k.atMs);
+  const sigtermOrphans = checks.reduce((n, c) => {
+    const cutByKill = (c.createCalls ?? []).filter((r) =>
+      killTimes.some((t) => t >= r.at && t <= (r.endedAt ?? Infinity) + 2000),
+    ).length;
+    return n + Math.max(0, c.orphans - cutByKill);
+  }, 0);
+
   // The report.
   const count = (f: (c: ExportCheck) => boolean) => checks.filter(f).length;
   const files = checks.reduce((n, c) => n + c.files, 0);
@@ -337,6 +382,11 @@ async function main(): Promise<number> {
       checks.reduce((n, c) => n + c.orphans, 0),
       'a kill fell inside that create call; never downloaded from (no vendor idempotency key)',
     ],
+    [
+      'orphan vendor jobs from SIGTERM',
+      sigtermOrphans,
+      'jobs beyond 1 with no SIGKILL inside any of the export’s create calls; must be 0',
+    ],
     ['duplicate / extra files', checks.reduce((n, c) => n + c.extra, 0), 'must be 0'],
     ['missing files', checks.reduce((n, c) => n + c.missing, 0), 'must be 0'],
     ['partial (.part) files left', partials.length, 'must be 0'],
@@ -344,6 +394,11 @@ async function main(): Promise<number> {
       'worker kills (SIGKILL)',
       kills.length,
       `at least ${MIN_KILLS}; in flight at the kill: ${PHASES.map((p) => `${p} ${byPhase[p]}`).join(', ')}`,
+    ],
+    [
+      'rolling restarts (SIGTERM)',
+      sigterms.length,
+      `at least ${MIN_SIGTERMS}; in flight: create ${sigterms.filter((t) => t.phases.includes('create')).length}, download ${sigterms.filter((t) => t.phases.includes('download')).length}; exits: ${[...new Set(sigterms.map((t) => t.exit))].join(', ')}; longest stop ${Math.max(0, ...sigterms.map((t) => t.endMs - t.atMs))} ms`,
     ],
     ['worker deaths not caused by us', diedOnTheirOwn, 'informational'],
     ['Temporal dev server restarts', temporalRestarts, 'at least 1'],
@@ -361,10 +416,16 @@ async function main(): Promise<number> {
   for (const c of checks) for (const p of c.problems) violations.push(`${c.workflowId}: ${p}`);
   if (partials.length > 0) violations.push(`partial files left: ${partials.join(', ')}`);
   if (kills.length < MIN_KILLS) violations.push(`only ${kills.length} kills`);
+  if (sigterms.length < MIN_SIGTERMS) violations.push(`only ${sigterms.length} rolling restarts`);
+  for (const t of sigterms) if (t.exit !== 'code 0') violations.push(`a SIGTERMed worker ended with ${t.exit}`);
+  if (sigtermOrphans > 0) violations.push(`${sigtermOrphans} orphan vendor job(s) from SIGTERM`);
   for (const p of PHASES) if (byPhase[p] === 0) violations.push(`no kill while "${p}" was in flight`);
   if (temporalRestarts < 1) violations.push('the Temporal server was not restarted');
   violations.push(...scan.hits);
-  fs.writeFileSync(path.join(root, 'report.json'), JSON.stringify({ rows, kills, violations, checks }, null, 2));
+  fs.writeFileSync(
+    path.join(root, 'report.json'),
+    JSON.stringify({ rows, kills, sigterms, violations, checks }, null, 2),
+  );
 
   await cleanup();
   cleanup = async () => undefined;

@@ -73,6 +73,21 @@ const EnvSchema = z.object({
   EXPORTFLOW_POLL_MAX: duration('EXPORTFLOW_POLL_MAX', '5m'),
   EXPORTFLOW_MAX_WAIT: duration('EXPORTFLOW_MAX_WAIT', '24h'),
   EXPORTFLOW_HEARTBEAT_TIMEOUT: duration('EXPORTFLOW_HEARTBEAT_TIMEOUT', '30s'),
+  // Longer than the longest vendor call (an activity's 2 min start-to-close timeout), so a create call that began
+  // just before SIGTERM still ends on this worker; see src/worker/shutdown.ts.
+  EXPORTFLOW_SHUTDOWN_GRACE: duration('EXPORTFLOW_SHUTDOWN_GRACE', '150s'),
+  EXPORTFLOW_DEPLOYMENT_NAME: blankToUndefined.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/, 'EXPORTFLOW_DEPLOYMENT_NAME may hold letters, digits, dash and underscore')
+      .optional(),
+  ),
+  EXPORTFLOW_BUILD_ID: blankToUndefined.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9._+-]{1,200}$/, 'EXPORTFLOW_BUILD_ID may hold letters, digits, dot, plus, dash, underscore')
+      .optional(),
+  ),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   METRICS_LISTEN: z
@@ -139,6 +154,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
   } catch (err) {
     throw new ConfigError(`invalid configuration: ${(err as Error).message}`);
   }
+  if (e.EXPORTFLOW_BUILD_ID && !e.EXPORTFLOW_DEPLOYMENT_NAME) {
+    throw new ConfigError(
+      'invalid configuration: EXPORTFLOW_BUILD_ID is set but EXPORTFLOW_DEPLOYMENT_NAME is not (Worker Versioning needs both, or neither)',
+    );
+  }
   if (e.EXPORTFLOW_POLL_INITIAL > e.EXPORTFLOW_POLL_MAX) {
     throw new ConfigError('invalid configuration: EXPORTFLOW_POLL_INITIAL must not exceed EXPORTFLOW_POLL_MAX');
   }
@@ -171,6 +191,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
     },
     /** Concurrent ranges per large file when the server allows it; 1 = one connection. */
     downloads: { connections: e.EXPORTFLOW_DOWNLOAD_CONNECTIONS },
+    /** How long a stopping worker lets activities in flight finish (EXPORTFLOW_SHUTDOWN_GRACE). */
+    shutdownGraceMs: e.EXPORTFLOW_SHUTDOWN_GRACE,
+    /** Worker Versioning: on when deploymentName is set; buildId undefined = derived from the workflow code. */
+    versioning: { deploymentName: e.EXPORTFLOW_DEPLOYMENT_NAME, buildId: e.EXPORTFLOW_BUILD_ID },
     logLevel: e.LOG_LEVEL,
     /** auto: readable lines when stderr is a terminal, JSON lines otherwise. */
     logFormat: e.LOG_FORMAT,

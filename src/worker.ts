@@ -6,12 +6,14 @@ import { startCallbackService, withBoundCallbackUrl } from './callbacks';
 import { ConfigError, type Config } from './config';
 import type { Logger } from './logger';
 import { installVendorMetrics } from './metrics';
-import { ensureSearchAttributes } from './temporal-setup';
+import { ensureSearchAttributes, NamespaceNotReadyError } from './temporal-setup';
 import { connectNative } from './temporal/native';
 import { exportflowDataConverter } from './temporal/data-converter';
 import type { MissingCodecKeyError } from './temporal/codec';
 import { vendorTaskQueue } from './shared/contract';
 import { workflowBundleName } from './workflow-bundle-name';
+import { beginDraining, resetDraining, shutdownOptions } from './worker/shutdown';
+import { versioningOptions } from './worker/versioning';
 
 /** Per-vendor activity limits: one task queue per vendor, so the limit holds across every worker. */
 export const VENDOR_LIMITS = {
@@ -69,6 +71,8 @@ export function installRuntime(logger: Logger, metricsListen?: string): void {
         entry.level === 'TRACE' ? 'trace' : (entry.level.toLowerCase() as 'debug' | 'info' | 'warn' | 'error');
       logger[method]({ sdk: true, ...(entry.meta ?? {}) }, entry.message);
     }),
+    // The CLI handles SIGTERM/SIGINT itself (RunningWorker.shutdown), so downloads learn of the stop first.
+    shutdownSignals: [],
     ...(metricsListen
       ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsListen, countersTotalSuffix: true } } } }
       : {}),
@@ -93,6 +97,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   // Checked before dialling: a bundle directory without the needed bundle is a configuration error.
   const workflows = workflowSource(config.codecKeys.length > 0, config.workflowBundleDir);
   installRuntime(logger, config.metricsListen);
+  resetDraining();
   const connection: NativeConnection = await connectNative(config.temporal);
   // A payload under a key this worker lacks would fail every task it touches, over and over: stop instead.
   const workers: Worker[] = [];
@@ -103,12 +108,15 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     logger.fatal({ err: err.message }, 'stopping the worker: EXPORTFLOW_CODEC_KEYS lacks a key');
     for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
   });
-  const added = await ensureSearchAttributes(connection, config.temporal.namespace).catch((err: Error) => {
-    logger.warn(
-      { err: err.message },
-      'could not check/register search attributes; run `exportflow setup` with operator rights',
-    );
-    return [];
+  // A namespace without our search attributes fails every export at its start: refuse to run on one.
+  // (When even listing them is refused, nothing says what is missing: warn and run, as before.)
+  const added = await ensureSearchAttributes(connection, config.temporal.namespace).catch(async (err: Error) => {
+    if (!(err instanceof NamespaceNotReadyError)) {
+      logger.warn({ err: err.message }, 'could not list the search attributes; `exportflow setup` checks them');
+      return [];
+    }
+    await connection.close();
+    throw err;
   });
   if (added.length > 0) logger.info({ added }, 'registered search attributes');
   // Every worker runs the (stateless) APSIS callback receiver; with port 0 the bound port becomes the public one.
@@ -116,10 +124,16 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const deps = { config: withBoundCallbackUrl(config, callbacks.address), logger };
   const vendorActivities = createVendorActivities(deps);
   logger.info(workflows, workflows.workflowBundle ? 'using the prebuilt workflow bundle' : 'bundling workflows');
+  const graceful = shutdownOptions(config.shutdownGraceMs);
+  const versioning = versioningOptions(config.versioning, workflows);
+  if (versioning.workerDeploymentOptions)
+    logger.info(versioning.workerDeploymentOptions.version, 'worker versioning on');
   const main = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     dataConverter,
+    ...graceful,
+    ...versioning,
     taskQueue: config.taskQueue,
     ...workflows,
     activities: createCommonActivities(deps),
@@ -130,6 +144,8 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
         connection,
         namespace: config.temporal.namespace,
         dataConverter,
+        ...graceful,
+        ...versioning,
         taskQueue: vendorTaskQueue(config.taskQueue, vendor),
         activities: vendorActivities[vendor],
         maxTaskQueueActivitiesPerSecond: VENDOR_LIMITS[vendor].maxActivitiesPerSecond,
@@ -156,6 +172,8 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     done,
     callbackAddress: callbacks.address,
     async shutdown() {
+      beginDraining();
+      logger.info({ graceMs: config.shutdownGraceMs }, 'worker stopping: no new tasks; calls in flight may finish');
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await done;
     },

@@ -1,4 +1,5 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { WORKER_SHUTDOWN_FAILURE, workerDraining } from '../worker/shutdown';
 import type { ManifestFile } from '../shared/manifest';
 import { downloadToFile, type DownloadOutcome, type DownloadSpec } from './download/engine';
 import { currentWorkflowId, exportDirFor, keepAlive, lastResumePoint, type ActivityDeps } from './context';
@@ -40,6 +41,9 @@ function downloadHeartbeating(
   const ctx = Context.current();
   const resume = lastResumePoint();
   let latest: ResumePoint | undefined = resume;
+  // A stopping worker ends its downloads at once rather than after the shutdown grace: the engine heartbeats the
+  // resume point as it stops, the failure carries it, and the retry on another worker continues with Range.
+  const draining = workerDraining();
   return keepAlive(
     (signal) =>
       downloadToFile({
@@ -51,7 +55,13 @@ function downloadHeartbeating(
           latest = point;
           ctx.heartbeat(point);
         },
-        signal,
+        signal: AbortSignal.any([signal, draining]),
+      }).catch((err: unknown) => {
+        if (!draining.aborted || signal.aborted) throw err;
+        throw ApplicationFailure.retryable(
+          `the worker is shutting down: ${spec.fileName} stopped at byte ${latest?.offset ?? 0}; another worker resumes it`,
+          WORKER_SHUTDOWN_FAILURE,
+        );
       }),
     () => latest,
   );

@@ -64,7 +64,9 @@ function scheduleError(err: unknown): unknown {
 export function registerOpsCommands(program: Command): void {
   program
     .command('setup')
-    .description("register exportflow's search attributes on TEMPORAL_NAMESPACE (needs operator rights)")
+    .description(
+      "register exportflow's search attributes on TEMPORAL_NAMESPACE (needs operator rights; otherwise prints the commands)",
+    )
     .action(async () => {
       await withClient(async (client) => {
         const added = await ensureSearchAttributes(client.temporal.connection, readConfig().temporal.namespace);

@@ -44,6 +44,7 @@ export async function ensureLocalTemporal(
     uiPort: opts.uiPort === undefined ? 8233 : opts.uiPort,
     logFile: path.join(config.dataDir, 'temporal-server.log'),
     codecEndpoint: opts.codecEndpoint,
+    ownProcessGroup: true,
   });
   logger.info({ temporal: server.address, ui: server.uiUrl }, 'started the local Temporal dev server');
   return server;
@@ -94,6 +95,15 @@ export async function runDev(
     printNextSteps(config, server?.uiUrl ?? null, opts.simulate);
     const ended = await Promise.race([signal.then(() => 'signal' as const), worker.done.then(() => 'worker' as const)]);
     if (ended === 'worker') logger.warn('worker stopped on its own; shutting down');
+    else {
+      logger.info('stopping: worker first (calls in flight finish), then the simulator and the Temporal dev server');
+      // A second Ctrl-C stops at once; the dev server runs in its own process group, so take it down too.
+      void untilSignal().then(() => {
+        server?.child.kill('SIGTERM');
+        lock.release();
+        process.exit(130);
+      });
+    }
     await stopAll();
     return 0;
   } catch (err) {

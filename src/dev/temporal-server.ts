@@ -4,17 +4,13 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
-import { EXPORT_SEARCH_ATTRIBUTES } from '../shared/search-attributes';
+import { requiredSearchAttributes } from '../temporal-setup';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
 /** `--search-attribute Name=Type` flags for the dev server (Web UI filters); see shared/search-attributes.ts. */
 function searchAttributeFlags(): string[] {
-  const cliType = { KEYWORD: 'Keyword', INT: 'Int' } as Record<string, string>;
-  return Object.values(EXPORT_SEARCH_ATTRIBUTES).flatMap((key) => [
-    '--search-attribute',
-    `${key.name}=${cliType[key.type]}`,
-  ]);
+  return requiredSearchAttributes().flatMap((a) => ['--search-attribute', `${a.name}=${a.cliType}`]);
 }
 
 /** Finds or installs the Temporal CLI via scripts/ensure-temporal (never via an SDK download). */
@@ -80,6 +76,13 @@ export interface DevServerOptions {
   logFile?: string;
   /** Remote codec the Web UI calls to show encrypted payloads (`--ui-codec-endpoint`). */
   codecEndpoint?: string;
+  /**
+   * Its own process group (`exportflow dev`/`server`): a Ctrl-C in the terminal signals the whole foreground
+   * group, and the server must outlive the worker's graceful stop, so only our stop() ends it, last.
+   */
+  ownProcessGroup?: boolean;
+  /** Start without exportflow's search attributes (tests of a namespace that lacks them). */
+  bareNamespace?: boolean;
 }
 
 export interface DevServer {
@@ -133,9 +136,9 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   if (opts.uiPort === null) args.push('--headless');
   else if (opts.uiPort !== undefined) args.push('--ui-port', String(opts.uiPort));
   if (opts.codecEndpoint && opts.uiPort !== null) args.push('--ui-codec-endpoint', opts.codecEndpoint);
-  args.push(...searchAttributeFlags());
+  if (!opts.bareNamespace) args.push(...searchAttributeFlags());
   const out = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'ignore';
-  const child = spawn(opts.cli, args, { stdio: ['ignore', out, out] });
+  const child = spawn(opts.cli, args, { stdio: ['ignore', out, out], detached: opts.ownProcessGroup === true });
   if (typeof out === 'number') fs.closeSync(out);
   try {
     await waitForTemporal(opts.address, 60_000, child);

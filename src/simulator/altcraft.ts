@@ -5,7 +5,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { MAX_ROWS, csvRows, csvSize } from './datasets';
 import { serveFile } from './files';
-import { parseJson, bearerToken, sendJson, type Ctx } from './http';
+import { parseJson, bearerToken, pause, sendJson, type Ctx } from './http';
 import type { ServedFile } from './types';
 
 export interface AltcraftSimConfig {
@@ -41,6 +41,11 @@ export interface AltcraftSimConfig {
   failMode: 'status' | 'errors';
   failWord: string;
   failText: string;
+  /**
+   * get_all creates the task at once but answers this much later: a vendor that committed the job and is slow to
+   * say so. A client that gives up on such a call and asks again leaves a second task (no idempotency key).
+   */
+  createAnswerDelayMs?: number;
 }
 
 export const ALTCRAFT_DEFAULTS: AltcraftSimConfig = {
@@ -171,6 +176,7 @@ export function createAltcraft(config: AltcraftSimConfig, served: ServedFile[]) 
     if (!Number.isInteger(rows) || rows < 0 || rows > MAX_ROWS)
       return sendJson(ctx, 200, { ...ALTCRAFT_ERRORS.tooLarge, data: null });
     const task = createTask(b);
+    if (config.createAnswerDelayMs) await pause(ctx, config.createAnswerDelayMs);
     return sendJson(ctx, 200, { data: { task_id: task.id }, ...OK });
   }
 

@@ -46,6 +46,8 @@ describe('exportflow dev --simulate', () => {
       {
         env: childEnv(env),
         cwd: root,
+        // Its own process group, like a foreground job in a terminal, so Ctrl-C can go to the whole group.
+        detached: true,
       },
     );
     dev.stdout!.on('data', (d) => (output += d));
@@ -82,11 +84,17 @@ describe('exportflow dev --simulate', () => {
     assert.match(res.stderr, /exportflow worker/);
   });
 
-  test('Ctrl-C (SIGINT) stops the worker, the simulator and the Temporal server, and exits 0', async () => {
+  test('Ctrl-C (SIGINT to the terminal group) stops the worker, then the simulator and the Temporal server; exit 0', async () => {
     assert.ok(dev, 'the first test started dev');
     const exited = new Promise<number | null>((r) => dev!.once('exit', (code) => r(code)));
-    dev.kill('SIGINT');
+    // A terminal's Ctrl-C signals every process of the foreground group: the Temporal dev server runs in its own
+    // group, so it outlives the worker's graceful stop and is stopped last.
+    process.kill(-dev.pid!, 'SIGINT');
     assert.equal(await exited, 0, output.slice(-2000));
     assert.equal(await portAnswers(env.TEMPORAL_ADDRESS!), false, 'the Temporal dev server stopped with it');
+    const stopping = output.indexOf('"stopping: worker first');
+    assert.ok(stopping >= 0, output.slice(-2000));
+    assert.ok(output.indexOf('"worker stopped"', stopping) > stopping, 'the worker stopped cleanly');
+    assert.doesNotMatch(output.slice(stopping), /stop failed|"level":50/, 'nothing failed while stopping');
   });
 });

@@ -339,6 +339,7 @@ describe('operations', () => {
     for (const service of ['postgresql', 'temporal', 'temporal-ui', 'exportflow-worker', 'exportflow-setup']) {
       assert.match(out, new RegExp(`^  ${service}:`, 'm'), service);
     }
+    assertCurrentTemporalCompose(out);
     const missingSecret = spawnSync(cmd[0]!, [...cmd.slice(1), 'config', '-q'], {
       cwd: REPO_ROOT,
       env: { PATH: process.env.PATH },
@@ -348,3 +349,35 @@ describe('operations', () => {
     assert.match(missingSecret.stderr, /CALLBACK_SECRET/);
   });
 });
+
+/** One service's block of `docker compose config` output (two-space indented keys under `services:`). */
+function composeService(out: string, name: string): string {
+  const m = new RegExp(`^  ${name}:\\n((?:    .*\\n|\\s*\\n)*)`, 'm').exec(out);
+  assert.ok(m, `service ${name} in the Compose file`);
+  return m[1]!;
+}
+
+/**
+ * A current Temporal Server (1.29 or later, pinned) whose schemas a one-shot admin-tools service sets up with
+ * temporal-sql-tool (no deprecated auto-setup), a pinned UI, and workers given time for a graceful stop.
+ */
+function assertCurrentTemporalCompose(out: string): void {
+  assert.doesNotMatch(out, /auto-setup/, 'no deprecated auto-setup image');
+  const server = composeService(out, 'temporal');
+  const version = /image: temporalio\/server:(\d+)\.(\d+)\.(\d+)\s/.exec(server);
+  assert.ok(version, `temporalio/server pinned to a release:\n${server}`);
+  assert.ok(Number(version[1]) > 1 || Number(version[2]) >= 29, `server ${version[0]} is 1.29 or later`);
+  assert.match(server, /temporal-schema:\s+condition: service_completed_successfully/);
+  const schema = composeService(out, 'temporal-schema');
+  assert.match(schema, new RegExp(`image: temporalio/admin-tools:${version[1]}\\.${version[2]}\\.${version[3]}`));
+  for (const step of ['create-database', 'setup-schema -v 0.0', 'update-schema -d'])
+    assert.ok(schema.includes(step), step);
+  assert.match(schema, /visibility\/versioned/);
+  assert.match(composeService(out, 'temporal-ui'), /image: temporalio\/ui:\d+\.\d+\.\d+\s/, 'UI pinned');
+  assert.match(composeService(out, 'temporal-namespace'), /operator namespace create/);
+  const worker = composeService(out, 'exportflow-worker');
+  const grace = /stop_grace_period: (\d+)m\s/.exec(worker);
+  assert.ok(grace, 'workers get a stop_grace_period');
+  // The worker's default EXPORTFLOW_SHUTDOWN_GRACE (150 s) plus the SDK's 15 s force time must fit inside it.
+  assert.ok(Number(grace[1]) * 60 >= 150 + 15, `stop_grace_period ${grace[1]}m covers the shutdown grace`);
+}
