@@ -27,6 +27,8 @@ export interface SegmentReport {
   pollKind: PollUrlKind;
   /** ISO time after which the poll URL is no longer valid. */
   validUntil: string;
+  /** ISO time the report was requested: an older poll URL's 404 means "not ready" only for a while after it. */
+  requestedAt: string;
 }
 
 /** How to GET a report's poll URL in one format; the download engine runs it with the bearer header added. */
@@ -154,7 +156,13 @@ export function interpretReportAnswer(baseUrl: string, answer: ApsisReportAnswer
   const validUntil = Number.isFinite(expiresAt) && expiresAt > now ? Math.min(expiresAt, dayLater) : dayLater;
   const reportId =
     answer.id !== undefined ? String(answer.id) : (new URL(pollUrl).pathname.split('/').filter(Boolean).pop() ?? field);
-  return { reportId, pollUrl, pollKind: POLL_URL_KIND[field], validUntil: new Date(validUntil).toISOString() };
+  return {
+    reportId,
+    pollUrl,
+    pollKind: POLL_URL_KIND[field],
+    validUntil: new Date(validUntil).toISOString(),
+    requestedAt: new Date(now).toISOString(),
+  };
 }
 
 /** Status meanings on a poll URL (PROVIDERS.md); undefined leaves the engine's default mapping. */

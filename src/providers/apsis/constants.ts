@@ -38,8 +38,8 @@ export const POLL_STATUS = {
   failed: 503,
 } as const;
 
-/** A poll URL is valid for one day after the report was requested. */
-export const POLL_URL_VALIDITY_MS = 86_400_000;
+// The poll URL's validity and an older URL's readiness window are read by the workflow too: kept in shared/.
+export { POLL_URL_VALIDITY_MS, V1_NOT_FOUND_READY_WINDOW_MS } from '../../shared/apsis-inputs';
 
 export const CSV_CONTENT_TYPE = 'text/csv';
 export const XLSX_CONTENT_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
