@@ -113,6 +113,31 @@ describe('vendor tokens and links end to end', () => {
     }
   });
 
+  test('myTracker: storage refusing the signed link too: 401 is a final auth error, 403 a dead link refreshed', async () => {
+    // One file, so the two faults meet the unsigned and the signed request of the same link.
+    sim.mytracker.config.files = 1;
+    sim.faults.add({ vendor: 'mytracker', endpoint: 'download', kind: 'status', status: 401, times: 2 });
+    const refused = await run(['export', 'mytracker', '--segment', '33']);
+    assert.equal(refused.res.code, 1, refused.res.stderr);
+    assert.equal(refused.out.error.type, 'VendorAuthError');
+    assert.match(refused.out.error.message, /storage refused the signed link too \(HTTP 401\)/);
+    assert.deepEqual(
+      sim.requests.filter((r) => r.storageHost).map((r) => [r.status, r.hadAuthorization]),
+      [
+        [401, false],
+        [401, true],
+      ],
+    );
+
+    sim.reset();
+    sim.faults.add({ vendor: 'mytracker', endpoint: 'download', kind: 'status', status: 403, times: 2 });
+    const refreshed = await run(['export', 'mytracker', '--segment', '34']);
+    assert.equal(refreshed.res.code, 0, refreshed.res.stderr);
+    assert.equal(refreshed.out.files.length, 1);
+    const gets = sim.count({ vendor: 'mytracker', endpoint: 'get' });
+    assert.ok(gets >= 2, `the dead link was refreshed through get.json (${gets} get.json calls)`);
+  });
+
   test('myTracker: by default storage links are fetched unsigned only', async () => {
     const { res } = await run(['export', 'mytracker', '--segment', '32']);
     assert.equal(res.code, 0, res.stderr);
