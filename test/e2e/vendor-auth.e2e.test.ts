@@ -160,6 +160,15 @@ describe('vendor tokens and links end to end', () => {
     assert.match(out.error.message, /error 402 "Tariff limit reached"/);
     assert.equal(sim.count({ vendor: 'altcraft', endpoint: 'get_all' }), 1, 'not retried');
     assert.ok(Date.now() - started < 60_000);
+
+    // The same answer to a file download.
+    sim.reset();
+    sim.faults.add({ ...altcraftTariffLimitFault('get_all', 402, 10), endpoint: 'download' });
+    const download = await run(['export', 'altcraft', '--source-type', 'database', '--source-id', '5']);
+    assert.equal(download.res.code, 1, download.res.stderr);
+    assert.equal(download.out.error.type, 'AltcraftError');
+    assert.match(download.out.error.message, /^Altcraft download: error 402 "Tariff limit reached"/);
+    assert.equal(sim.count({ vendor: 'altcraft', endpoint: 'download' }), 1, 'not retried, no ?token= try');
   });
 
   test('no APSIS access token in anything printed or logged', () => {

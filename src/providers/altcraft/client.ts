@@ -160,6 +160,11 @@ export function tariffLimitReached(endpoint: string, vendorText?: string): Class
   );
 }
 
+/** An HTTP 402 to any Altcraft request (a file download too), read as "Tariff limit reached" with its body's words. */
+export function tariffLimitFromAnswer(endpoint: string, text: string): ClassifiedError {
+  return tariffLimitReached(endpoint, bodyErrorText(text));
+}
+
 /** The `error_text` of an Altcraft JSON body, or the raw text (shortened) when it is not that. */
 function bodyErrorText(text: string): string | undefined {
   try {
