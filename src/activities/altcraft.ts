@@ -1,5 +1,5 @@
-import { AltcraftClient } from '../providers/altcraft/client';
-import type { AltcraftTokenForm } from '../providers/altcraft/constants';
+import { AltcraftClient, tariffLimitFromAnswer } from '../providers/altcraft/client';
+import { ALTCRAFT_TARIFF_LIMIT, type AltcraftTokenForm } from '../providers/altcraft/constants';
 import { FAILURE_TYPES } from '../shared/failure-types';
 import { ClassifiedError } from '../providers/errors';
 
@@ -91,7 +91,12 @@ export function createAltcraftActivities(deps: ActivityDeps) {
             fileName: input.fileName,
             countCsvRows: true,
             contentTypeFallback: 'text/csv',
-            classifyStatus: (status) => (status === 401 || status === 403 ? tokenRefused(status) : undefined),
+            classifyStatus: (status, text) =>
+              status === 401 || status === 403
+                ? tokenRefused(status)
+                : status === ALTCRAFT_TARIFF_LIMIT.code
+                  ? tariffLimitFromAnswer('download', text)
+                  : undefined,
           });
         };
         const first = input.tokenForm ?? 'bearer';

@@ -59,7 +59,10 @@ export function createMyTrackerActivities(deps: ActivityDeps) {
     /**
      * Streams one file as served (`.csv.gz`), checksummed, rows counted from the decompressed stream. A link
      * past its expiry is not even tried; one the vendor refuses (403/404/410) is reported for a refresh. Links on
-     * object storage are fetched without the AuthHMAC header, following at most 5 redirects.
+     * object storage are fetched without the AuthHMAC header first, following at most 5 redirects; if the
+     * storage host answers 401/403 to that, the link is fetched once more signed, as the vendor's Python client
+     * signs every link (myTracker calls authorization for downloads "a recommendation" that "will become
+     * mandatory"). Only then does a 403 read as a dead link.
      */
     async mytrackerDownload(input: { link: string; expiresAt: number; fileName: string }): Promise<MyTrackerDownload> {
       if (isLinkExpired(input.expiresAt)) {
@@ -67,9 +70,9 @@ export function createMyTrackerActivities(deps: ActivityDeps) {
       }
       const api = client();
       return asActivity(async () => {
-        const target = api.downloadTarget(input.link);
-        try {
-          const outcome = await fetchWhenReadyInActivity(deps, {
+        let target = api.downloadTarget(input.link);
+        const fetchLink = (unsignedFirst: boolean) =>
+          fetchWhenReadyInActivity(deps, {
             vendor: 'mytracker',
             url: target.url,
             headers: target.headers,
@@ -77,15 +80,22 @@ export function createMyTrackerActivities(deps: ActivityDeps) {
             countCsvRows: true,
             contentTypeFallback: 'application/gzip',
             maxRedirects: MAX_LINK_REDIRECTS,
-            classifyStatus: (status) =>
-              DEAD_LINK_STATUSES.includes(status)
-                ? new ClassifiedError(FAILURE_TYPES.gone, `myTracker link answered HTTP ${status}`, false, {
-                    vendor: 'mytracker',
-                    endpoint: 'download',
-                    status,
-                  })
-                : undefined,
+            classifyStatus: (status) => linkStatusError(status, unsignedFirst),
           });
+        try {
+          let outcome;
+          try {
+            // Unsigned: a link on object storage (no headers); API-host links are signed already.
+            outcome = await fetchLink(Object.keys(target.headers).length === 0);
+          } catch (err) {
+            if (!(err instanceof UnsignedLinkRefused)) throw err;
+            activityLogger(deps, 'mytracker').info(
+              { file: input.fileName, status: err.details.status },
+              'storage refused the unsigned link; fetching it signed',
+            );
+            target = api.signedDownloadTarget(input.link);
+            outcome = await fetchLink(false);
+          }
           // No status is "not ready" here, so an outcome that is not a file cannot happen; guard the type anyway.
           if (!outcome.ready) throw new Error(`download of ${input.fileName} answered ${outcome.status}`);
           const stored = asStoredCsvGz(outcome.file);
@@ -106,6 +116,37 @@ export function createMyTrackerActivities(deps: ActivityDeps) {
       });
     },
   };
+}
+
+/** A storage host's 401/403 to a link fetched without a signature: worth one signed try, not yet an answer. */
+class UnsignedLinkRefused extends ClassifiedError {}
+
+/**
+ * What a link's error status means. Unsigned, 401/403 call for the signed try. Signed, 403/404/410 mean the link
+ * died (refresh it through get.json) and 401 means the signature itself is refused: final, naming the settings.
+ */
+function linkStatusError(status: number, unsignedFirst: boolean): ClassifiedError | undefined {
+  const details = { vendor: 'mytracker' as const, endpoint: 'download', status };
+  if (unsignedFirst && (status === 401 || status === 403)) {
+    return new UnsignedLinkRefused(
+      FAILURE_TYPES.auth,
+      `myTracker storage refused the unsigned link (HTTP ${status})`,
+      false,
+      details,
+    );
+  }
+  if (DEAD_LINK_STATUSES.includes(status)) {
+    return new ClassifiedError(FAILURE_TYPES.gone, `myTracker link answered HTTP ${status}`, false, details);
+  }
+  if (status === 401) {
+    return new ClassifiedError(
+      FAILURE_TYPES.auth,
+      `myTracker storage refused the signed link too (HTTP 401); check MYTRACKER_API_USER_ID and MYTRACKER_API_SECRET`,
+      false,
+      details,
+    );
+  }
+  return undefined;
 }
 
 /** A `.csv.gz` is stored as served: CSV content, gzip encoding (whatever Content-Type the vendor sent). */

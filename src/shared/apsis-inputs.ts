@@ -21,6 +21,18 @@ const discriminator = (what: string) =>
 
 export const APSIS_REPORT_FORMATS = ['csv', 'csv.gz', 'xlsx'] as const;
 
+/** A poll URL is valid for one day after the report was requested. */
+export const POLL_URL_VALIDITY_MS = 86_400_000;
+
+/**
+ * How long an older (v1) poll URL's 404 is read as "not ready yet" after the report was requested. APSIS says a
+ * 404 there also means "no longer available or the ID provided is invalid", and the two cannot be told apart.
+ * APSIS documents no time to readiness: six hours is taken as far longer than a report should need, yet short
+ * enough that MAX_REMOTE_ATTEMPTS (3) requests fit the default 24 h EXPORTFLOW_MAX_WAIT. Past it, the report is
+ * taken as gone and requested again.
+ */
+export const V1_NOT_FOUND_READY_WINDOW_MS = 6 * 3_600_000;
+
 /** A requested report, carried across continue-as-new so a long poll never requests it twice. Not a secret. */
 export const ApsisReportStateSchema = z
   .object({
@@ -28,6 +40,8 @@ export const ApsisReportStateSchema = z
     pollUrl: z.string().min(1),
     pollKind: z.enum(['v2', 'v1']),
     validUntil: z.string().min(1),
+    /** ISO time the report was requested (absent in states recorded before it was kept). */
+    requestedAt: z.string().min(1).optional(),
   })
   .strict();
 export type ApsisReportState = z.infer<typeof ApsisReportStateSchema>;

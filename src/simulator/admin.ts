@@ -13,7 +13,7 @@ export interface AdminTarget {
   servedAll(): ServedFile[];
   configs: Record<SimVendor, object>;
   state(): Record<string, unknown>;
-  expireApsisTokens(): void;
+  expireApsisTokens(status?: 401 | 403): void;
   reset(): void;
 }
 
@@ -73,7 +73,8 @@ export async function handleAdmin(ctx: Ctx, endpoint: string, sim: AdminTarget):
     case 'GET state':
       return sendJson(ctx, 200, sim.state());
     case 'POST apsis/expire-tokens':
-      sim.expireApsisTokens();
+      // ?status=403 refuses the withdrawn tokens with 403 instead of 401.
+      sim.expireApsisTokens(ctx.url.searchParams.get('status') === '403' ? 403 : 401);
       return sendEmpty(ctx, 204);
     default:
       return sendJson(ctx, 404, {

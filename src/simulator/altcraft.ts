@@ -76,7 +76,21 @@ export const ALTCRAFT_ERRORS = {
   badCustomRequest: { error: 5, error_text: 'Invalid parameter: custom_request must be an object' },
   tooLarge: { error: 5, error_text: 'Source too large for the simulator' },
   taskNotFound: { error: 9, error_text: 'Task not found' },
+  /** Altcraft's documented answer code "402 Tariff limit reached" (see altcraftTariffLimitFault). */
+  tariffLimit: { error: 402, error_text: 'Tariff limit reached', data: null },
 } as const;
+
+/**
+ * A fault rule (sim.faults.add / POST /__sim/faults) that answers "402 Tariff limit reached" on an API call:
+ * with HTTP 402 by default, or inside an HTTP 200 body (`httpStatus: 200`), the two ways the code can arrive.
+ */
+export function altcraftTariffLimitFault(
+  endpoint: 'get_all' | 'status' = 'get_all',
+  httpStatus: 200 | 402 = 402,
+  times = 1,
+): { vendor: 'altcraft'; endpoint: string; kind: 'status'; status: number; body: unknown; times: number } {
+  return { vendor: 'altcraft', endpoint, kind: 'status', status: httpStatus, body: ALTCRAFT_ERRORS.tariffLimit, times };
+}
 
 const OK = { error: 0, error_text: 'Successful operation' };
 

@@ -15,6 +15,16 @@ export interface ApsisSimConfig extends ApsisProfileConfig {
   clientId: string;
   clientSecret: string;
   tokenTtlSec: number;
+  /**
+   * Access tokens are JWTs whose `exp` claim says when they expire (as APSIS documents); false issues opaque
+   * tokens, to play a client that must fall back to `expires_in` or its default.
+   */
+  jwtTokens: boolean;
+  /**
+   * Send the deprecated `expires_in` with each token. Default false: APSIS says to read `exp` and keeps
+   * `expires_in` only "for backwards compatibility", so a client must work without it.
+   */
+  sendExpiresIn: boolean;
   /** The token endpoint's limit (the docs say about 10 a minute); 429 with Retry-After beyond it. */
   tokenRequestsPerMinute: number;
   reportReadyAfterMs: number;
@@ -41,6 +51,8 @@ export const APSIS_DEFAULTS: ApsisSimConfig = {
   clientId: 'sim-apsis-client',
   clientSecret: 'sim-apsis-secret',
   tokenTtlSec: 86400,
+  jwtTokens: true,
+  sendExpiresIn: false,
   tokenRequestsPerMinute: 10,
   reportReadyAfterMs: 1500,
   pollUrlKind: 'v2',
@@ -67,12 +79,30 @@ function problem(status: number, title: string, detail: string): Record<string, 
   return { type: 'about:blank', title, status, detail };
 }
 
+/**
+ * A JWT-shaped access token: header.payload.signature, base64url each, with `exp` (and `iat`) in Unix seconds as
+ * APSIS's tokens carry them. The signature is random bytes: clients are not meant to verify it.
+ */
+export function simJwt(subject: string, expiresAtMs: number): string {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const header = part({ alg: 'HS256', typ: 'JWT' });
+  const payload = part({
+    sub: subject,
+    iat: Math.floor(Date.now() / 1000),
+    exp: Math.floor(expiresAtMs / 1000),
+    jti: randomUUID(),
+  });
+  return `${header}.${payload}.${randomBytes(32).toString('base64url')}`;
+}
+
 function isStringArray(v: unknown): v is string[] {
   return Array.isArray(v) && v.every((x) => typeof x === 'string' && x.length > 0);
 }
 
 export function createApsis(config: ApsisSimConfig, served: ServedFile[]) {
   let tokens = new Map<string, number>(); // access token -> expiry (ms)
+  /** Tokens withdrawn by expireTokens(status): answered with that status (401 or 403) instead of plain 401. */
+  const refused = new Map<string, number>();
   let tokenRequests: number[] = [];
   let reports = new Map<string, ApsisReport>();
   let reportCount = 0;
@@ -110,15 +140,24 @@ export function createApsis(config: ApsisSimConfig, served: ServedFile[]) {
     if (b.client_id !== config.clientId || b.client_secret !== config.clientSecret) {
       return sendJson(ctx, 401, { error: 'invalid_client', error_description: 'Invalid client credentials' });
     }
-    const accessToken = `sim.${randomBytes(24).toString('base64url')}`;
-    tokens.set(accessToken, now + config.tokenTtlSec * 1000);
-    return sendJson(ctx, 200, { access_token: accessToken, expires_in: config.tokenTtlSec, token_type: 'Bearer' });
+    const expiresAt = now + config.tokenTtlSec * 1000;
+    const accessToken = config.jwtTokens
+      ? simJwt(config.clientId, expiresAt)
+      : `sim.${randomBytes(24).toString('base64url')}`;
+    tokens.set(accessToken, expiresAt);
+    return sendJson(ctx, 200, {
+      access_token: accessToken,
+      ...(config.sendExpiresIn ? { expires_in: config.tokenTtlSec } : {}),
+      token_type: 'Bearer',
+    });
   }
 
-  function authorized(ctx: Ctx): boolean {
+  /** undefined when the bearer token is good; otherwise the status to refuse it with. */
+  function refusal(ctx: Ctx): number | undefined {
     const t = bearerToken(ctx);
     const expiry = t === undefined ? undefined : tokens.get(t);
-    return expiry !== undefined && expiry > Date.now();
+    if (expiry !== undefined && expiry > Date.now()) return undefined;
+    return (t !== undefined && refused.get(t)) || 401;
   }
 
   async function createReport(ctx: Ctx): Promise<unknown> {
@@ -213,7 +252,9 @@ export function createApsis(config: ApsisSimConfig, served: ServedFile[]) {
     if (ctx.method !== wantMethod)
       return sendJson(ctx, 405, problem(405, 'Method Not Allowed', `Use ${wantMethod}`), { Allow: wantMethod });
     if (endpoint === 'token') return token(ctx);
-    if (!authorized(ctx)) {
+    const status = refusal(ctx);
+    if (status === 403) return sendJson(ctx, 403, problem(403, 'Forbidden', 'Access token not accepted'));
+    if (status !== undefined) {
       return sendJson(ctx, 401, problem(401, 'Unauthorized', 'Missing, invalid or expired access token'), {
         'WWW-Authenticate': 'Bearer error="invalid_token"',
       });
@@ -233,8 +274,12 @@ export function createApsis(config: ApsisSimConfig, served: ServedFile[]) {
     reports: (): ApsisReport[] => [...reports.values()],
     profileExports: profiles.exports,
     callbacksSent: profiles.callbacksSent,
-    /** Invalidates every access token issued so far, so the next call gets 401 and the client must refresh. */
-    expireTokens(): void {
+    /**
+     * Invalidates every access token issued so far, so the next call with one gets `status` (401 by default, or
+     * 403 as APSIS may answer) and the client must fetch a new token.
+     */
+    expireTokens(status: 401 | 403 = 401): void {
+      for (const t of tokens.keys()) refused.set(t, status);
       tokens = new Map();
     },
     /** Stops pending callback deliveries (reset and close). */

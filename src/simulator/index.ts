@@ -124,7 +124,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     servedAll,
     reset,
     configs: { altcraft: altcraft.config, apsis: apsis.config, mytracker: mytracker.config },
-    expireApsisTokens: () => apsis.expireTokens(),
+    expireApsisTokens: (status?: 401 | 403) => apsis.expireTokens(status),
     state: () => ({
       altcraftTasks: altcraft.tasks(),
       apsisReports: apsis.reports(),

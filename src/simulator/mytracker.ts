@@ -2,7 +2,8 @@
  * Simulated myTracker segment export (docs/vendors/mytracker.md): create.json -> get.json -> .csv.gz links.
  * Every API request must carry a valid AuthHMAC signature and stays inside the user's quota. By default the links
  * point to object storage on another host, as the vendor's own client shows (`https://rawdata.hb.bizmrg.com/
- * segment/...`): a capability URL that takes no signature, ignores Authorization and serves Range. With
+ * segment/...`): a capability URL that takes no signature, ignores Authorization and serves Range (unless
+ * `storageRequiresSignature`, when it demands the link's AuthHMAC signature). With
  * `storageHost: 'api'` they are on the API host under /storage/download/ (the get.json page's examples) and signed.
  */
 import { createHash } from 'node:crypto';
@@ -43,6 +44,13 @@ export interface MyTrackerSimConfig {
   headerInEveryFile: boolean;
   /** API-host links (`storageHost: 'api'`) answer 302 to the same file on the storage host, as a CDN front would. */
   apiLinksRedirect: boolean;
+  /**
+   * The storage host demands the AuthHMAC signature over the link, as myTracker says download authorization
+   * "will become mandatory" (the vendor's Python client already signs links). Unsigned or wrongly signed
+   * requests get `storageRefusalStatus`. Off by default: today's links work unsigned.
+   */
+  storageRequiresSignature: boolean;
+  storageRefusalStatus: 401 | 403;
 }
 
 export const MYTRACKER_DEFAULTS: MyTrackerSimConfig = {
@@ -61,6 +69,8 @@ export const MYTRACKER_DEFAULTS: MyTrackerSimConfig = {
   storageHost: 'storage',
   headerInEveryFile: false,
   apiLinksRedirect: false,
+  storageRequiresSignature: false,
+  storageRefusalStatus: 403,
 };
 
 export interface MyTrackerFile {
@@ -234,7 +244,18 @@ export function createMyTracker(config: MyTrackerSimConfig, served: ServedFile[]
     if (endpoint !== 'download' || !ctx.url.pathname.startsWith('/segment/')) return notFound(ctx, 'NoSuchKey');
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD')
       return sendJson(ctx, 405, envelope(405, 'Method Not Allowed', null), { Allow: 'GET' });
+    if (config.storageRequiresSignature && !signedForStorage(ctx)) {
+      const status = config.storageRefusalStatus;
+      return sendJson(ctx, status, envelope(status, status === 401 ? 'Unauthorized' : 'Access denied', null));
+    }
     return download(ctx);
+  }
+
+  /** AuthHMAC over `GET&urlencode(link)&`, the link as requested on the storage host (storageRequiresSignature). */
+  function signedForStorage(ctx: Ctx): boolean {
+    const creds = { userId: config.userId, secret: config.secret };
+    const fullUrl = `${ctx.base}${ctx.req.url ?? '/'}`;
+    return verifyMytrackerAuthorization(ctx.req.headers.authorization, creds, 'GET', fullUrl, '');
   }
 
   async function handle(ctx: Ctx, endpoint: string): Promise<unknown> {

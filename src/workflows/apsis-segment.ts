@@ -1,6 +1,8 @@
 import { ApplicationFailure, continueAsNew, patched } from '@temporalio/workflow';
 import type { ApsisActivities } from '../activities';
 import {
+  POLL_URL_VALIDITY_MS,
+  V1_NOT_FOUND_READY_WINDOW_MS,
   ApsisSegmentInputSchema,
   filterNamesIssue,
   type ApsisReportState,
@@ -68,6 +70,16 @@ export async function apsisSegmentExport(rawInput: ApsisSegmentInput): Promise<E
             const answer = await poll.apsisPollSegmentReport({ report: current, format: input.format });
             // The poll that finds the report ready has already stored its file.
             if (answer.state === 'stored') return { state: 'done', status: 'stored', file: answer.file };
+            // An older URL's 404 also means "no longer available or the ID provided is invalid": past the
+            // readiness window it is taken as gone, and the report is requested again (bounded) below.
+            if (
+              current.pollKind === 'v1' &&
+              answer.status === 404 &&
+              Date.now() >= v1NotFoundGoneAt(current) &&
+              patched('apsis-v1-404-gone')
+            ) {
+              throw v1NotFoundGone(current);
+            }
             const status = `not ready (HTTP ${answer.status})`;
             return { state: 'running', status, progress: null, retryAfterMs: answer.retryAfterMs };
           },
@@ -96,5 +108,22 @@ function pollUrlExpired(report: ApsisReportState, tracker: ExportTracker): Appli
   return finalFailure(
     FAILURE_TYPES.timeout,
     `APSIS One report ${report.reportId} was not ready before its poll URL expired at ${report.validUntil} (a poll URL is valid for 1 day)${last}`,
+  );
+}
+
+/** When an older poll URL's 404 stops meaning "not ready": V1_NOT_FOUND_READY_WINDOW_MS after the request. */
+function v1NotFoundGoneAt(report: ApsisReportState): number {
+  // States recorded before requestedAt was kept: the poll URL's validity is at most a day after the request.
+  const requestedAt = report.requestedAt
+    ? Date.parse(report.requestedAt)
+    : Date.parse(report.validUntil) - POLL_URL_VALIDITY_MS;
+  return requestedAt + V1_NOT_FOUND_READY_WINDOW_MS;
+}
+
+function v1NotFoundGone(report: ApsisReportState): ApplicationFailure {
+  const hours = V1_NOT_FOUND_READY_WINDOW_MS / 3_600_000;
+  return finalFailure(
+    FAILURE_TYPES.gone,
+    `APSIS One report ${report.reportId}: its poll URL still answers HTTP 404 ${hours} h after the request; on an older poll URL APSIS's 404 also means "no longer available or the ID provided is invalid", so the report is taken as gone`,
   );
 }

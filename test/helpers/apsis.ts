@@ -146,5 +146,8 @@ export function spawnCallbackReceiver(env: Record<string, string>): {
   };
 }
 
-/** Text that must never appear in histories, logs or manifests: simulator access tokens look like `sim.<32>`. */
-export const SIM_ACCESS_TOKEN = /sim\.[A-Za-z0-9_-]{32}/;
+/**
+ * Text that must never appear in histories, logs or manifests: simulator access tokens are JWTs
+ * (`eyJ<header>.eyJ<claims>.<43-char signature>`), or `sim.<32>` with `jwtTokens: false`.
+ */
+export const SIM_ACCESS_TOKEN = /sim\.[A-Za-z0-9_-]{32}|eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}/;

@@ -3,6 +3,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { AltcraftClient, interpretStatus, resolveDownloadUrl } from '../../src/providers/altcraft/client';
 import { ClassifiedError } from '../../src/providers/errors';
 import { startSimulator, type Simulator } from '../../src/simulator';
+import { altcraftTariffLimitFault } from '../../src/simulator/altcraft';
 
 const isClassifiedError = (type: string, retryable: boolean, message?: RegExp) => (err: unknown) =>
   err instanceof ClassifiedError &&
@@ -142,6 +143,26 @@ describe('Altcraft client against the simulator over HTTP', () => {
       assert.equal((err as ClassifiedError).details.retryAfterMs, 7_000);
       return true;
     });
+  });
+  test('"402 Tariff limit reached", as HTTP 402 or as the body code, is final with those words, called once', async () => {
+    const tariff = /^Altcraft (profiles\/get_all|tasks\/status): error 402 "Tariff limit reached" \(.*not retried/;
+    sim.faults.add(altcraftTariffLimitFault('get_all', 402));
+    await assert.rejects(
+      api.createExport({ source_type: 'database', source_id: 1 }),
+      isClassifiedError('AltcraftError', false, tariff),
+    );
+    sim.faults.add(altcraftTariffLimitFault('status', 200));
+    await assert.rejects(api.taskStatus('t'), isClassifiedError('AltcraftError', false, tariff));
+    // A bare 402 without Altcraft's body still says what the code means.
+    sim.faults.add({ vendor: 'altcraft', endpoint: 'get_all', kind: 'status', status: 402, body: '' });
+    await assert.rejects(
+      api.createExport({ source_type: 'database', source_id: 1 }),
+      isClassifiedError('AltcraftError', false, tariff),
+    );
+    assert.deepEqual(
+      sim.requests.filter((r) => r.vendor === 'altcraft').map((r) => r.status),
+      [402, 200, 402],
+    );
   });
   test('401/403 are final credential errors', async () => {
     sim.faults.add({ vendor: 'altcraft', endpoint: 'status', kind: 'status', status: 403 });

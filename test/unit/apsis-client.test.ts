@@ -40,6 +40,7 @@ describe('APSIS report answer: which poll URL', () => {
       pollUrl: `${BASE}/p/v2`,
       pollKind: 'v2',
       validUntil: new Date(NOW + DAY).toISOString(),
+      requestedAt: new Date(NOW).toISOString(),
     });
   });
 

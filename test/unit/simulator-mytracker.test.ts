@@ -118,6 +118,24 @@ describe('simulator: myTracker', () => {
     );
   });
 
+  it('storageRequiresSignature: the storage host refuses unsigned or wrongly signed links, serves signed ones', async () => {
+    Object.assign(sim.mytracker.config, { storageRequiresSignature: true });
+    const id = await create();
+    await sleep(110);
+    const link = (await get(id)).data.files[0].link as string;
+    const unsigned = await rawRequest(link);
+    assert.deepEqual([unsigned.status, json(unsigned)], [403, { code: 403, message: 'Access denied', data: null }]);
+    const otherLink = (await get(id)).data.files[1].link as string;
+    const signedForOther = mytrackerAuthorization(creds.userId, creds.secret, 'GET', otherLink, '');
+    assert.equal((await rawRequest(link, { headers: { Authorization: signedForOther } })).status, 403);
+    assert.equal((await signedRequest(link, { ...creds, secret: 'wrong' })).status, 403);
+    const signed = await signedRequest(link, creds);
+    assert.equal(signed.status, 200);
+    assert.ok(gunzipSync(signed.body).equals(csvBytesOf('mytracker:77:0', 40, { header: true })));
+    sim.mytracker.config.storageRefusalStatus = 401;
+    assert.equal((await rawRequest(link)).status, 401);
+  });
+
   it('403 "Access denied" for a missing or wrong signature, or a signature over another URL', async () => {
     const url = api('/api/segment/v1/export/create.json?idSegment=1');
     const none = await rawRequest(url, { method: 'POST' });

@@ -1,7 +1,13 @@
 import { FAILURE_TYPES } from '../../shared/failure-types';
 import { ClassifiedError, snippet, where } from '../errors';
 import { callVendor, checkShape, parseVendorJson } from '../http';
-import { ALTCRAFT_PATHS, ALTCRAFT_TOKEN_PARAM, altcraftStatusMeaning, type AltcraftTokenForm } from './constants';
+import {
+  ALTCRAFT_PATHS,
+  ALTCRAFT_TARIFF_LIMIT,
+  ALTCRAFT_TOKEN_PARAM,
+  altcraftStatusMeaning,
+  type AltcraftTokenForm,
+} from './constants';
 import type { JobDone, JobRunning } from '../../shared/job-poll';
 import { AltcraftCreateData, AltcraftEnvelope, AltcraftStatusData, type AltcraftCreateRequest } from './schemas';
 
@@ -51,8 +57,10 @@ export class AltcraftClient {
       url: this.creds.baseUrl + path,
       headers: { 'content-type': 'application/json', accept: 'application/json' },
       body: JSON.stringify({ token: this.creds.token, ...body }),
+      accept: [ALTCRAFT_TARIFF_LIMIT.code],
       signal,
     });
+    if (answer.status === ALTCRAFT_TARIFF_LIMIT.code) throw tariffLimitReached(endpoint, bodyErrorText(answer.text));
     const envelope = parseVendorJson('altcraft', endpoint, answer, AltcraftEnvelope);
     if (envelope.error !== 0) throw altcraftBodyError(endpoint, envelope.error, envelope.error_text);
     return envelope.data;
@@ -122,6 +130,7 @@ export function interpretStatus(taskId: string, data: AltcraftStatusData): Altcr
 
 /** `error` non-zero in the body: final, since retrying the same call gets the same answer. */
 function altcraftBodyError(endpoint: string, code: number, text: string): ClassifiedError {
+  if (code === ALTCRAFT_TARIFF_LIMIT.code) return tariffLimitReached(endpoint, text);
   return new ClassifiedError(
     FAILURE_TYPES.altcraft,
     `Altcraft ${endpoint}: error ${code} "${snippet(text, 200)}"`,
@@ -131,6 +140,40 @@ function altcraftBodyError(endpoint: string, code: number, text: string): Classi
       endpoint,
     },
   );
+}
+
+/**
+ * "402 Tariff limit reached", as HTTP status or body code: a final AltcraftError carrying those words (the
+ * vendor's own `error_text` when it gave one), so the user knows to look at the panel's tariff, not to retry.
+ * Exported for unit tests.
+ */
+export function tariffLimitReached(endpoint: string, vendorText?: string): ClassifiedError {
+  const said = vendorText && vendorText.trim() !== '' ? snippet(vendorText, 200) : ALTCRAFT_TARIFF_LIMIT.text;
+  const words = said.toLowerCase().includes(ALTCRAFT_TARIFF_LIMIT.text.toLowerCase())
+    ? said
+    : `${ALTCRAFT_TARIFF_LIMIT.text}: ${said}`;
+  return new ClassifiedError(
+    FAILURE_TYPES.altcraft,
+    `Altcraft ${endpoint}: error ${ALTCRAFT_TARIFF_LIMIT.code} "${words}" (the panel's tariff allows no more of this; not retried, raise the plan's limit or wait for its next period)`,
+    false,
+    { vendor: 'altcraft', endpoint, status: ALTCRAFT_TARIFF_LIMIT.code },
+  );
+}
+
+/** An HTTP 402 to any Altcraft request (a file download too), read as "Tariff limit reached" with its body's words. */
+export function tariffLimitFromAnswer(endpoint: string, text: string): ClassifiedError {
+  return tariffLimitReached(endpoint, bodyErrorText(text));
+}
+
+/** The `error_text` of an Altcraft JSON body, or the raw text (shortened) when it is not that. */
+function bodyErrorText(text: string): string | undefined {
+  try {
+    const body = JSON.parse(text) as { error_text?: unknown };
+    if (typeof body.error_text === 'string') return body.error_text;
+  } catch {
+    // Not JSON: fall through to the raw text.
+  }
+  return text.trim() === '' ? undefined : snippet(text, 120);
 }
 
 /**

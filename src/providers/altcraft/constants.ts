@@ -46,3 +46,10 @@ export const ALTCRAFT_TOKEN_FORMS = ['bearer', 'query'] as const;
 export type AltcraftTokenForm = (typeof ALTCRAFT_TOKEN_FORMS)[number];
 /** Query parameter of the v72 token form. */
 export const ALTCRAFT_TOKEN_PARAM = 'token';
+
+/**
+ * "402 Tariff limit reached" (Altcraft docs, "API interaction", answer codes): the panel's plan allows no more.
+ * Final: retrying spends nothing useful until the tariff changes. It may come as the HTTP status or as the
+ * body's `error` code (Altcraft puts its codes in the body even with HTTP 200); either reads the same.
+ */
+export const ALTCRAFT_TARIFF_LIMIT = { code: 402, text: 'Tariff limit reached' } as const;

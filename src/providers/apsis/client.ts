@@ -4,6 +4,7 @@ import { callVendor, parseVendorJson } from '../http';
 import {
   APSIS_ENDPOINTS,
   APSIS_PATHS,
+  TOKEN_REFUSED_STATUSES,
   CSV_CONTENT_TYPE,
   POLL_STATUS,
   POLL_URL_FIELDS,
@@ -26,6 +27,8 @@ export interface SegmentReport {
   pollKind: PollUrlKind;
   /** ISO time after which the poll URL is no longer valid. */
   validUntil: string;
+  /** ISO time the report was requested: an older poll URL's 404 means "not ready" only for a while after it. */
+  requestedAt: string;
 }
 
 /** How to GET a report's poll URL in one format; the download engine runs it with the bearer header added. */
@@ -48,17 +51,25 @@ export class ApsisClient {
   ) {}
 
   /**
-   * Runs `call` with the bearer header. A 401 from the API gets one new token and one more try; a failing
-   * token endpoint is reported as such.
+   * Runs `call` with the bearer header. A 401 or 403 from the API gets one new token and one more try (APSIS's
+   * own PrestaShop module refreshes on both); if the new token is refused too, that is a final auth error saying
+   * so. A failing token endpoint is reported as such.
    */
   async withToken<T>(call: (auth: { authorization: string }) => Promise<T>): Promise<T> {
     const token = await this.tokens.get(this.creds);
+    let first: ClassifiedError;
     try {
       return await call({ authorization: `Bearer ${token}` });
     } catch (err) {
-      if (!(err instanceof ClassifiedError) || err.details.status !== 401) throw err;
-      const fresh = await this.tokens.refresh(this.creds, token);
-      return call({ authorization: `Bearer ${fresh}` });
+      if (!isTokenRefusal(err)) throw err;
+      first = err;
+    }
+    const fresh = await this.tokens.refresh(this.creds, token);
+    try {
+      return await call({ authorization: `Bearer ${fresh}` });
+    } catch (err) {
+      if (!isTokenRefusal(err)) throw err;
+      throw tokenRefusedTwice(first, err);
     }
   }
 
@@ -145,7 +156,13 @@ export function interpretReportAnswer(baseUrl: string, answer: ApsisReportAnswer
   const validUntil = Number.isFinite(expiresAt) && expiresAt > now ? Math.min(expiresAt, dayLater) : dayLater;
   const reportId =
     answer.id !== undefined ? String(answer.id) : (new URL(pollUrl).pathname.split('/').filter(Boolean).pop() ?? field);
-  return { reportId, pollUrl, pollKind: POLL_URL_KIND[field], validUntil: new Date(validUntil).toISOString() };
+  return {
+    reportId,
+    pollUrl,
+    pollKind: POLL_URL_KIND[field],
+    validUntil: new Date(validUntil).toISOString(),
+    requestedAt: new Date(now).toISOString(),
+  };
 }
 
 /** Status meanings on a poll URL (docs/vendors/apsis.md); undefined leaves the engine's default mapping. */
@@ -233,6 +250,26 @@ export function sameOriginUrl(baseUrl: string, url: string, endpoint: string): s
     );
   }
   return target.toString();
+}
+
+/** A 401/403 from an APSIS call made with a bearer token: the token may be stale, worth one refresh. */
+function isTokenRefusal(err: unknown): err is ClassifiedError {
+  return (
+    err instanceof ClassifiedError &&
+    err.details.status !== undefined &&
+    TOKEN_REFUSED_STATUSES.includes(err.details.status)
+  );
+}
+
+/** The final error once a freshly issued token was refused as well: no third token, no loop. */
+function tokenRefusedTwice(first: ClassifiedError, second: ClassifiedError): ClassifiedError {
+  const endpoint = second.details.endpoint ?? first.details.endpoint ?? 'API';
+  return new ClassifiedError(
+    FAILURE_TYPES.auth,
+    `${where('apsis', endpoint)} refused the access token (HTTP ${first.details.status}) and then a newly issued one too (HTTP ${second.details.status}); check that APSIS_CLIENT_ID/APSIS_CLIENT_SECRET belong to an API key with access to this section and account. Last answer: ${second.message}`,
+    false,
+    { vendor: 'apsis', endpoint, status: second.details.status },
+  );
 }
 
 function first(value: string | string[] | undefined): string | undefined {

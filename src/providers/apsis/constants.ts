@@ -38,8 +38,8 @@ export const POLL_STATUS = {
   failed: 503,
 } as const;
 
-/** A poll URL is valid for one day after the report was requested. */
-export const POLL_URL_VALIDITY_MS = 86_400_000;
+// The poll URL's validity and an older URL's readiness window are read by the workflow too: kept in shared/.
+export { POLL_URL_VALIDITY_MS, V1_NOT_FOUND_READY_WINDOW_MS } from '../../shared/apsis-inputs';
 
 export const CSV_CONTENT_TYPE = 'text/csv';
 export const XLSX_CONTENT_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
@@ -59,3 +59,17 @@ export const CALLBACK_CODES = { verified: 100, ready: 200 } as const;
 export function tokenRefreshMarginMs(expiresInSec: number): number {
   return Math.min(300_000, expiresInSec * 100);
 }
+
+/**
+ * Token lifetime when neither the JWT's `exp` nor `expires_in` gives one (an opaque token without the
+ * deprecated field): 15 minutes. Short, because using a token past its real expiry costs a 401 and a refresh on
+ * every activity that holds it; not shorter, because the token endpoint allows about 10 requests a minute per
+ * client and one worker then asks at most 4 times an hour. A 401/403 still replaces a token early.
+ */
+export const TOKEN_DEFAULT_LIFETIME_SEC = 900;
+
+/** APSIS tokens are "valid for up to 24 hours"; an `exp` further out than this (plus clock slack) is not believed. */
+export const TOKEN_MAX_LIFETIME_SEC = 25 * 3600;
+
+/** API answers after which a new token is fetched once: APSIS's own PrestaShop module does so on 401 and 403. */
+export const TOKEN_REFUSED_STATUSES: readonly number[] = [401, 403];

@@ -1,13 +1,22 @@
 import { z } from 'zod';
 import { POLL_URL_FIELDS } from './constants';
 
-/** `POST /oauth/token` answer. Never echoed into a message: it holds the access token. */
+/**
+ * `POST /oauth/token` answer. Never echoed into a message: it holds the access token. APSIS calls `expires_in`
+ * deprecated ("provided for backwards compatibility"): the lifetime is the JWT's `exp` (see token.ts), so an
+ * answer without `expires_in` is valid.
+ */
 export const ApsisTokenAnswer = z.object({
   access_token: z.string().min(1),
-  expires_in: z.number().positive(),
+  expires_in: z.number().positive().optional(),
   token_type: z.string().regex(/^bearer$/i, 'expected "Bearer"'),
 });
 export type ApsisTokenAnswer = z.infer<typeof ApsisTokenAnswer>;
+
+/** The claims of an APSIS access token that exportflow reads: `exp`, in Unix seconds (RFC 7519 NumericDate). */
+export const ApsisJwtClaims = z
+  .object({ exp: z.number({ message: 'expected exp as a number of seconds' }).positive().finite() })
+  .loose();
 
 const pollUrl = z.string().min(1).max(4096);
 

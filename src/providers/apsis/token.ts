@@ -1,8 +1,14 @@
 import { FAILURE_TYPES } from '../../shared/failure-types';
 import { ClassifiedError, parseRetryAfter, snippet, where } from '../errors';
 import { callVendor } from '../http';
-import { APSIS_ENDPOINTS, APSIS_PATHS, tokenRefreshMarginMs } from './constants';
-import { ApsisTokenAnswer } from './schemas';
+import {
+  APSIS_ENDPOINTS,
+  APSIS_PATHS,
+  TOKEN_DEFAULT_LIFETIME_SEC,
+  TOKEN_MAX_LIFETIME_SEC,
+  tokenRefreshMarginMs,
+} from './constants';
+import { ApsisJwtClaims, ApsisTokenAnswer } from './schemas';
 
 export interface ApsisCredentials {
   baseUrl: string;
@@ -13,12 +19,70 @@ export interface ApsisCredentials {
 interface CachedToken {
   token: string;
   refreshAt: number;
+  lifetime: TokenLifetime;
+}
+
+/** Where a token's lifetime came from: the JWT's `exp` claim, the deprecated `expires_in`, or the default. */
+export type TokenLifetimeSource = 'exp' | 'expires_in' | 'default';
+
+export interface TokenLifetime {
+  /** When the token stops working, in ms since the epoch (on this worker's clock). */
+  expiresAt: number;
+  /** Seconds from the token request to expiresAt. */
+  lifetimeSec: number;
+  source: TokenLifetimeSource;
+}
+
+/**
+ * The `exp` claim (Unix seconds) of a JWT-shaped token, or undefined when the token is not a JWT or has no
+ * readable `exp`. The signature is not checked: exportflow only schedules its own refresh with it, and APSIS
+ * (developer.apsis.com/reference/authentication-1) says to "decode the access_token and retrieve the expiration
+ * time from the exp claim".
+ */
+export function jwtExpiry(token: string): number | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3 || !/^[A-Za-z0-9_-]+$/.test(parts[1] ?? '')) return undefined;
+  let claims: unknown;
+  try {
+    claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const parsed = ApsisJwtClaims.safeParse(claims);
+  return parsed.success ? parsed.data.exp : undefined;
+}
+
+/**
+ * A token's lifetime, first found wins: the JWT's `exp` (APSIS's documented way), then `expires_in` (deprecated,
+ * kept for older answers), then TOKEN_DEFAULT_LIFETIME_SEC. An `exp` already past on this worker's clock, or more
+ * than TOKEN_MAX_LIFETIME_SEC ahead (a skewed clock, a claim in ms), is not believed and the next source is used.
+ */
+export function tokenLifetime(answer: ApsisTokenAnswer, requestedAt: number): TokenLifetime {
+  const exp = jwtExpiry(answer.access_token);
+  if (exp !== undefined) {
+    const lifetimeSec = (exp * 1000 - requestedAt) / 1000;
+    if (lifetimeSec > 0 && lifetimeSec <= TOKEN_MAX_LIFETIME_SEC) {
+      return { expiresAt: exp * 1000, lifetimeSec, source: 'exp' };
+    }
+  }
+  if (answer.expires_in !== undefined) {
+    return {
+      expiresAt: requestedAt + answer.expires_in * 1000,
+      lifetimeSec: answer.expires_in,
+      source: 'expires_in',
+    };
+  }
+  return {
+    expiresAt: requestedAt + TOKEN_DEFAULT_LIFETIME_SEC * 1000,
+    lifetimeSec: TOKEN_DEFAULT_LIFETIME_SEC,
+    source: 'default',
+  };
 }
 
 /**
  * OAuth client-credentials tokens, cached per process and per (base URL, client id): reused until shortly
- * before they expire, fetched by one request at a time however many activities ask (the token endpoint allows
- * about 10 requests a minute), and replaced once when the API answers 401.
+ * before they expire (lifetime from tokenLifetime), fetched by one request at a time however many activities
+ * ask (the token endpoint allows about 10 requests a minute), and replaced once when the API answers 401 or 403.
  */
 export class ApsisTokenCache {
   private readonly tokens = new Map<string, CachedToken>();
@@ -42,6 +106,11 @@ export class ApsisTokenCache {
     return (await this.fetch(creds)).token;
   }
 
+  /** How long the cached token lives and where that came from (tests, logs); never the token itself. */
+  lifetimeOf(creds: ApsisCredentials): TokenLifetime | undefined {
+    return this.tokens.get(cacheKey(creds))?.lifetime;
+  }
+
   /** Forgets every cached token (tests, credential rotation). */
   clear(): void {
     this.tokens.clear();
@@ -54,9 +123,11 @@ export class ApsisTokenCache {
       const startedAt = this.now();
       pending = requestToken(creds)
         .then((answer) => {
+          const lifetime = tokenLifetime(answer, startedAt);
           const cached = {
             token: answer.access_token,
-            refreshAt: startedAt + answer.expires_in * 1000 - tokenRefreshMarginMs(answer.expires_in),
+            refreshAt: lifetime.expiresAt - tokenRefreshMarginMs(lifetime.lifetimeSec),
+            lifetime,
           };
           this.tokens.set(key, cached);
           return cached;

@@ -79,6 +79,16 @@ export class MyTrackerClient {
     return { url, headers: { authorization: authorizationHeader(this.settings, 'GET', url) } };
   }
 
+  /**
+   * A file link signed wherever it points, as the vendor's Python client fetches every link (AuthHMAC over
+   * `GET&urlencode(link)&`): the retry after object storage refused an unsigned request with 401/403. Only the
+   * signature leaves the worker; the header is a credential, never logged.
+   */
+  signedDownloadTarget(link: string): { url: string; headers: Record<string, string> } {
+    const url = resolveLink(this.settings.baseUrl, link);
+    return { url, headers: { authorization: authorizationHeader(this.settings, 'GET', url) } };
+  }
+
   private async call(
     endpoint: Endpoint,
     method: 'GET' | 'POST',

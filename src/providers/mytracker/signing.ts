@@ -33,8 +33,12 @@ export function signBaseline(secret: string, baseline: string): string {
 }
 
 /**
- * The Authorization header for one request. `url` must be exactly the URL sent on the wire (build it with
- * `new URL(...).toString()` so nothing re-encodes it afterwards). The result is a credential: never log it.
+ * The Authorization header for one request: an API call, or a file link. The vendor's Python client
+ * (`mytracker-export-api`) fetches the links get.json lists with the same header, signed over the link as given
+ * (`GET&urlencode(link)&`, empty body), wherever the link points; exportflow does so only after the storage host
+ * refused the link unsigned (401/403), since today's links work unsigned. `url` must be exactly the URL sent on
+ * the wire (build it with `new URL(...).toString()` so nothing re-encodes it afterwards). The result is a
+ * credential: never log it. It holds the user id and the signature; the secret never leaves the worker.
  */
 export function authorizationHeader(creds: MyTrackerCredentials, method: string, url: string, body = ''): string {
   return `AuthHMAC ${creds.userId}:${signBaseline(creds.secret, signatureBaseline(method, url, body))}`;
