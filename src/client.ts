@@ -68,6 +68,8 @@ export interface ExportListing {
   workflowId: string;
   execution: WorkflowExecutionStatusName;
   provider: string | null;
+  /** The vendor account (ExportAccount); null for exports started before accounts existed. */
+  account: string | null;
   phase: string | null;
   remoteId: string | null;
   bytes: number | null;
@@ -188,7 +190,11 @@ export class ExportClient {
   ): Promise<{ workflowId: string; runId: string | undefined; existing: boolean }> {
     const parsed = ExportClient.validate(provider, input);
     if (options.workflowId !== undefined) ExportClient.validateWorkflowId(options.workflowId);
-    const workflowId = options.workflowId ?? defaultWorkflowId(provider, PROVIDER_SPECS[provider].describe(parsed));
+    // A named account is part of the default id (`export-altcraft-eu-database-1-...`), so ids tell accounts apart.
+    const account = (parsed as { account: string }).account;
+    const what = PROVIDER_SPECS[provider].describe(parsed);
+    const workflowId =
+      options.workflowId ?? defaultWorkflowId(provider, account === 'default' ? what : `${account}-${what}`);
     const { workflowType, ...start } = exportStartOptions(provider, input, parsed, {
       taskQueue: this.taskQueue,
       workflowId,
@@ -258,11 +264,14 @@ export class ExportClient {
    * Recent exports from Temporal visibility, newest first, optionally filtered by provider and phase (the
    * ExportProvider/ExportPhase search attributes operators use in the Web UI).
    */
-  async list(filter: { provider?: string; phase?: string; limit?: number } = {}): Promise<ExportListing[]> {
+  async list(
+    filter: { provider?: string; phase?: string; account?: string; limit?: number } = {},
+  ): Promise<ExportListing[]> {
     const clauses = [`TaskQueue="${this.taskQueue}"`];
     const quote = (v: string) => `"${v.replace(/["\\]/g, '')}"`;
     if (filter.provider) clauses.push(`ExportProvider=${quote(filter.provider)}`);
     if (filter.phase) clauses.push(`ExportPhase=${quote(filter.phase)}`);
+    if (filter.account) clauses.push(`ExportAccount=${quote(filter.account.toLowerCase())}`);
     const limit = Math.min(Math.max(filter.limit ?? 20, 1), 1000);
     const out: ExportListing[] = [];
     for await (const wf of this.temporal.workflow.list({
@@ -274,6 +283,7 @@ export class ExportClient {
         workflowId: wf.workflowId,
         execution: wf.status.name,
         provider: sa.get(EXPORT_SEARCH_ATTRIBUTES.provider) ?? null,
+        account: sa.get(EXPORT_SEARCH_ATTRIBUTES.account) ?? null,
         phase: sa.get(EXPORT_SEARCH_ATTRIBUTES.phase) ?? null,
         remoteId: sa.get(EXPORT_SEARCH_ATTRIBUTES.remoteId) ?? null,
         bytes: sa.get(EXPORT_SEARCH_ATTRIBUTES.bytes) ?? null,
