@@ -12,8 +12,11 @@ import type { ServedFile } from './types';
 export { APSIS_CSV_TYPE, XLSX_TYPE, type ApsisReport } from './apsis-report-file';
 
 export interface ApsisSimConfig extends ApsisProfileConfig {
+  /** The `default` account's API client. */
   clientId: string;
   clientSecret: string;
+  /** Named accounts served besides `default`: account name -> API client credentials. */
+  accounts: Record<string, { clientId: string; clientSecret: string }>;
   tokenTtlSec: number;
   /** The token endpoint's limit (the docs say about 10 a minute); 429 with Retry-After beyond it. */
   tokenRequestsPerMinute: number;
@@ -40,6 +43,7 @@ export interface ApsisSimConfig extends ApsisProfileConfig {
 export const APSIS_DEFAULTS: ApsisSimConfig = {
   clientId: 'sim-apsis-client',
   clientSecret: 'sim-apsis-secret',
+  accounts: {},
   tokenTtlSec: 86400,
   tokenRequestsPerMinute: 10,
   reportReadyAfterMs: 1500,
@@ -72,7 +76,7 @@ function isStringArray(v: unknown): v is string[] {
 }
 
 export function createApsis(config: ApsisSimConfig, served: ServedFile[]) {
-  let tokens = new Map<string, number>(); // access token -> expiry (ms)
+  let tokens = new Map<string, { expiry: number; account: string }>(); // access token -> expiry (ms), account
   let tokenRequests: number[] = [];
   let reports = new Map<string, ApsisReport>();
   let reportCount = 0;
@@ -107,18 +111,25 @@ export function createApsis(config: ApsisSimConfig, served: ServedFile[]) {
         error: 'unsupported_grant_type',
         error_description: 'grant_type must be client_credentials',
       });
-    if (b.client_id !== config.clientId || b.client_secret !== config.clientSecret) {
+    const account = Object.entries({ default: config, ...config.accounts }).find(
+      ([, c]) => b.client_id === c.clientId && b.client_secret === c.clientSecret,
+    )?.[0];
+    if (account === undefined) {
       return sendJson(ctx, 401, { error: 'invalid_client', error_description: 'Invalid client credentials' });
     }
+    ctx.log.account = account;
     const accessToken = `sim.${randomBytes(24).toString('base64url')}`;
-    tokens.set(accessToken, now + config.tokenTtlSec * 1000);
+    tokens.set(accessToken, { expiry: now + config.tokenTtlSec * 1000, account });
     return sendJson(ctx, 200, { access_token: accessToken, expires_in: config.tokenTtlSec, token_type: 'Bearer' });
   }
 
-  function authorized(ctx: Ctx): boolean {
+  /** The account of a valid bearer token, recorded on the request; undefined when missing, unknown or expired. */
+  function authorized(ctx: Ctx): string | undefined {
     const t = bearerToken(ctx);
-    const expiry = t === undefined ? undefined : tokens.get(t);
-    return expiry !== undefined && expiry > Date.now();
+    const issued = t === undefined ? undefined : tokens.get(t);
+    if (issued === undefined || issued.expiry <= Date.now()) return undefined;
+    ctx.log.account = issued.account;
+    return issued.account;
   }
 
   async function createReport(ctx: Ctx): Promise<unknown> {
@@ -151,6 +162,7 @@ export function createApsis(config: ApsisSimConfig, served: ServedFile[]) {
     const section = b.section_discriminator;
     const report: ApsisReport = {
       id,
+      account: ctx.log.account,
       kind,
       pollPath: kind === 'v2' ? `${REPORTS_PATH}/v2/${id}` : `${REPORTS_PATH}/${id}`,
       createdAt: Date.now(),
@@ -173,7 +185,10 @@ export function createApsis(config: ApsisSimConfig, served: ServedFile[]) {
   async function poll(ctx: Ctx): Promise<unknown> {
     const rest = ctx.url.pathname.slice(REPORTS_PATH.length + 1);
     const isV2 = rest.startsWith('v2/');
-    const report = reports.get(isV2 ? rest.slice(3) : rest);
+    const found = reports.get(isV2 ? rest.slice(3) : rest);
+    // Report ids are per account: another account's report answers as an invalid id.
+    if (found && found.account !== ctx.log.account) ctx.log.foreign = true;
+    const report = found?.account === ctx.log.account ? found : undefined;
     const valid = report !== undefined && (report.kind === 'v2') === isV2;
     if (!report || !valid) {
       // Older URLs answer 410 for an invalid id; _v2 URLs answer 404.
@@ -213,7 +228,7 @@ export function createApsis(config: ApsisSimConfig, served: ServedFile[]) {
     if (ctx.method !== wantMethod)
       return sendJson(ctx, 405, problem(405, 'Method Not Allowed', `Use ${wantMethod}`), { Allow: wantMethod });
     if (endpoint === 'token') return token(ctx);
-    if (!authorized(ctx)) {
+    if (authorized(ctx) === undefined) {
       return sendJson(ctx, 401, problem(401, 'Unauthorized', 'Missing, invalid or expired access token'), {
         'WWW-Authenticate': 'Bearer error="invalid_token"',
       });
