@@ -11,6 +11,7 @@ import { EXIT, UsageError, printFailure, printManifest } from './cli/output';
 import { registerOpsCommands } from './cli/ops-commands';
 import { connectExportClient } from './cli/connect';
 import { registerCodecCommand } from './cli/codec-command';
+import { registerAccountsCommand } from './cli/accounts-command';
 import { connectTemporal } from './temporal/connect';
 import { EXPORT_EXAMPLES, PROGRAM_EXAMPLES, examplesText } from './cli/examples';
 import { describeStatus, showProgress } from './cli/progress';
@@ -223,6 +224,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     });
 
   registerOpsCommands(program);
+  registerAccountsCommand(program, setExit);
   registerCodecCommand(program);
   return program;
 }

@@ -27,6 +27,7 @@ import {
   type SupportedProvider,
 } from './shared/providers';
 import { progressQuery } from './shared/contract';
+import { ACCOUNTS_WORKFLOW_TYPE, type AccountsReport } from './shared/accounts';
 import { exportStartOptions } from './start-options';
 
 export type { ExportManifest, ExportProgress, ManifestFile, Provider } from './shared/manifest';
@@ -34,6 +35,7 @@ export type { ExportManifest, ExportProgress, ManifestFile, Provider } from './s
 export { ROW_COUNT_MISMATCH } from './shared/manifest';
 export { PROVIDER_SPECS } from './shared/providers';
 export type { SupportedProvider, ProviderInput } from './shared/providers';
+export type { AccountsReport, AccountReport, AccountCheck } from './shared/accounts';
 
 /** Bad input, rejected before anything starts. The message names the field. */
 export class InputError extends Error {
@@ -293,6 +295,24 @@ export class ExportClient {
       if (out.length >= limit) break;
     }
     return out;
+  }
+
+  /**
+   * The vendor accounts a worker has credentials for and, with `check`, whether each works (one cheap
+   * authenticated call each). Answered by a worker through a short workflow, so the caller needs no secrets.
+   */
+  async accounts(options: { check?: boolean; timeoutMs?: number } = {}): Promise<AccountsReport> {
+    const stamp = new Date()
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z');
+    return (await this.temporal.workflow.execute(ACCOUNTS_WORKFLOW_TYPE, {
+      taskQueue: this.taskQueue,
+      workflowId: `accounts-check-${stamp}-${randomBytes(3).toString('hex')}`,
+      args: [{ check: options.check === true }],
+      // No worker means no answer: bounded, so the CLI says so instead of waiting forever.
+      workflowExecutionTimeout: options.timeoutMs ?? 90_000,
+    })) as AccountsReport;
   }
 
   /** Cancels an export; the workflow removes its partial files before it ends. */

@@ -391,6 +391,17 @@ export function configuredAccounts(config: Pick<Config, 'accounts'>, vendor: Ven
   );
 }
 
+/**
+ * The account names the environment mentions for a vendor, complete or not: `default` when any of its own
+ * variables is set (a vendor-wide default base URL alone does not count), and every `__<NAME>` seen.
+ */
+export function knownAccounts(config: Pick<Config, 'accounts'>, vendor: Vendor): string[] {
+  const required = Object.values(VENDOR_VARIABLES[vendor]).filter((s: VariableSpec) => !s.fallback).length;
+  return Object.keys(config.accounts[vendor]).filter(
+    (account) => account !== DEFAULT_ACCOUNT || missingVariables(config, vendor, account).length < required,
+  );
+}
+
 /** The variables `account` still lacks for `vendor`, secrets first (an account nobody configured lacks all). */
 export function missingVariables(config: Pick<Config, 'accounts'>, vendor: Vendor, account: string): string[] {
   const values = (config.accounts[vendor] as Record<string, Record<string, string | undefined>>)[account];

@@ -6,6 +6,7 @@ import { postJson, rawRequest } from '../../src/simulator/probe';
 import { historyText } from '../helpers/history';
 import { runCli, waitFor } from '../helpers/processes';
 import { startStack, type TestStack } from '../helpers/stack';
+import { freePort } from '../helpers/temporal';
 
 /**
  * Named vendor accounts end to end (CONTRACT.md "Named vendor accounts"): one worker process serving the default
@@ -15,8 +16,15 @@ describe('named vendor accounts end to end', () => {
   let stack: TestStack;
 
   before(async () => {
+    const port = await freePort();
     stack = await startStack('accounts', {
-      sim: { accounts: ['eu'], altcraft: { taskDurationMs: 800 }, mytracker: { exportDurationMs: 300 } },
+      sim: { port, accounts: ['eu'], altcraft: { taskDurationMs: 800 }, mytracker: { exportDurationMs: 300 } },
+      // `bad`: an Altcraft account whose token the panel refuses; `half`: a myTracker account missing its secret.
+      env: {
+        ALTCRAFT_BASE_URL__BAD: `http://127.0.0.1:${port}`,
+        ALTCRAFT_TOKEN__BAD: 'not-the-panel-token',
+        MYTRACKER_API_USER_ID__HALF: '5',
+      },
     });
   });
   after(async () => {
@@ -143,5 +151,46 @@ describe('named vendor accounts end to end', () => {
     const bad = await runCli(['list', '--account', 'e u'], env);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--account/);
+  });
+
+  test('accounts lists what the worker knows; --check --json proves each credential and shows myTracker quota', async () => {
+    const { sim, env } = stack;
+    const listed = await runCli(['accounts', '--json'], env);
+    assert.equal(listed.code, 0, listed.stderr);
+    const plain = JSON.parse(listed.stdout);
+    assert.equal(plain.checked, false);
+    assert.deepEqual(
+      plain.vendors.altcraft.map((a: { account: string }) => a.account),
+      ['default', 'bad', 'eu'],
+    );
+    assert.deepEqual(plain.vendors.mytracker.find((a: { account: string }) => a.account === 'half').missing, [
+      'MYTRACKER_API_SECRET__HALF',
+    ]);
+
+    const before = sim.count({ vendor: 'mytracker', endpoint: 'quotas' });
+    const res = await runCli(['accounts', '--check', '--json'], env);
+    assert.equal(res.code, 1, 'a refused account makes the check fail');
+    const report = JSON.parse(res.stdout);
+    const check = (vendor: string, account: string) =>
+      report.vendors[vendor].find((a: { account: string }) => a.account === account)?.check;
+    for (const vendor of ['altcraft', 'apsis', 'mytracker']) {
+      for (const account of ['default', 'eu']) assert.equal(check(vendor, account)?.ok, true, `${vendor}/${account}`);
+    }
+    assert.equal(check('altcraft', 'bad').ok, false);
+    assert.match(check('altcraft', 'bad').detail, /Invalid token/);
+    assert.equal(check('mytracker', 'half').ok, false);
+    assert.match(check('mytracker', 'half').detail, /MYTRACKER_API_SECRET__HALF not set/);
+    assert.match(check('mytracker', 'default').detail, /RequestsByUserPerHour \d+\/1000 left/);
+    assert.equal(sim.count({ vendor: 'mytracker', endpoint: 'quotas' }) - before, 2, 'one quota call per account');
+    // Names and ok/error text only: no credential in the output.
+    const eu = sim.accountCredentials('eu')!;
+    for (const secret of [...Object.values(sim.credentials), ...Object.values(eu), 'not-the-panel-token'].filter(
+      (v) => !/^\d+$/.test(v),
+    )) {
+      assert.ok(!res.stdout.includes(secret), 'a credential leaked into the accounts report');
+    }
+    const text = await runCli(['accounts', '--check'], env);
+    assert.match(text.stdout, /Altcraft:\n {2}default {2}ok/);
+    assert.match(text.stdout, /bad {2}FAILED/);
   });
 });
