@@ -87,8 +87,8 @@ describe('named vendor accounts end to end', () => {
     assert.ok(!history.includes(eu.altcraftToken) && !history.includes(sim.credentials.altcraftToken));
   });
 
-  test('an account the worker has no credentials for fails at once, naming the variable, before any vendor call', async () => {
-    const { sim, env } = stack;
+  test('an account the worker has no credentials for fails at once, naming the variable, before any vendor call', async (t) => {
+    const { sim, env, client } = stack;
     const before = sim.requests.filter((r) => r.vendor === 'altcraft').length;
     const started = Date.now();
     const res = await runCli(
@@ -113,6 +113,13 @@ describe('named vendor accounts end to end', () => {
     assert.equal(out.error.type, 'WorkerMisconfigured');
     assert.match(out.error.message, /ALTCRAFT_TOKEN__NOSUCH is not set/);
     assert.ok(tookMs < 20_000, `took ${tookMs} ms`);
+    const workflowId = /export (\S+) failed/.exec(res.stderr)?.[1] ?? '';
+    const run = await client.temporal.workflow
+      .getHandle(workflowId)
+      .describe()
+      .catch(() => undefined);
+    const workflowMs = run?.closeTime ? run.closeTime.getTime() - run.startTime.getTime() : undefined;
+    t.diagnostic(`unknown account: CLI exit after ${tookMs} ms, workflow start to close ${workflowMs ?? '?'} ms`);
     assert.equal(sim.requests.filter((r) => r.vendor === 'altcraft').length, before, 'no call reached Altcraft');
     // myTracker too: the same rule on every provider.
     const mt = await runCli(['export', 'mytracker', '--account', 'nosuch', '--segment', '5', '--wait', '--json'], env);
@@ -192,5 +199,42 @@ describe('named vendor accounts end to end', () => {
     const text = await runCli(['accounts', '--check'], env);
     assert.match(text.stdout, /Altcraft:\n {2}default {2}ok/);
     assert.match(text.stdout, /bad {2}FAILED/);
+  });
+
+  test('a schedule with --account starts its runs on that account, ExportAccount set on each run', async () => {
+    const { sim, env, client } = stack;
+    const create = await runCli(
+      [
+        'schedule',
+        'create',
+        'eu-hourly',
+        '--cron',
+        '0 * * * *',
+        '--trigger-now',
+        '--',
+        ...'export altcraft --account eu --source-type segment --source-id 41'.split(' '),
+      ],
+      env,
+    );
+    assert.equal(create.code, 0, create.stderr);
+    try {
+      const run = await waitFor(
+        'the triggered run to complete',
+        async () => {
+          for await (const wf of client.temporal.workflow.list({
+            query: `ExportAccount="eu" AND WorkflowId STARTS_WITH "export-altcraft-eu-hourly"`,
+          })) {
+            if (wf.status.name === 'COMPLETED') return wf;
+          }
+          return undefined;
+        },
+        60_000,
+        500,
+      );
+      assert.equal(run.typedSearchAttributes.get(EXPORT_SEARCH_ATTRIBUTES.account), 'eu');
+      assert.equal(sim.altcraft.tasks().find((task) => task.sourceId === 41)?.account, 'eu');
+    } finally {
+      await runCli(['schedule', 'delete', 'eu-hourly'], env);
+    }
   });
 });
