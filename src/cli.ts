@@ -11,6 +11,7 @@ import { EXIT, UsageError, endQuietlyOnClosedPipe, printFailure, printManifest }
 import { registerOpsCommands } from './cli/ops-commands';
 import { connectExportClient } from './cli/connect';
 import { registerCodecCommand } from './cli/codec-command';
+import { registerAccountsCommand } from './cli/accounts-command';
 import { connectTemporal } from './temporal/connect';
 import { EXPORT_EXAMPLES, PROGRAM_EXAMPLES, examplesText } from './cli/examples';
 import { describeStatus, showProgress } from './cli/progress';
@@ -121,16 +122,23 @@ function buildProgram(setExit: (code: number) => void): Command {
     .command('simulate')
     .description('only the vendor simulator (Altcraft, APSIS One, myTracker) on 127.0.0.1')
     .option('--port <port>', 'port to listen on', String(SIMULATOR_DEFAULT_PORT))
-    .action(async (opts: { port: string }) => {
-      const { startSimulator } = load('./simulator');
-      const sim = await startSimulator({ port: port(opts.port) });
+    .option('--account <name...>', 'also serve these named accounts, each with its own credentials')
+    .action(async (opts: { port: string; account?: string[] }) => {
+      const accounts = opts.account ?? [];
+      const badName = accounts.find((a) => !/^[A-Za-z0-9_]{1,64}$/.test(a) || a.toLowerCase() === 'default');
+      if (badName !== undefined)
+        throw new UsageError(`--account: "${badName}" is not an account name (letters, digits, _)`);
+      const { startSimulator, simulatorEnv } = load('./simulator');
+      const sim = await startSimulator({ port: port(opts.port), accounts });
       const c = sim.credentials;
+      const named = Object.entries(simulatorEnv(sim, accounts)).filter(([k]) => k.includes('__'));
       process.stderr.write(
         [
           `vendor simulator listening at ${sim.url} (Ctrl-C stops it). Point a worker at it with:`,
           `  ALTCRAFT_BASE_URL=${sim.url} ALTCRAFT_TOKEN=${c.altcraftToken}`,
           `  APSIS_BASE_URL=${sim.url} APSIS_CLIENT_ID=${c.apsisClientId} APSIS_CLIENT_SECRET=${c.apsisClientSecret}`,
           `  MYTRACKER_BASE_URL=${sim.url} MYTRACKER_API_USER_ID=${c.mytrackerUserId} MYTRACKER_API_SECRET=${c.mytrackerSecret}`,
+          ...(named.length > 0 ? ['and for the named accounts:', ...named.map(([k, v]) => `  ${k}=${v}`)] : []),
           '',
         ].join('\n'),
       );
@@ -229,6 +237,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     });
 
   registerOpsCommands(program);
+  registerAccountsCommand(program, setExit);
   registerCodecCommand(program);
   return program;
 }

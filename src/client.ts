@@ -27,6 +27,7 @@ import {
   type SupportedProvider,
 } from './shared/providers';
 import { progressQuery } from './shared/contract';
+import { ACCOUNTS_WORKFLOW_TYPE, type AccountsReport } from './shared/accounts';
 import { exportStartOptions } from './start-options';
 
 export type { ExportManifest, ExportProgress, ManifestFile, Provider } from './shared/manifest';
@@ -34,6 +35,7 @@ export type { ExportManifest, ExportProgress, ManifestFile, Provider } from './s
 export { ROW_COUNT_MISMATCH } from './shared/manifest';
 export { PROVIDER_SPECS } from './shared/providers';
 export type { SupportedProvider, ProviderInput } from './shared/providers';
+export type { AccountsReport, AccountReport, AccountCheck } from './shared/accounts';
 
 /** Bad input, rejected before anything starts. The message names the field. */
 export class InputError extends Error {
@@ -68,6 +70,8 @@ export interface ExportListing {
   workflowId: string;
   execution: WorkflowExecutionStatusName;
   provider: string | null;
+  /** The vendor account (ExportAccount); null for exports started before accounts existed. */
+  account: string | null;
   phase: string | null;
   remoteId: string | null;
   bytes: number | null;
@@ -188,7 +192,11 @@ export class ExportClient {
   ): Promise<{ workflowId: string; runId: string | undefined; existing: boolean }> {
     const parsed = ExportClient.validate(provider, input);
     if (options.workflowId !== undefined) ExportClient.validateWorkflowId(options.workflowId);
-    const workflowId = options.workflowId ?? defaultWorkflowId(provider, PROVIDER_SPECS[provider].describe(parsed));
+    // A named account is part of the default id (`export-altcraft-eu-database-1-...`), so ids tell accounts apart.
+    const account = (parsed as { account: string }).account;
+    const what = PROVIDER_SPECS[provider].describe(parsed);
+    const workflowId =
+      options.workflowId ?? defaultWorkflowId(provider, account === 'default' ? what : `${account}-${what}`);
     const { workflowType, ...start } = exportStartOptions(provider, input, parsed, {
       taskQueue: this.taskQueue,
       workflowId,
@@ -258,11 +266,14 @@ export class ExportClient {
    * Recent exports from Temporal visibility, newest first, optionally filtered by provider and phase (the
    * ExportProvider/ExportPhase search attributes operators use in the Web UI).
    */
-  async list(filter: { provider?: string; phase?: string; limit?: number } = {}): Promise<ExportListing[]> {
+  async list(
+    filter: { provider?: string; phase?: string; account?: string; limit?: number } = {},
+  ): Promise<ExportListing[]> {
     const clauses = [`TaskQueue="${this.taskQueue}"`];
     const quote = (v: string) => `"${v.replace(/["\\]/g, '')}"`;
     if (filter.provider) clauses.push(`ExportProvider=${quote(filter.provider)}`);
     if (filter.phase) clauses.push(`ExportPhase=${quote(filter.phase)}`);
+    if (filter.account) clauses.push(`ExportAccount=${quote(filter.account.toLowerCase())}`);
     const limit = Math.min(Math.max(filter.limit ?? 20, 1), 1000);
     const out: ExportListing[] = [];
     for await (const wf of this.temporal.workflow.list({
@@ -274,6 +285,7 @@ export class ExportClient {
         workflowId: wf.workflowId,
         execution: wf.status.name,
         provider: sa.get(EXPORT_SEARCH_ATTRIBUTES.provider) ?? null,
+        account: sa.get(EXPORT_SEARCH_ATTRIBUTES.account) ?? null,
         phase: sa.get(EXPORT_SEARCH_ATTRIBUTES.phase) ?? null,
         remoteId: sa.get(EXPORT_SEARCH_ATTRIBUTES.remoteId) ?? null,
         bytes: sa.get(EXPORT_SEARCH_ATTRIBUTES.bytes) ?? null,
@@ -283,6 +295,24 @@ export class ExportClient {
       if (out.length >= limit) break;
     }
     return out;
+  }
+
+  /**
+   * The vendor accounts a worker has credentials for and, with `check`, whether each works (one cheap
+   * authenticated call each). Answered by a worker through a short workflow, so the caller needs no secrets.
+   */
+  async accounts(options: { check?: boolean; timeoutMs?: number } = {}): Promise<AccountsReport> {
+    const stamp = new Date()
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z');
+    return (await this.temporal.workflow.execute(ACCOUNTS_WORKFLOW_TYPE, {
+      taskQueue: this.taskQueue,
+      workflowId: `accounts-check-${stamp}-${randomBytes(3).toString('hex')}`,
+      args: [{ check: options.check === true }],
+      // No worker means no answer: bounded, so the CLI says so instead of waiting forever.
+      workflowExecutionTimeout: options.timeoutMs ?? 90_000,
+    })) as AccountsReport;
   }
 
   /** Cancels an export; the workflow removes its partial files before it ends. */

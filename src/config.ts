@@ -6,6 +6,7 @@ import { parseDuration } from './util/duration';
 import { formatS3Uri, isS3Uri, parseS3Uri } from './util/s3-uri';
 import { parseCodecKeys } from './temporal/codec';
 import { readTemporalSettings } from './temporal/settings';
+import { DEFAULT_ACCOUNT } from './shared/inputs';
 
 /** Environment variables (docs/configuration.md), read once and validated; a `.env` in the working directory is read too. */
 let dotenvLoaded = false;
@@ -139,13 +140,16 @@ export class ConfigError extends Error {
 }
 
 /** Reads and validates the environment; throws ConfigError naming each bad variable. */
-export function readConfig(env: NodeJS.ProcessEnv = process.env) {
+export function readConfig(rawEnv: NodeJS.ProcessEnv = process.env) {
+  // `<SECRET>_FILE` (Docker/Kubernetes secrets) is read first, so everything below sees plain variables.
+  const env = withSecretFiles(rawEnv);
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
   }
   const e = parsed.data;
+  const accounts = readAccounts(env);
   let temporal: ReturnType<typeof readTemporalSettings>;
   let codecKeys: ReturnType<typeof parseCodecKeys>;
   try {
@@ -173,6 +177,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
     altcraft: { baseUrl: e.ALTCRAFT_BASE_URL, token: e.ALTCRAFT_TOKEN },
     apsis: { baseUrl: e.APSIS_BASE_URL, clientId: e.APSIS_CLIENT_ID, clientSecret: e.APSIS_CLIENT_SECRET },
     mytracker: { baseUrl: e.MYTRACKER_BASE_URL, userId: e.MYTRACKER_API_USER_ID, secret: e.MYTRACKER_API_SECRET },
+    /**
+     * Every vendor account the environment names, `default` (the plain variables) included when any of its
+     * variables is set; resolve one with accountCredentials.
+     */
+    accounts,
     callbacks: {
       listen: e.CALLBACK_LISTEN,
       publicUrl: e.CALLBACK_PUBLIC_URL ?? `http://${e.CALLBACK_LISTEN}`,
@@ -221,4 +230,247 @@ export function callbackSecret(config: Config): string {
       return fs.readFileSync(file, 'utf8').trim();
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Named vendor accounts and secrets read from files
+// ---------------------------------------------------------------------------------------------------------------
+
+export { DEFAULT_ACCOUNT };
+
+export type Vendor = 'altcraft' | 'apsis' | 'mytracker';
+export const VENDORS: readonly Vendor[] = ['altcraft', 'apsis', 'mytracker'];
+export const VENDOR_LABELS: Record<Vendor, string> = {
+  altcraft: 'Altcraft',
+  apsis: 'APSIS One',
+  mytracker: 'myTracker',
+};
+
+/**
+ * Each vendor's variables, per credential field. `secret` ones may come from `<NAME>_FILE`; `fallback` is the
+ * vendor's public default base URL (Altcraft has none: its panel is the customer's own host).
+ */
+const VENDOR_VARIABLES = {
+  altcraft: {
+    baseUrl: { name: 'ALTCRAFT_BASE_URL', url: true },
+    token: { name: 'ALTCRAFT_TOKEN', secret: true },
+  },
+  apsis: {
+    baseUrl: { name: 'APSIS_BASE_URL', url: true, fallback: 'https://api.apsis.one' },
+    clientId: { name: 'APSIS_CLIENT_ID' },
+    clientSecret: { name: 'APSIS_CLIENT_SECRET', secret: true },
+  },
+  mytracker: {
+    baseUrl: { name: 'MYTRACKER_BASE_URL', url: true, fallback: 'https://tracker.my.com' },
+    userId: { name: 'MYTRACKER_API_USER_ID' },
+    secret: { name: 'MYTRACKER_API_SECRET', secret: true },
+  },
+} as const satisfies Record<
+  Vendor,
+  Record<string, { name: string; secret?: boolean; url?: boolean; fallback?: string }>
+>;
+
+type VariableSpec = { name: string; secret?: boolean; url?: boolean; fallback?: string };
+
+/** Secrets that may be given as `<NAME>_FILE` (also with an account suffix: `ALTCRAFT_TOKEN__EU_FILE`). */
+export const SECRET_VARIABLES = [
+  'ALTCRAFT_TOKEN',
+  'APSIS_CLIENT_SECRET',
+  'MYTRACKER_API_SECRET',
+  'CALLBACK_SECRET',
+  'TEMPORAL_API_KEY',
+  'EXPORTFLOW_CODEC_KEYS',
+  'EXPORTFLOW_CODEC_AUTH_TOKEN',
+] as const;
+
+/** An account name as callers write it (`--account eu`); compared and stored lower-case. */
+export const ACCOUNT_NAME = /^[A-Za-z0-9_]{1,64}$/;
+/** The suffix a named account's variables carry: `__` and the name upper-cased. */
+export function accountSuffix(account: string): string {
+  return account === DEFAULT_ACCOUNT ? '' : `__${account.toUpperCase()}`;
+}
+/** The variable that holds `base` for `account`, e.g. ALTCRAFT_TOKEN + eu -> ALTCRAFT_TOKEN__EU. */
+export function accountVariable(base: string, account: string): string {
+  return `${base}${accountSuffix(account)}`;
+}
+
+const SECRET_WITH_SUFFIX = new RegExp(`^(${SECRET_VARIABLES.join('|')})(__[A-Za-z0-9_]+?)?_FILE$`);
+
+/**
+ * Returns the environment with every `<SECRET>[__<NAME>]_FILE` replaced by the file's content (one trailing
+ * newline trimmed, as `echo` and most secret stores leave one). Setting both forms of one secret is an error, as is
+ * a file that cannot be read; the message names the variable, never the content.
+ */
+export function withSecretFiles(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = { ...env };
+  const problems: string[] = [];
+  for (const [key, file] of Object.entries(env)) {
+    const m = SECRET_WITH_SUFFIX.exec(key);
+    if (!m || file === undefined || file.trim() === '') continue;
+    const target = key.slice(0, -'_FILE'.length);
+    if (env[target] !== undefined && env[target]!.trim() !== '') {
+      problems.push(`${key}: set either ${target} or ${key}, not both`);
+      continue;
+    }
+    try {
+      out[target] = fs.readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      problems.push(`${key}: cannot read the file it names (${code ?? (err as Error).message})`);
+      continue;
+    }
+    if (out[target]!.trim() === '') problems.push(`${key}: the file it names is empty`);
+  }
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  return out;
+}
+
+export interface AltcraftAccount {
+  baseUrl?: string;
+  token?: string;
+}
+export interface ApsisAccount {
+  baseUrl: string;
+  clientId?: string;
+  clientSecret?: string;
+}
+export interface MyTrackerAccount {
+  baseUrl: string;
+  userId?: string;
+  secret?: string;
+}
+export interface VendorAccounts {
+  altcraft: Record<string, AltcraftAccount>;
+  apsis: Record<string, ApsisAccount>;
+  mytracker: Record<string, MyTrackerAccount>;
+}
+
+const ACCOUNT_VARIABLE = new RegExp(
+  `^(${Object.values(VENDOR_VARIABLES)
+    .flatMap((fields) => Object.values(fields).map((f: VariableSpec) => f.name))
+    .join('|')})__(.*)$`,
+);
+
+/** The account name in a variable's suffix; upper-case letters, digits and `_` (the CONTRACT's form). */
+const AccountSuffixSchema = z
+  .string()
+  .regex(/^[A-Z0-9][A-Z0-9_]{0,63}$/, 'the account name after __ is upper-case letters, digits and _ (e.g. __EU)')
+  .refine((name) => name !== 'DEFAULT', 'the account "default" uses the plain variables, without a suffix');
+
+/**
+ * Finds every account the environment names, per vendor, from `<VAR>__<NAME>` (and the plain variables for
+ * `default`), and validates their values. Base URLs of a named account never fall back to the default account's:
+ * a token must not reach another account's panel by a missing line.
+ */
+export function readAccounts(env: NodeJS.ProcessEnv): VendorAccounts {
+  const names: Record<Vendor, Set<string>> = { altcraft: new Set(), apsis: new Set(), mytracker: new Set() };
+  const problems: string[] = [];
+  for (const key of Object.keys(env)) {
+    if (env[key] === undefined || env[key]!.trim() === '' || SECRET_WITH_SUFFIX.test(key)) continue;
+    const m = ACCOUNT_VARIABLE.exec(key);
+    if (!m) continue;
+    const checked = AccountSuffixSchema.safeParse(m[2]);
+    if (!checked.success) {
+      problems.push(`${key}: ${checked.error.issues[0]!.message}`);
+      continue;
+    }
+    const vendor = VENDORS.find((v) => Object.values(VENDOR_VARIABLES[v]).some((f: VariableSpec) => f.name === m[1]))!;
+    names[vendor].add(checked.data.toLowerCase());
+  }
+  for (const vendor of VENDORS) {
+    const plain = Object.values(VENDOR_VARIABLES[vendor]).some(
+      (f: VariableSpec) => !f.fallback && (env[f.name] ?? '').trim() !== '',
+    );
+    if (plain) names[vendor].add(DEFAULT_ACCOUNT);
+  }
+  const read = (vendor: Vendor, account: string): Record<string, string | undefined> => {
+    const out: Record<string, string | undefined> = {};
+    for (const [field, spec] of Object.entries(VENDOR_VARIABLES[vendor]) as [string, VariableSpec][]) {
+      const name = accountVariable(spec.name, account);
+      const raw = (env[name] ?? '').trim();
+      let value: string | undefined = raw === '' ? spec.fallback : spec.secret ? env[name] : raw;
+      if (value !== undefined && spec.url) {
+        value = value.replace(/\/+$/, '');
+        if (!z.url().safeParse(value).success || !/^https?:\/\//i.test(value)) {
+          problems.push(`${name}: must be an http(s) URL`);
+          value = undefined;
+        }
+      }
+      out[field] = value;
+    }
+    return out;
+  };
+  const accounts: VendorAccounts = { altcraft: {}, apsis: {}, mytracker: {} };
+  for (const vendor of VENDORS) {
+    // The default account is always there (its base URLs have defaults; its missing secrets are named on use).
+    for (const account of [DEFAULT_ACCOUNT, ...[...names[vendor]].filter((n) => n !== DEFAULT_ACCOUNT).sort()]) {
+      (accounts[vendor] as Record<string, unknown>)[account] = read(vendor, account);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  return accounts;
+}
+
+/** The account names the environment gives credentials for, per vendor (`default` only when its variables are set). */
+export function configuredAccounts(config: Pick<Config, 'accounts'>, vendor: Vendor): string[] {
+  return Object.keys(config.accounts[vendor]).filter(
+    (account) => account !== DEFAULT_ACCOUNT || missingVariables(config, vendor, account).length === 0,
+  );
+}
+
+/**
+ * The account names the environment mentions for a vendor, complete or not: `default` when any of its own
+ * variables is set (a vendor-wide default base URL alone does not count), and every `__<NAME>` seen.
+ */
+export function knownAccounts(config: Pick<Config, 'accounts'>, vendor: Vendor): string[] {
+  const required = Object.values(VENDOR_VARIABLES[vendor]).filter((s: VariableSpec) => !s.fallback).length;
+  return Object.keys(config.accounts[vendor]).filter(
+    (account) => account !== DEFAULT_ACCOUNT || missingVariables(config, vendor, account).length < required,
+  );
+}
+
+/** The variables `account` still lacks for `vendor`, secrets first (an account nobody configured lacks all). */
+export function missingVariables(config: Pick<Config, 'accounts'>, vendor: Vendor, account: string): string[] {
+  const values = (config.accounts[vendor] as Record<string, Record<string, string | undefined>>)[account];
+  const specs = Object.entries(VENDOR_VARIABLES[vendor]) as [string, VariableSpec][];
+  const ordered = [...specs.filter(([, s]) => s.secret), ...specs.filter(([, s]) => !s.secret)];
+  return ordered.filter(([field]) => values?.[field] === undefined).map(([, s]) => accountVariable(s.name, account));
+}
+
+export type AccountCredentials = {
+  altcraft: Required<AltcraftAccount>;
+  apsis: Required<ApsisAccount>;
+  mytracker: Required<MyTrackerAccount>;
+};
+
+/** An account the worker has no (complete) credentials for; `variable` is the first one missing. */
+export class MissingCredentialError extends Error {
+  override name = 'MissingCredentialError';
+  constructor(
+    readonly vendor: Vendor,
+    readonly account: string,
+    readonly variables: string[],
+  ) {
+    const [first, ...rest] = variables;
+    super(
+      `${first} is not set in the worker's environment${rest.length > 0 ? ` (nor ${rest.join(', ')})` : ''}, ` +
+        `so the worker cannot call ${VENDOR_LABELS[vendor]}` +
+        (account === DEFAULT_ACCOUNT ? '' : ` for account "${account}"`),
+    );
+  }
+}
+
+/**
+ * The one way to get a vendor account's credentials: throws MissingCredentialError naming the variable when the
+ * worker lacks them. `account` is a name as it travels in workflow input (absent = default).
+ */
+export function accountCredentials<V extends Vendor>(
+  config: Pick<Config, 'accounts'>,
+  vendor: V,
+  account: string | undefined,
+): AccountCredentials[V] {
+  const name = (account ?? DEFAULT_ACCOUNT).toLowerCase();
+  const missing = missingVariables(config, vendor, name);
+  if (missing.length > 0) throw new MissingCredentialError(vendor, name, missing);
+  return (config.accounts[vendor] as Record<string, AccountCredentials[V]>)[name]!;
 }

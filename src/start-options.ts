@@ -1,4 +1,6 @@
+import type { SearchAttributePair } from '@temporalio/common';
 import type { Timing } from './shared/inputs';
+import { EXPORT_SEARCH_ATTRIBUTES } from './shared/search-attributes';
 import type { WorkflowType } from './shared/contract';
 import { PROVIDER_SPECS, type ParsedInput, type ProviderInput, type SupportedProvider } from './shared/providers';
 
@@ -9,6 +11,8 @@ export interface ExportStartOptions<P extends SupportedProvider> {
   workflowId: string;
   args: [ProviderInput<P>];
   staticSummary: string;
+  /** ExportAccount, set at start (not by the workflow), so recorded histories replay unchanged. */
+  typedSearchAttributes: SearchAttributePair[];
 }
 
 /**
@@ -22,12 +26,14 @@ export function exportStartOptions<P extends SupportedProvider>(
   at: { taskQueue: string; workflowId: string; timing: Timing; summaryNote?: string },
 ): ExportStartOptions<P> {
   const spec = PROVIDER_SPECS[provider];
-  const summary = spec.summary(parsed);
+  const account = (parsed as { account: string }).account;
+  const summary = `${spec.summary(parsed)}${account !== 'default' ? ` [account ${account}]` : ''}`;
   return {
     workflowType: spec.workflowType,
     taskQueue: at.taskQueue,
     workflowId: at.workflowId,
     args: [{ ...input, timing: { ...at.timing, ...(input.timing ?? {}) } }],
     staticSummary: at.summaryNote ? `${summary} (${at.summaryNote})` : summary,
+    typedSearchAttributes: [{ key: EXPORT_SEARCH_ATTRIBUTES.account, value: account }],
   };
 }

@@ -6,7 +6,8 @@ import { ClassifiedError } from '../providers/errors';
 export type { AltcraftTokenForm } from '../providers/altcraft/constants';
 import type { AltcraftInputParsed } from '../shared/inputs';
 import type { ManifestFile } from '../shared/manifest';
-import { asActivity, asVendorCall, missingSetting } from './failures';
+import { asActivity, asVendorCall } from './failures';
+import { vendorCredentials, type AccountRef } from './accounts';
 import { activityLogger, type ActivityDeps } from './context';
 import { downloadInActivity } from './download-in-activity';
 import type { JobPoll } from '../shared/job-poll';
@@ -23,19 +24,15 @@ const MAX_LOGGED_WORDS = 100;
 
 /** Altcraft activities: one vendor call each, credentials from the worker's environment only. */
 export function createAltcraftActivities(deps: ActivityDeps) {
-  const client = (): AltcraftClient => {
-    const { baseUrl, token } = deps.config.altcraft;
-    if (!baseUrl) throw missingSetting('ALTCRAFT_BASE_URL', 'Altcraft');
-    if (!token) throw missingSetting('ALTCRAFT_TOKEN', 'Altcraft');
-    return new AltcraftClient({ baseUrl, token });
-  };
+  const client = (account: string | undefined): AltcraftClient =>
+    new AltcraftClient(vendorCredentials(deps.config, 'altcraft', account));
 
   return {
     /** Creates the export task on Altcraft and returns its id. */
     async altcraftCreateExport(
-      input: Pick<AltcraftInputParsed, 'sourceType' | 'sourceId' | 'format' | 'filter'>,
+      input: Pick<AltcraftInputParsed, 'sourceType' | 'sourceId' | 'format' | 'filter'> & AccountRef,
     ): Promise<{ taskId: string }> {
-      const api = client();
+      const api = client(input.account);
       return asVendorCall(async (signal) => {
         const taskId = await api.createExport(
           {
@@ -52,8 +49,8 @@ export function createAltcraftActivities(deps: ActivityDeps) {
     },
 
     /** Reads the task status once. */
-    async altcraftTaskStatus(input: { taskId: string }): Promise<AltcraftPoll> {
-      const api = client();
+    async altcraftTaskStatus(input: { taskId: string } & AccountRef): Promise<AltcraftPoll> {
+      const api = client(input.account);
       return asVendorCall(async (signal) => {
         const state = await api.taskStatus(input.taskId, signal);
         if (state.state === 'running' && !state.known && !loggedWords.has(state.status)) {
@@ -75,12 +72,14 @@ export function createAltcraftActivities(deps: ActivityDeps) {
      * English page); a panel that answers 401/403 gets the same file once more with `?token=` (the Russian v72 page). The form
      * that worked comes back so the workflow sends it straight away for the export's other files.
      */
-    async altcraftDownload(input: {
-      url: string;
-      fileName: string;
-      tokenForm?: AltcraftTokenForm;
-    }): Promise<AltcraftStoredFile> {
-      const api = client();
+    async altcraftDownload(
+      input: {
+        url: string;
+        fileName: string;
+        tokenForm?: AltcraftTokenForm;
+      } & AccountRef,
+    ): Promise<AltcraftStoredFile> {
+      const api = client(input.account);
       return asActivity(async () => {
         const fetchWith = (tokenForm: AltcraftTokenForm) => {
           const target = api.downloadTarget(input.url, tokenForm);

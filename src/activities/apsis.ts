@@ -13,7 +13,8 @@ import { namedSegments, reportFilter } from '../shared/apsis-filter';
 import type { ApsisProfileInputParsed, ApsisReportState, ApsisSegmentInputParsed } from '../shared/apsis-inputs';
 import type { ManifestFile } from '../shared/manifest';
 import { activityLogger, currentWorkflowId, type ActivityDeps } from './context';
-import { asActivity, asVendorCall, missingSetting } from './failures';
+import { asActivity, asVendorCall } from './failures';
+import { vendorCredentials, type AccountRef } from './accounts';
 import { downloadInActivity, fetchWhenReadyInActivity } from './download-in-activity';
 import { isS3Uri } from '../util/s3-uri';
 
@@ -25,19 +26,15 @@ const MAX_PROFILE_CHECK_BYTES = 64 * 1024 * 1024;
 
 /** APSIS One activities: one vendor call (or one poll) each; credentials and callback secret stay in the worker. */
 export function createApsisActivities(deps: ActivityDeps) {
-  const client = (): ApsisClient => {
-    const { baseUrl, clientId, clientSecret } = deps.config.apsis;
-    if (!clientId) throw missingSetting('APSIS_CLIENT_ID', 'APSIS One');
-    if (!clientSecret) throw missingSetting('APSIS_CLIENT_SECRET', 'APSIS One');
-    return new ApsisClient({ baseUrl, clientId, clientSecret });
-  };
+  const client = (account: string | undefined): ApsisClient =>
+    new ApsisClient(vendorCredentials(deps.config, 'apsis', account));
 
   return {
     /** Requests a profiles-in-segment report and returns where to poll it (not a secret). */
     async apsisRequestSegmentReport(
-      input: Pick<ApsisSegmentInputParsed, 'section' | 'segments' | 'filter' | 'attributes' | 'tags'>,
+      input: Pick<ApsisSegmentInputParsed, 'section' | 'segments' | 'filter' | 'attributes' | 'tags'> & AccountRef,
     ): Promise<ApsisReportState> {
-      const api = client();
+      const api = client(input.account);
       return asVendorCall(async (signal) => {
         const report = await api.requestSegmentReport(
           {
@@ -60,8 +57,10 @@ export function createApsisActivities(deps: ActivityDeps) {
     },
 
     /** Polls the report URL once: "not ready", or the whole file streamed into the export directory. */
-    async apsisPollSegmentReport(input: { report: ApsisReportState; format: ReportFormat }): Promise<ApsisReportPoll> {
-      const api = client();
+    async apsisPollSegmentReport(
+      input: { report: ApsisReportState; format: ReportFormat } & AccountRef,
+    ): Promise<ApsisReportPoll> {
+      const api = client(input.account);
       return asActivity(async () => {
         const spec = api.reportPollSpec(input.report, input.format);
         const outcome = await api.withToken((auth) =>
@@ -98,9 +97,10 @@ export function createApsisActivities(deps: ActivityDeps) {
      * here and sent to APSIS only: it never enters workflow history. Returns the public base for messages.
      */
     async apsisRequestProfileExport(
-      input: Pick<ApsisProfileInputParsed, 'exportKey' | 'section' | 'history' | 'typeDefinitions' | 'merged'>,
+      input: Pick<ApsisProfileInputParsed, 'exportKey' | 'section' | 'history' | 'typeDefinitions' | 'merged'> &
+        AccountRef,
     ): Promise<{ callbackBase: string }> {
-      const api = client();
+      const api = client(input.account);
       const publicUrl = deps.config.callbacks.publicUrl;
       if (new URL(publicUrl).port === '0') {
         throw finalFailure(
@@ -130,8 +130,8 @@ export function createApsisActivities(deps: ActivityDeps) {
     },
 
     /** Streams the profile JSON from a code-200 callback's data URL, only if that URL is on the APSIS host. */
-    async apsisDownloadProfile(input: { dataUrl: string; fileName: string }): Promise<ManifestFile> {
-      const api = client();
+    async apsisDownloadProfile(input: { dataUrl: string; fileName: string } & AccountRef): Promise<ManifestFile> {
+      const api = client(input.account);
       return asActivity(async () => {
         const url = api.profileDataUrl(input.dataUrl);
         const file = await api.withToken((auth) =>

@@ -1,3 +1,4 @@
+import { createAccountCheckActivities, createAccountListActivities } from './account-checks';
 import { createAltcraftActivities } from './altcraft';
 import { createApsisActivities } from './apsis';
 import { createFileActivities } from './cleanup';
@@ -8,15 +9,16 @@ export type { ActivityDeps } from './context';
 
 /** Activities that run on the main task queue (no vendor quota applies). */
 export function createCommonActivities(deps: ActivityDeps) {
-  return { ...createFileActivities(deps) };
+  return { ...createFileActivities(deps), ...createAccountListActivities(deps) };
 }
 
 /** Activities per vendor task queue, so each vendor's quota is enforced by its own queue's rate limit. */
 export function createVendorActivities(deps: ActivityDeps) {
+  const checks = createAccountCheckActivities(deps);
   return {
-    altcraft: createAltcraftActivities(deps),
-    apsis: createApsisActivities(deps),
-    mytracker: createMyTrackerActivities(deps),
+    altcraft: { ...createAltcraftActivities(deps), ...checks.altcraft },
+    apsis: { ...createApsisActivities(deps), ...checks.apsis },
+    mytracker: { ...createMyTrackerActivities(deps), ...checks.mytracker },
   };
 }
 

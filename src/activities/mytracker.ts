@@ -3,7 +3,8 @@ import { ClassifiedError } from '../providers/errors';
 import { MyTrackerClient, isLinkExpired, type MyTrackerExportState } from '../providers/mytracker/client';
 import type { ManifestFile } from '../shared/manifest';
 import { activityLogger, type ActivityDeps } from './context';
-import { asActivity, asVendorCall, missingSetting } from './failures';
+import { asActivity, asVendorCall } from './failures';
+import { vendorCredentials, type AccountRef } from './accounts';
 import type { CsvFacts } from './download/row-counter';
 import { fetchWhenReadyInActivity } from './download-in-activity';
 
@@ -26,17 +27,15 @@ const DEAD_LINK_STATUSES = [403, 404, 410];
 
 /** myTracker activities: one signed vendor call each; the API secret comes from the worker's environment only. */
 export function createMyTrackerActivities(deps: ActivityDeps) {
-  const client = (): MyTrackerClient => {
-    const { baseUrl, userId, secret } = deps.config.mytracker;
-    if (!userId) throw missingSetting('MYTRACKER_API_USER_ID', 'myTracker');
-    if (!secret) throw missingSetting('MYTRACKER_API_SECRET', 'myTracker');
-    return new MyTrackerClient({ baseUrl, userId, secret });
-  };
+  const client = (account: string | undefined): MyTrackerClient =>
+    new MyTrackerClient(vendorCredentials(deps.config, 'mytracker', account));
 
   return {
     /** Requests a segment export and returns its idSegmentExport. */
-    async mytrackerCreateExport(input: { segmentId: number; fields?: string[] }): Promise<{ exportId: string }> {
-      const api = client();
+    async mytrackerCreateExport(
+      input: { segmentId: number; fields?: string[] } & AccountRef,
+    ): Promise<{ exportId: string }> {
+      const api = client(input.account);
       return asVendorCall(async (signal) => {
         const exportId = await api.createExport(input, signal);
         activityLogger(deps, 'mytracker').info({ exportId, segmentId: input.segmentId }, 'mytracker export requested');
@@ -45,8 +44,8 @@ export function createMyTrackerActivities(deps: ActivityDeps) {
     },
 
     /** Reads the export's state once (get.json); finished exports come with fresh links. */
-    async mytrackerExportStatus(input: { exportId: string }): Promise<MyTrackerPoll> {
-      const api = client();
+    async mytrackerExportStatus(input: { exportId: string } & AccountRef): Promise<MyTrackerPoll> {
+      const api = client(input.account);
       return asVendorCall(async (signal) => {
         const state = await api.exportStatus(input.exportId, signal);
         // Field by field: the activity's result shape is what histories hold.
@@ -64,11 +63,13 @@ export function createMyTrackerActivities(deps: ActivityDeps) {
      * signs every link (myTracker calls authorization for downloads "a recommendation" that "will become
      * mandatory"). Only then does a 403 read as a dead link.
      */
-    async mytrackerDownload(input: { link: string; expiresAt: number; fileName: string }): Promise<MyTrackerDownload> {
+    async mytrackerDownload(
+      input: { link: string; expiresAt: number; fileName: string } & AccountRef,
+    ): Promise<MyTrackerDownload> {
       if (isLinkExpired(input.expiresAt)) {
         return { expired: `link expired at ${new Date(input.expiresAt * 1000).toISOString()}` };
       }
-      const api = client();
+      const api = client(input.account);
       return asActivity(async () => {
         let target = api.downloadTarget(input.link);
         const fetchLink = (unsignedFirst: boolean) =>

@@ -56,7 +56,10 @@ export async function startCallbackService(config: Config, logger: Logger): Prom
     secret: callbackSecret(config),
     delivery,
     logger,
-    dataOrigin: new URL(config.apsis.baseUrl).origin,
+    // Every APSIS account's host (a named account may be on APAC while default is on EU).
+    dataOrigin: [...new Set([config.apsis.baseUrl, ...Object.values(config.accounts.apsis).map((a) => a.baseUrl)])].map(
+      (url) => new URL(url).origin,
+    ),
   }).catch(async (err: NodeJS.ErrnoException) => {
     await delivery.close();
     if (err?.code !== 'EADDRINUSE') throw err;

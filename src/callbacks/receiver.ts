@@ -21,9 +21,10 @@ export interface CallbackReceiverOptions {
   /**
    * Origin (scheme://host:port) that a code-200 data URL must be on: the configured APSIS base URL. Any other
    * URL is refused before it becomes a signal, so even a caller holding a valid token cannot make the
-   * workflow fetch from (or fail on) a host of its choosing.
+   * workflow fetch from (or fail on) a host of its choosing. Several when named APSIS accounts use other base URLs
+   * (the download activity then checks the URL against the export's own account).
    */
-  dataOrigin?: string;
+  dataOrigin?: string | readonly string[];
 }
 
 export interface CallbackReceiver {
@@ -75,7 +76,11 @@ export async function startCallbackReceiver(opts: CallbackReceiverOptions): Prom
       log.info({ workflowId }, 'APSIS verified the callback URL');
       return reply(res, 200, { ok: true });
     }
-    if (code === CALLBACK_CODES.ready && opts.dataOrigin !== undefined && originOf(message) !== opts.dataOrigin) {
+    if (
+      code === CALLBACK_CODES.ready &&
+      opts.dataOrigin !== undefined &&
+      !([] as string[]).concat(opts.dataOrigin).includes(originOf(message) ?? '')
+    ) {
       log.warn({ workflowId, dataOrigin: originOf(message) }, 'callback with a data URL off the APSIS host rejected');
       return reply(res, 400, { error: 'message: the data URL is not on the APSIS host' });
     }

@@ -20,6 +20,7 @@ const FLAG_OF_FIELD: Record<string, string> = {
   exportId: '--export-id',
   fields: '--fields',
   id: '--id',
+  account: '--account',
   ...APSIS_FLAG_OF_FIELD,
 };
 
@@ -58,8 +59,15 @@ function jsonObject(flag: string, value: string | undefined): unknown {
   }
 }
 
-/** Declares each provider's options on its `export <provider>` subcommand. */
+/** Declares each provider's options on its `export <provider>` subcommand, `--account` on every one. */
 export function declareProviderOptions(provider: SupportedProvider, cmd: Command): Command {
+  return declareOwnOptions(provider, cmd).option(
+    '--account <name>',
+    'the vendor account to export from (its variables end in __<NAME>, e.g. ALTCRAFT_TOKEN__EU); default: the plain variables',
+  );
+}
+
+function declareOwnOptions(provider: SupportedProvider, cmd: Command): Command {
   switch (provider) {
     case 'altcraft':
       return cmd
@@ -82,6 +90,11 @@ export function declareProviderOptions(provider: SupportedProvider, cmd: Command
 
 /** Turns parsed flags into the provider's workflow input (validated afterwards by the shared zod schema). */
 export function inputFromOptions(provider: SupportedProvider, opts: Record<string, string | undefined>): unknown {
+  const input = ownInput(provider, opts) as Record<string, unknown>;
+  return opts.account !== undefined ? { ...input, account: opts.account } : input;
+}
+
+function ownInput(provider: SupportedProvider, opts: Record<string, string | undefined>): unknown {
   switch (provider) {
     case 'altcraft':
       if (opts.sourceType === undefined) throw new UsageError('--source-type: required (database or segment)');

@@ -82,21 +82,24 @@ export function registerOpsCommands(program: Command): void {
     .command('list')
     .description('recent exports with their phase and provider (from Temporal visibility)')
     .option('--provider <provider>', 'only this provider')
+    .option('--account <name>', 'only exports from this vendor account (ExportAccount)')
     .option('--phase <phase>', 'only this phase (creating, waiting, downloading, completed, failed, cancelled)')
     .option('--limit <n>', 'at most this many', '20')
     .option('--json', 'machine-readable output')
     .addHelpText('after', '\nExample:\n  exportflow list --provider altcraft --phase waiting')
-    .action(async (opts: { provider?: string; phase?: string; limit: string; json?: boolean }) => {
+    .action(async (opts: { provider?: string; account?: string; phase?: string; limit: string; json?: boolean }) => {
       const limit = Number(opts.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
         throw new UsageError(`--limit: expected 1-1000, got "${opts.limit}"`);
+      if (opts.account !== undefined && !/^[A-Za-z0-9_]{1,64}$/.test(opts.account))
+        throw new UsageError(`--account: expected an account name of letters, digits and _, got "${opts.account}"`);
       await withClient(async (client) => {
-        const rows = await client.list({ provider: opts.provider, phase: opts.phase, limit });
+        const rows = await client.list({ provider: opts.provider, account: opts.account, phase: opts.phase, limit });
         if (opts.json) return void process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         if (rows.length === 0) return void process.stdout.write('no exports found\n');
         for (const r of rows) {
           process.stdout.write(
-            `${r.workflowId}  ${r.provider ?? '?'}  ${r.phase ?? r.execution.toLowerCase()}  ${r.bytes ?? 0} bytes  started ${r.startedAt}${r.remoteId ? `  vendor ${r.remoteId}` : ''}\n`,
+            `${r.workflowId}  ${r.provider ?? '?'}${r.account && r.account !== 'default' ? ` (${r.account})` : ''}  ${r.phase ?? r.execution.toLowerCase()}  ${r.bytes ?? 0} bytes  started ${r.startedAt}${r.remoteId ? `  vendor ${r.remoteId}` : ''}\n`,
           );
         }
       });

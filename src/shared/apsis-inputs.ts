@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SEGMENT_NAME, filterReferences, namedSegments, splitSegmentSpec } from './apsis-filter';
-import { CarryOverSchema, TimingSchema, noControlChars } from './inputs';
+import { AccountSchema, CarryOverSchema, TimingSchema, noControlChars } from './inputs';
 
 /**
  * APSIS One workflow inputs (see inputs.ts for the conventions): validated by the CLI, the typed client and the
@@ -98,6 +98,7 @@ export const ApsisSegmentInputSchema = z
     attributes: z.array(discriminator('attribute')).max(1000, 'at most 1000 attributes').default([]),
     tags: z.array(discriminator('tag')).max(1000, 'at most 1000 tags').default([]),
     format: z.enum(APSIS_REPORT_FORMATS, { message: 'expected "csv", "csv.gz" or "xlsx"' }).default('csv'),
+    account: AccountSchema,
     timing: TimingSchema.optional(),
     carryOver: CarryOverSchema.optional(),
     report: ApsisReportStateSchema.optional(),
@@ -147,6 +148,7 @@ export const ApsisProfileInputSchema = z
     history: z.boolean({ message: 'expected true or false' }).default(false),
     typeDefinitions: z.boolean({ message: 'expected true or false' }).default(false),
     merged: z.boolean({ message: 'expected true or false' }).default(false),
+    account: AccountSchema,
     timing: TimingSchema.optional(),
     carryOver: CarryOverSchema.optional(),
   })

@@ -60,7 +60,22 @@ export const CarryOverSchema = z
   .strict();
 export type CarryOver = z.infer<typeof CarryOverSchema>;
 
+/** The account whose credentials are the worker's plain variables (ALTCRAFT_TOKEN, ...). */
+export const DEFAULT_ACCOUNT = 'default';
+
+/**
+ * Which of the vendor's accounts an export uses (CONTRACT.md "Named vendor accounts"): a name only, never a
+ * credential. Case does not matter (`EU` and `eu` are one account, whose variables end in `__EU`); absent, as in
+ * every history recorded before accounts existed, it is `default`.
+ */
+export const AccountSchema = z
+  .string({ message: 'expected an account name' })
+  .regex(/^[A-Za-z0-9_]{1,64}$/, 'expected an account name of letters, digits and _ (at most 64), e.g. eu')
+  .transform((name) => name.toLowerCase())
+  .default(DEFAULT_ACCOUNT);
+
 const common = {
+  account: AccountSchema,
   timing: TimingSchema.optional(),
   carryOver: CarryOverSchema.optional(),
 };

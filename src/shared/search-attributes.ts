@@ -10,4 +10,6 @@ export const EXPORT_SEARCH_ATTRIBUTES = {
   phase: defineSearchAttributeKey('ExportPhase', SearchAttributeType.KEYWORD),
   remoteId: defineSearchAttributeKey('ExportRemoteId', SearchAttributeType.KEYWORD),
   bytes: defineSearchAttributeKey('ExportBytes', SearchAttributeType.INT),
+  /** The vendor account's name (`default` or a named one), set when the export starts: `ExportAccount="eu"`. */
+  account: defineSearchAttributeKey('ExportAccount', SearchAttributeType.KEYWORD),
 } as const;

@@ -9,7 +9,10 @@ import { parseJson, bearerToken, pause, sendJson, type Ctx } from './http';
 import type { ServedFile } from './types';
 
 export interface AltcraftSimConfig {
+  /** The `default` account's API token. */
   token: string;
+  /** Named accounts (panels) served besides `default`: account name -> API token. */
+  accounts: Record<string, string>;
   /** Finished status word: the English page says 'completed', the Russian one 'success'. */
   statusWord: 'completed' | 'success';
   /**
@@ -50,6 +53,7 @@ export interface AltcraftSimConfig {
 
 export const ALTCRAFT_DEFAULTS: AltcraftSimConfig = {
   token: 'sim-altcraft-token',
+  accounts: {},
   statusWord: 'completed',
   inFlightWord: 'processing',
   downloadAuth: 'either',
@@ -103,6 +107,8 @@ export interface AltcraftFile {
 
 export interface AltcraftTask {
   id: string;
+  /** The account whose token created it; only that account's token can read or download it. */
+  account: string;
   sourceType: 'database' | 'segment';
   sourceId: number;
   rows: number;
@@ -126,6 +132,15 @@ export function createAltcraft(config: AltcraftSimConfig, served: ServedFile[]) 
     return undefined;
   }
 
+  /** The account a token belongs to, recorded on the request; undefined for an unknown token. */
+  function accountOf(ctx: Ctx, token: unknown): string | undefined {
+    if (typeof token !== 'string' || token === '') return undefined;
+    const account =
+      token === config.token ? 'default' : Object.entries(config.accounts).find(([, t]) => t === token)?.[0];
+    if (account !== undefined) ctx.log.account = account;
+    return account;
+  }
+
   function isDone(task: AltcraftTask): boolean {
     return Date.now() - task.createdAt >= config.taskDurationMs;
   }
@@ -134,7 +149,7 @@ export function createAltcraft(config: AltcraftSimConfig, served: ServedFile[]) 
     return config.rows[`${type}:${id}`] ?? config.rowsFor(type, id);
   }
 
-  function createTask(body: Record<string, unknown>): AltcraftTask {
+  function createTask(body: Record<string, unknown>, account: string): AltcraftTask {
     const sourceType = body.source_type as 'database' | 'segment';
     const sourceId = body.source_id as number;
     const rows = rowsOf(sourceType, sourceId);
@@ -154,6 +169,7 @@ export function createAltcraft(config: AltcraftSimConfig, served: ServedFile[]) 
     const { token: _token, ...request } = body;
     const task: AltcraftTask = {
       id: `task_${randomUUID()}`,
+      account,
       sourceType,
       sourceId,
       rows,
@@ -172,7 +188,8 @@ export function createAltcraft(config: AltcraftSimConfig, served: ServedFile[]) 
     if (typeof body !== 'object' || body === null || Array.isArray(body))
       return sendJson(ctx, 400, { ...ALTCRAFT_ERRORS.badRequest, data: null });
     const b = body as Record<string, unknown>;
-    if (b.token !== config.token) return sendJson(ctx, 200, { ...ALTCRAFT_ERRORS.invalidToken, data: null });
+    const account = accountOf(ctx, b.token);
+    if (account === undefined) return sendJson(ctx, 200, { ...ALTCRAFT_ERRORS.invalidToken, data: null });
     if (b.source_type !== 'database' && b.source_type !== 'segment')
       return sendJson(ctx, 200, { ...ALTCRAFT_ERRORS.badSourceType, data: null });
     if (typeof b.source_id !== 'number' || !Number.isInteger(b.source_id) || b.source_id <= 0) {
@@ -189,7 +206,7 @@ export function createAltcraft(config: AltcraftSimConfig, served: ServedFile[]) 
     const rows = rowsOf(b.source_type, b.source_id);
     if (!Number.isInteger(rows) || rows < 0 || rows > MAX_ROWS)
       return sendJson(ctx, 200, { ...ALTCRAFT_ERRORS.tooLarge, data: null });
-    const task = createTask(b);
+    const task = createTask(b, account);
     if (config.createAnswerDelayMs) await pause(ctx, config.createAnswerDelayMs);
     return sendJson(ctx, 200, { data: { task_id: task.id }, ...OK });
   }
@@ -199,9 +216,12 @@ export function createAltcraft(config: AltcraftSimConfig, served: ServedFile[]) 
     if (typeof body !== 'object' || body === null)
       return sendJson(ctx, 400, { ...ALTCRAFT_ERRORS.badRequest, data: null });
     const b = body as Record<string, unknown>;
-    if (b.token !== config.token) return sendJson(ctx, 200, { ...ALTCRAFT_ERRORS.invalidToken, data: null });
+    const account = accountOf(ctx, b.token);
+    if (account === undefined) return sendJson(ctx, 200, { ...ALTCRAFT_ERRORS.invalidToken, data: null });
     const task = typeof b.task_id === 'string' ? tasks.get(b.task_id) : undefined;
-    if (!task) return sendJson(ctx, 200, { ...ALTCRAFT_ERRORS.taskNotFound, data: null });
+    // Task ids are per panel: another account's task is as unknown as one that never existed.
+    if (task && task.account !== account) ctx.log.foreign = true;
+    if (!task || task.account !== account) return sendJson(ctx, 200, { ...ALTCRAFT_ERRORS.taskNotFound, data: null });
     if (!isDone(task)) {
       const progress = Math.min(99, Math.floor(((Date.now() - task.createdAt) / config.taskDurationMs) * 100));
       return sendJson(ctx, 200, { data: { status: config.inFlightWord, progress }, ...OK });
@@ -235,9 +255,11 @@ export function createAltcraft(config: AltcraftSimConfig, served: ServedFile[]) 
   async function download(ctx: Ctx): Promise<unknown> {
     const fromHeader = config.downloadAuth === 'query' ? undefined : bearerToken(ctx);
     const fromQuery = config.downloadAuth === 'bearer' ? undefined : ctx.url.searchParams.get('token');
-    const token = fromHeader ?? fromQuery;
-    if (token !== config.token) return sendJson(ctx, 401, { ...ALTCRAFT_ERRORS.invalidToken, data: null });
-    const hit = filesByPath.get(ctx.url.pathname);
+    const account = accountOf(ctx, fromHeader ?? fromQuery);
+    if (account === undefined) return sendJson(ctx, 401, { ...ALTCRAFT_ERRORS.invalidToken, data: null });
+    const found = filesByPath.get(ctx.url.pathname);
+    if (found && found.task.account !== account) ctx.log.foreign = true;
+    const hit = found?.task.account === account ? found : undefined;
     if (!hit || hit.task.fails || !isDone(hit.task))
       return sendJson(ctx, 404, { error: 404, error_text: 'File not found', data: null });
     const { task, file } = hit;

@@ -15,6 +15,8 @@ export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsh
 export type PollUrlKind = 'v2' | 'v1' | 'poll_url';
 
 export interface ApsisReport {
+  /** The account whose token requested it; other accounts' tokens get the invalid-id answer for its URL. */
+  account?: string;
   id: string;
   kind: PollUrlKind;
   pollPath: string;

@@ -12,8 +12,11 @@ import type { ServedFile } from './types';
 export { APSIS_CSV_TYPE, XLSX_TYPE, type ApsisReport } from './apsis-report-file';
 
 export interface ApsisSimConfig extends ApsisProfileConfig {
+  /** The `default` account's API client. */
   clientId: string;
   clientSecret: string;
+  /** Named accounts served besides `default`: account name -> API client credentials. */
+  accounts: Record<string, { clientId: string; clientSecret: string }>;
   tokenTtlSec: number;
   /**
    * Access tokens are JWTs whose `exp` claim says when they expire (as APSIS documents); false issues opaque
@@ -50,6 +53,7 @@ export interface ApsisSimConfig extends ApsisProfileConfig {
 export const APSIS_DEFAULTS: ApsisSimConfig = {
   clientId: 'sim-apsis-client',
   clientSecret: 'sim-apsis-secret',
+  accounts: {},
   tokenTtlSec: 86400,
   jwtTokens: true,
   sendExpiresIn: false,
@@ -100,7 +104,7 @@ function isStringArray(v: unknown): v is string[] {
 }
 
 export function createApsis(config: ApsisSimConfig, served: ServedFile[]) {
-  let tokens = new Map<string, number>(); // access token -> expiry (ms)
+  let tokens = new Map<string, { expiry: number; account: string }>(); // access token -> expiry (ms), account
   /** Tokens withdrawn by expireTokens(status): answered with that status (401 or 403) instead of plain 401. */
   const refused = new Map<string, number>();
   let tokenRequests: number[] = [];
@@ -137,14 +141,17 @@ export function createApsis(config: ApsisSimConfig, served: ServedFile[]) {
         error: 'unsupported_grant_type',
         error_description: 'grant_type must be client_credentials',
       });
-    if (b.client_id !== config.clientId || b.client_secret !== config.clientSecret) {
+    const match = Object.entries({ default: config, ...config.accounts }).find(
+      ([, c]) => b.client_id === c.clientId && b.client_secret === c.clientSecret,
+    );
+    if (match === undefined) {
       return sendJson(ctx, 401, { error: 'invalid_client', error_description: 'Invalid client credentials' });
     }
+    const [account, { clientId }] = match;
+    ctx.log.account = account;
     const expiresAt = now + config.tokenTtlSec * 1000;
-    const accessToken = config.jwtTokens
-      ? simJwt(config.clientId, expiresAt)
-      : `sim.${randomBytes(24).toString('base64url')}`;
-    tokens.set(accessToken, expiresAt);
+    const accessToken = config.jwtTokens ? simJwt(clientId, expiresAt) : `sim.${randomBytes(24).toString('base64url')}`;
+    tokens.set(accessToken, { expiry: expiresAt, account });
     return sendJson(ctx, 200, {
       access_token: accessToken,
       ...(config.sendExpiresIn ? { expires_in: config.tokenTtlSec } : {}),
@@ -152,12 +159,17 @@ export function createApsis(config: ApsisSimConfig, served: ServedFile[]) {
     });
   }
 
-  /** undefined when the bearer token is good; otherwise the status to refuse it with. */
-  function refusal(ctx: Ctx): number | undefined {
+  /**
+   * The account of a valid bearer token, recorded on the request; otherwise the status to refuse it with (401,
+   * or 403 for a token withdrawn by expireTokens(403)).
+   */
+  function authorized(ctx: Ctx): { account: string } | { refuse: number } {
     const t = bearerToken(ctx);
-    const expiry = t === undefined ? undefined : tokens.get(t);
-    if (expiry !== undefined && expiry > Date.now()) return undefined;
-    return (t !== undefined && refused.get(t)) || 401;
+    const issued = t === undefined ? undefined : tokens.get(t);
+    if (issued === undefined || issued.expiry <= Date.now())
+      return { refuse: (t !== undefined && refused.get(t)) || 401 };
+    ctx.log.account = issued.account;
+    return { account: issued.account };
   }
 
   async function createReport(ctx: Ctx): Promise<unknown> {
@@ -190,6 +202,7 @@ export function createApsis(config: ApsisSimConfig, served: ServedFile[]) {
     const section = b.section_discriminator;
     const report: ApsisReport = {
       id,
+      account: ctx.log.account,
       kind,
       pollPath: kind === 'v2' ? `${REPORTS_PATH}/v2/${id}` : `${REPORTS_PATH}/${id}`,
       createdAt: Date.now(),
@@ -212,7 +225,10 @@ export function createApsis(config: ApsisSimConfig, served: ServedFile[]) {
   async function poll(ctx: Ctx): Promise<unknown> {
     const rest = ctx.url.pathname.slice(REPORTS_PATH.length + 1);
     const isV2 = rest.startsWith('v2/');
-    const report = reports.get(isV2 ? rest.slice(3) : rest);
+    const found = reports.get(isV2 ? rest.slice(3) : rest);
+    // Report ids are per account: another account's report answers as an invalid id.
+    if (found && found.account !== ctx.log.account) ctx.log.foreign = true;
+    const report = found?.account === ctx.log.account ? found : undefined;
     const valid = report !== undefined && (report.kind === 'v2') === isV2;
     if (!report || !valid) {
       // Older URLs answer 410 for an invalid id; _v2 URLs answer 404.
@@ -252,9 +268,10 @@ export function createApsis(config: ApsisSimConfig, served: ServedFile[]) {
     if (ctx.method !== wantMethod)
       return sendJson(ctx, 405, problem(405, 'Method Not Allowed', `Use ${wantMethod}`), { Allow: wantMethod });
     if (endpoint === 'token') return token(ctx);
-    const status = refusal(ctx);
-    if (status === 403) return sendJson(ctx, 403, problem(403, 'Forbidden', 'Access token not accepted'));
-    if (status !== undefined) {
+    const auth = authorized(ctx);
+    if ('refuse' in auth && auth.refuse === 403)
+      return sendJson(ctx, 403, problem(403, 'Forbidden', 'Access token not accepted'));
+    if ('refuse' in auth) {
       return sendJson(ctx, 401, problem(401, 'Unauthorized', 'Missing, invalid or expired access token'), {
         'WWW-Authenticate': 'Bearer error="invalid_token"',
       });

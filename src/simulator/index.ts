@@ -33,7 +33,21 @@ export const SIMULATOR_DEFAULTS = {
   mytrackerSecret: MYTRACKER_DEFAULTS.secret,
 } as const;
 
+/** One account's credentials at the simulator (the same fields for `default` and named accounts). */
+export interface SimAccountCredentials {
+  altcraftToken: string;
+  apsisClientId: string;
+  apsisClientSecret: string;
+  mytrackerUserId: string;
+  mytrackerSecret: string;
+}
+
 export interface SimulatorOptions {
+  /**
+   * Named accounts served besides `default`, each with its own credentials at all three vendors (see
+   * Simulator.addAccount); `simulatorEnv(sim, names)` gives a worker their `__<NAME>` variables.
+   */
+  accounts?: string[];
   /** Default 127.0.0.1: the simulator (and its /__sim admin API) must never face the internet. */
   host?: string;
   /** Default 0: a random free port. */
@@ -54,13 +68,15 @@ export interface Simulator {
   /** Base URL of the object storage myTracker's file links point to (another origin, e.g. http://127.0.0.2:40211). */
   storageUrl: string;
   port: number;
-  credentials: {
-    altcraftToken: string;
-    apsisClientId: string;
-    apsisClientSecret: string;
-    mytrackerUserId: string;
-    mytrackerSecret: string;
-  };
+  /** The `default` account's credentials. */
+  credentials: SimAccountCredentials;
+  /**
+   * Serves a named account from now on with credentials of its own (made from its name, so every process that
+   * knows the name can point a worker at it); returns them. Tasks, exports and reports are per account.
+   */
+  addAccount(name: string): SimAccountCredentials;
+  /** A named account's credentials (undefined until added). */
+  accountCredentials(name: string): SimAccountCredentials | undefined;
   /** Every request received, in order (admin ones too, as vendor 'admin'). */
   requests: SimRequest[];
   count(filter: Partial<Pick<SimRequest, 'vendor' | 'endpoint' | 'method'>>): number;
@@ -82,9 +98,44 @@ export interface Simulator {
   close(): Promise<void>;
 }
 
-/** The environment (docs/configuration.md names) that points a worker at this simulator. */
-export function simulatorEnv(sim: Pick<Simulator, 'url' | 'credentials'>): Record<string, string> {
+/** Credentials for a named simulator account, made from its name (stable across processes). */
+export function simAccountCredentials(name: string): SimAccountCredentials {
+  const key = name.toLowerCase();
+  const digits = [...key].reduce((n, ch) => (n * 31 + ch.charCodeAt(0)) % 900_000, 7);
   return {
+    altcraftToken: `sim-altcraft-token-${key}`,
+    apsisClientId: `sim-apsis-client-${key}`,
+    apsisClientSecret: `sim-apsis-secret-${key}`,
+    mytrackerUserId: String(100_000 + digits),
+    mytrackerSecret: `sim-mytracker-secret-${key}`,
+  };
+}
+
+/**
+ * The environment (docs/configuration.md names) that points a worker at this simulator: the `default` account's plain
+ * variables, and `<VAR>__<NAME>` for each named account given.
+ */
+export function simulatorEnv(
+  sim: Pick<Simulator, 'url' | 'credentials'>,
+  accounts: readonly string[] = [],
+): Record<string, string> {
+  const named: Record<string, string> = {};
+  for (const account of accounts) {
+    const c = simAccountCredentials(account);
+    const suffix = `__${account.toUpperCase()}`;
+    Object.assign(named, {
+      [`ALTCRAFT_BASE_URL${suffix}`]: sim.url,
+      [`ALTCRAFT_TOKEN${suffix}`]: c.altcraftToken,
+      [`APSIS_BASE_URL${suffix}`]: sim.url,
+      [`APSIS_CLIENT_ID${suffix}`]: c.apsisClientId,
+      [`APSIS_CLIENT_SECRET${suffix}`]: c.apsisClientSecret,
+      [`MYTRACKER_BASE_URL${suffix}`]: sim.url,
+      [`MYTRACKER_API_USER_ID${suffix}`]: c.mytrackerUserId,
+      [`MYTRACKER_API_SECRET${suffix}`]: c.mytrackerSecret,
+    });
+  }
+  return {
+    ...named,
     ALTCRAFT_BASE_URL: sim.url,
     ALTCRAFT_TOKEN: sim.credentials.altcraftToken,
     APSIS_BASE_URL: sim.url,
@@ -99,9 +150,18 @@ export function simulatorEnv(sim: Pick<Simulator, 'url' | 'credentials'>): Recor
 /** Starts the simulator; resolves once it listens. */
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
   const host = opts.host ?? '127.0.0.1';
-  const altcraft = createAltcraft({ ...ALTCRAFT_DEFAULTS, rows: {}, ...opts.altcraft }, []);
-  const apsis = createApsis({ ...APSIS_DEFAULTS, ...opts.apsis }, []);
-  const mytracker = createMyTracker({ ...MYTRACKER_DEFAULTS, ...opts.mytracker }, []);
+  const altcraft = createAltcraft({ ...ALTCRAFT_DEFAULTS, rows: {}, accounts: {}, ...opts.altcraft }, []);
+  const apsis = createApsis({ ...APSIS_DEFAULTS, accounts: {}, ...opts.apsis }, []);
+  const mytracker = createMyTracker({ ...MYTRACKER_DEFAULTS, accounts: {}, ...opts.mytracker }, []);
+  const addAccount = (name: string): SimAccountCredentials => {
+    const key = name.toLowerCase();
+    const c = simAccountCredentials(key);
+    altcraft.config.accounts[key] = c.altcraftToken;
+    apsis.config.accounts[key] = { clientId: c.apsisClientId, clientSecret: c.apsisClientSecret };
+    mytracker.config.accounts[key] = { userId: c.mytrackerUserId, secret: c.mytrackerSecret };
+    return c;
+  };
+  for (const name of opts.accounts ?? []) addAccount(name);
   const requests: SimRequest[] = [];
   const authorizations = new Set<string>();
   let latency = opts.latencyMs;
@@ -232,6 +292,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         mytrackerSecret: mytracker.config.secret,
       };
     },
+    addAccount,
+    accountCredentials: (name) =>
+      altcraft.config.accounts[name.toLowerCase()] !== undefined ? simAccountCredentials(name) : undefined,
     requests,
     count: (filter) =>
       requests.filter(

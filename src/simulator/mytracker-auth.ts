@@ -89,6 +89,11 @@ export class Quota {
     return 0;
   }
 
+  /** Requests of `user` accepted within the last `spanMs`. */
+  count(user: string, spanMs: number, now = Date.now()): number {
+    return (this.seen.get(user) ?? []).filter((t) => now - t < spanMs).length;
+  }
+
   reset(): void {
     this.seen.clear();
   }

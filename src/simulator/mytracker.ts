@@ -11,12 +11,15 @@ import { csvRows } from './datasets';
 import { serveFile } from './files';
 import { gzipChunks, gzipInfo } from './gzip';
 import { sendJson, skipBytes, type Ctx } from './http';
-import { Quota, verifyMytrackerAuthorization } from './mytracker-auth';
+import { Quota, verifyMytrackerAuthorization, type QuotaLimits } from './mytracker-auth';
 import type { ServedFile } from './types';
 
 export interface MyTrackerSimConfig {
+  /** The `default` account's API user. */
   userId: string;
   secret: string;
+  /** Named accounts (API users) served besides `default`: account name -> credentials. */
+  accounts: Record<string, { userId: string; secret: string }>;
   exportDurationMs: number;
   files: number;
   rowsPerFile: number;
@@ -56,6 +59,7 @@ export interface MyTrackerSimConfig {
 export const MYTRACKER_DEFAULTS: MyTrackerSimConfig = {
   userId: '10001',
   secret: 'sim-mytracker-secret',
+  accounts: {},
   exportDurationMs: 2000,
   files: 3,
   rowsPerFile: 40,
@@ -89,6 +93,8 @@ export interface MyTrackerFile {
 
 export interface MyTrackerExport {
   id: string;
+  /** The account (API user) that created it; other users get 404 for its id, as for an unknown one. */
+  account: string;
   idSegment: string;
   createdAt: number;
   header: boolean;
@@ -99,6 +105,8 @@ export interface MyTrackerExport {
 }
 
 const PREFIX = '/api/segment/v1/export/';
+/** The quota endpoint PROVIDERS.md names (the vendor's PHP client wraps it in QuotasClient). */
+const QUOTAS_PATH = '/api/open/user/v1/quotas/get.json';
 const envelope = (code: number, message: string, data: unknown): Record<string, unknown> => ({ code, message, data });
 const GZIP_TYPE = 'application/gzip';
 
@@ -115,6 +123,7 @@ export function createMyTracker(config: MyTrackerSimConfig, served: ServedFile[]
     void method;
     if (path === `${PREFIX}create.json`) return 'create';
     if (path === `${PREFIX}get.json`) return 'get';
+    if (path === QUOTAS_PATH) return 'quotas';
     if (path.startsWith('/storage/download/')) return 'download';
     if (path.startsWith('/segment/')) return 'download';
     if (path.startsWith('/api/')) return 'other';
@@ -125,7 +134,7 @@ export function createMyTracker(config: MyTrackerSimConfig, served: ServedFile[]
     return sendJson(ctx, 404, envelope(404, 'Not Found', { error: { detail } }));
   }
 
-  async function create(ctx: Ctx): Promise<unknown> {
+  async function create(ctx: Ctx, account: string): Promise<unknown> {
     const idSegment = ctx.url.searchParams.get('idSegment');
     if (idSegment === null || !/^\d+$/.test(idSegment)) {
       return sendJson(
@@ -154,6 +163,7 @@ export function createMyTracker(config: MyTrackerSimConfig, served: ServedFile[]
     }
     exports.set(id, {
       id,
+      account,
       idSegment,
       createdAt: Date.now(),
       header: !(headerParam === '0' || headerParam === 'false'),
@@ -166,8 +176,11 @@ export function createMyTracker(config: MyTrackerSimConfig, served: ServedFile[]
     return sendJson(ctx, 200, envelope(200, 'Ok', { idSegmentExport: id }));
   }
 
-  async function get(ctx: Ctx): Promise<unknown> {
-    const exp = exports.get(ctx.url.searchParams.get('idSegmentExport') ?? '');
+  async function get(ctx: Ctx, account: string): Promise<unknown> {
+    const found = exports.get(ctx.url.searchParams.get('idSegmentExport') ?? '');
+    // Export ids are per API user: another user's export is as unknown as one that never existed.
+    if (found && found.account !== account) ctx.log.foreign = true;
+    const exp = found?.account === account ? found : undefined;
     if (!exp) return notFound(ctx, 'Segment export request not found');
     const elapsed = Date.now() - exp.createdAt;
     const base = { idSegmentExport: exp.id };
@@ -197,9 +210,14 @@ export function createMyTracker(config: MyTrackerSimConfig, served: ServedFile[]
     return sendJson(ctx, 200, envelope(200, 'Ok', { ...base, status: 'Success!', files }));
   }
 
-  async function download(ctx: Ctx): Promise<unknown> {
+  async function download(ctx: Ctx, account?: string): Promise<unknown> {
     const file = filesByPath.get(ctx.url.pathname);
-    const exp = file ? exports.get(file.exportId) : undefined;
+    let exp = file ? exports.get(file.exportId) : undefined;
+    // Signed API-host links belong to their API user; storage links are capability URLs (no account).
+    if (exp && account !== undefined && exp.account !== account) {
+      ctx.log.foreign = true;
+      exp = undefined;
+    }
     if (!file || !exp || file.expiresAt === undefined) return notFound(ctx, 'File not found');
     if (Date.now() / 1000 > file.expiresAt)
       return sendJson(ctx, 410, envelope(410, 'Gone', { error: { detail: 'Link expired' } }));
@@ -251,9 +269,14 @@ export function createMyTracker(config: MyTrackerSimConfig, served: ServedFile[]
     return download(ctx);
   }
 
-  /** AuthHMAC over `GET&urlencode(link)&`, the link as requested on the storage host (storageRequiresSignature). */
+  /**
+   * AuthHMAC over `GET&urlencode(link)&`, the link as requested on the storage host (storageRequiresSignature),
+   * by the account whose API user id the header names.
+   */
   function signedForStorage(ctx: Ctx): boolean {
-    const creds = { userId: config.userId, secret: config.secret };
+    const account = accountOf(ctx.req.headers.authorization);
+    const creds = account === 'default' ? config : account !== undefined ? config.accounts[account] : undefined;
+    if (creds === undefined) return false;
     const fullUrl = `${ctx.base}${ctx.req.url ?? '/'}`;
     return verifyMytrackerAuthorization(ctx.req.headers.authorization, creds, 'GET', fullUrl, '');
   }
@@ -262,8 +285,11 @@ export function createMyTracker(config: MyTrackerSimConfig, served: ServedFile[]
     if (ctx.onStorageHost) return handleStorage(ctx, endpoint);
     if (ctx.url.pathname.startsWith('/segment/')) return notFound(ctx, 'Method not found');
     const fullUrl = `${ctx.base}${ctx.req.url ?? '/'}`;
-    const creds = { userId: config.userId, secret: config.secret };
+    const account = accountOf(ctx.req.headers.authorization);
+    const creds = account === 'default' ? config : account !== undefined ? config.accounts[account] : undefined;
     if (
+      account === undefined ||
+      creds === undefined ||
       !verifyMytrackerAuthorization(
         ctx.req.headers.authorization,
         creds,
@@ -274,11 +300,14 @@ export function createMyTracker(config: MyTrackerSimConfig, served: ServedFile[]
     ) {
       return sendJson(ctx, 403, envelope(403, 'Access denied', null));
     }
-    const retryAfter = quota.check(config.userId, {
+    ctx.log.account = account;
+    const limits = {
       perSecond: config.requestsPerSecond,
       perMinute: config.requestsPerMinute,
       perHour: config.requestsPerHour,
-    });
+    };
+    if (endpoint === 'quotas' && ctx.method === 'GET') return sendJson(ctx, 200, quotasAnswer(creds.userId, limits));
+    const retryAfter = quota.check(creds.userId, limits);
     if (retryAfter > 0) {
       return sendJson(ctx, 429, envelope(429, 'Too Many Requests', { error: { detail: 'Request limit exceeded' } }), {
         'Retry-After': String(retryAfter),
@@ -288,9 +317,43 @@ export function createMyTracker(config: MyTrackerSimConfig, served: ServedFile[]
     const wantMethod = endpoint === 'create' ? 'POST' : 'GET';
     if (ctx.method !== wantMethod)
       return sendJson(ctx, 405, envelope(405, 'Method Not Allowed', null), { Allow: wantMethod });
-    if (endpoint === 'create') return create(ctx);
-    if (endpoint === 'get') return get(ctx);
-    return download(ctx);
+    if (endpoint === 'create') return create(ctx, account);
+    if (endpoint === 'get') return get(ctx, account);
+    return download(ctx, account);
+  }
+
+  /** The account whose API user id the AuthHMAC header names (its signature is checked by the caller). */
+  function accountOf(header: string | undefined): string | undefined {
+    const userId = header ? /^AuthHMAC\s+([^:\s]+):/.exec(header)?.[1] : undefined;
+    if (userId === undefined) return undefined;
+    if (userId === config.userId) return 'default';
+    return Object.entries(config.accounts).find(([, c]) => c.userId === userId)?.[0];
+  }
+
+  /**
+   * The quota endpoint's answer: per window, requests counted and the limit, in the shape of the documented 429
+   * body's `quotas` entries. Asking does not count against the quota here (the documentation does not say).
+   */
+  function quotasAnswer(userId: string, limits: QuotaLimits): Record<string, unknown> {
+    const now = Date.now();
+    const windows: Array<[string, number, number]> = [
+      ['RequestsByUserPerSecond', 1000, limits.perSecond],
+      ['RequestsByUserPerMinute', 60_000, limits.perMinute],
+      ['RequestsByUserPerHour', 3_600_000, limits.perHour],
+    ];
+    const quotas = windows.map(([name, span, limit]) => {
+      const count = quota.count(userId, span, now);
+      const resetMs = span - (now % span);
+      return {
+        name,
+        count,
+        limit,
+        resetTime: Math.ceil((now + resetMs) / 1000),
+        resetInSecond: Math.ceil(resetMs / 1000),
+        exceeded: count >= limit,
+      };
+    });
+    return envelope(200, 'Ok', { quotas });
   }
 
   return {

@@ -21,6 +21,13 @@ export interface SimRequest {
    * `<source_type>:<source_id>`, APSIS the report's section or the profile's export key, myTracker the idSegment.
    */
   subject?: string;
+  /** The vendor account whose credentials the request carried (`default` or a named one), once checked. */
+  account?: string;
+  /**
+   * The request named another account's task, export or report and was refused as unknown (404, or Altcraft's
+   * "Task not found"), as a real vendor keeps each account's jobs apart.
+   */
+  foreign?: true;
   at: number;
   /** When the response finished or the connection closed; undefined while the request is in flight. */
   endedAt?: number;

@@ -5,7 +5,7 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
-import type { Timing } from '../shared/inputs';
+import { DEFAULT_ACCOUNT, type Timing } from '../shared/inputs';
 import { createHeartbeatTimeoutMs, vendorQueue } from './steps';
 
 export interface VendorActivityTuning {
@@ -27,11 +27,14 @@ export interface VendorActivityTuning {
  *   would leave a second vendor job;
  * - `stream`: long downloads that heartbeat their progress and resume on retry.
  * Cancelled activities are waited for, so an export ends (and cleans up) only once none of them still runs.
+ * Every call carries the export's `account` (its name only) when it is not `default`, so the worker resolves that
+ * account's credentials; calls for `default` stay exactly as recorded histories hold them.
  */
 export function vendorActivities<A extends object>(
   vendor: 'altcraft' | 'apsis' | 'mytracker',
   timing: Required<Timing>,
   tuning: VendorActivityTuning,
+  account: string = DEFAULT_ACCOUNT,
 ): { call: ActivityInterfaceFor<A>; create: ActivityInterfaceFor<A>; stream: ActivityInterfaceFor<A> } {
   const call: ActivityOptions = {
     taskQueue: vendorQueue(vendor),
@@ -45,20 +48,39 @@ export function vendorActivities<A extends object>(
       maximumAttempts: 6,
     },
   };
+  const named = <T extends object>(activities: T): T => withAccount(activities, account);
   return {
-    call: proxyActivities<A>(call),
-    create: proxyActivities<A>({ ...call, heartbeatTimeout: createHeartbeatTimeoutMs(timing) }),
-    stream: proxyActivities<A>({
-      taskQueue: vendorQueue(vendor),
-      startToCloseTimeout: tuning.streamTimeout,
-      heartbeatTimeout: timing.heartbeatTimeoutMs,
-      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-      retry: {
-        initialInterval: '2s',
-        backoffCoefficient: 2,
-        maximumInterval: '1m',
-        maximumAttempts: tuning.streamAttempts,
-      },
-    }),
+    call: named(proxyActivities<A>(call)),
+    create: named(proxyActivities<A>({ ...call, heartbeatTimeout: createHeartbeatTimeoutMs(timing) })),
+    stream: named(
+      proxyActivities<A>({
+        taskQueue: vendorQueue(vendor),
+        startToCloseTimeout: tuning.streamTimeout,
+        heartbeatTimeout: timing.heartbeatTimeoutMs,
+        cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+        retry: {
+          initialInterval: '2s',
+          backoffCoefficient: 2,
+          maximumInterval: '1m',
+          maximumAttempts: tuning.streamAttempts,
+        },
+      }),
+    ),
   };
+}
+
+/** Adds `account` to the (object) input of every call made through `activities`; `default` adds nothing. */
+export function withAccount<T extends object>(activities: T, account: string): T {
+  if (account === DEFAULT_ACCOUNT) return activities;
+  return new Proxy(activities, {
+    get(target, name) {
+      const activity = Reflect.get(target, name) as unknown;
+      if (typeof activity !== 'function') return activity;
+      return (input: unknown, ...rest: unknown[]) =>
+        (activity as (...args: unknown[]) => unknown)(
+          typeof input === 'object' && input !== null ? { ...input, account } : input,
+          ...rest,
+        );
+    },
+  });
 }

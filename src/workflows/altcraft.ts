@@ -24,12 +24,17 @@ export async function altcraftExport(rawInput: AltcraftInput): Promise<ExportMan
     call: api,
     create,
     stream: download,
-  } = vendorActivities<AltcraftActivities>('altcraft', timing, {
-    callTimeout: '2m',
-    callInitialInterval: '1s',
-    streamTimeout: '12h',
-    streamAttempts: 20,
-  });
+  } = vendorActivities<AltcraftActivities>(
+    'altcraft',
+    timing,
+    {
+      callTimeout: '2m',
+      callInitialInterval: '1s',
+      streamTimeout: '12h',
+      streamAttempts: 20,
+    },
+    input.account,
+  );
 
   return runExport(tracker, async () => {
     for (;;) {

@@ -22,12 +22,17 @@ export async function apsisProfileExport(rawInput: ApsisProfileInput): Promise<E
   const input = parseInput(ApsisProfileInputSchema, rawInput);
   const timing = resolveTiming(input.timing);
   const tracker = new ExportTracker('apsis-profile', input.carryOver);
-  const { create, stream: download } = vendorActivities<ApsisActivities>('apsis', timing, {
-    callTimeout: '2m',
-    callInitialInterval: '1s',
-    streamTimeout: '1h',
-    streamAttempts: 10,
-  });
+  const { create, stream: download } = vendorActivities<ApsisActivities>(
+    'apsis',
+    timing,
+    {
+      callTimeout: '2m',
+      callInitialInterval: '1s',
+      streamTimeout: '1h',
+      streamAttempts: 10,
+    },
+    input.account,
+  );
 
   // Set before anything else: a callback signalled while the request is still in flight is kept, not lost.
   // The first result wins; duplicates and data URLs already tried are ignored.

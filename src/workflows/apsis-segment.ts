@@ -36,12 +36,17 @@ export async function apsisSegmentExport(rawInput: ApsisSegmentInput): Promise<E
   const timing = resolveTiming(input.timing);
   const tracker = new ExportTracker('apsis-segment', input.carryOver);
   // A poll may be streaming the file, so polls run as streaming activities.
-  const { create, stream: poll } = vendorActivities<ApsisActivities>('apsis', timing, {
-    callTimeout: '2m',
-    callInitialInterval: '1s',
-    streamTimeout: '12h',
-    streamAttempts: 10,
-  });
+  const { create, stream: poll } = vendorActivities<ApsisActivities>(
+    'apsis',
+    timing,
+    {
+      callTimeout: '2m',
+      callInitialInterval: '1s',
+      streamTimeout: '12h',
+      streamAttempts: 10,
+    },
+    input.account,
+  );
   let report: ApsisReportState | undefined = input.carryOver?.remoteId ? input.report : undefined;
 
   return runExport(tracker, async () => {

@@ -3,3 +3,4 @@ export { altcraftExport } from './altcraft';
 export { apsisProfileExport } from './apsis-profile';
 export { apsisSegmentExport } from './apsis-segment';
 export { mytrackerExport } from './mytracker';
+export { accountsCheck } from './accounts';

@@ -28,12 +28,17 @@ export async function mytrackerExport(rawInput: MyTrackerInput): Promise<ExportM
     call: api,
     create,
     stream: files,
-  } = vendorActivities<MyTrackerActivities>('mytracker', timing, {
-    callTimeout: '1m',
-    callInitialInterval: '2s',
-    streamTimeout: '12h',
-    streamAttempts: 20,
-  });
+  } = vendorActivities<MyTrackerActivities>(
+    'mytracker',
+    timing,
+    {
+      callTimeout: '1m',
+      callInitialInterval: '2s',
+      streamTimeout: '12h',
+      streamAttempts: 20,
+    },
+    input.account,
+  );
   const handedOver = input.exportId;
 
   /** Polls until "Success!" and returns the links; "Error occurred" that persists throws MyTrackerExportSpent. */

@@ -1,6 +1,6 @@
 import { ExportClient } from '../../src/client';
 import { readConfig } from '../../src/config';
-import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator';
+import { simulatorEnv, startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator';
 import { testEnv } from './env';
 import { spawnWorker, type WorkerProcess } from './processes';
 import { startTestTemporal } from './temporal';
@@ -28,7 +28,12 @@ export async function startStack(
 ): Promise<TestStack> {
   const temporal = await startTestTemporal({ ui: opts.ui });
   const sim = await startSimulator(opts.sim);
-  const env = { ...testEnv(temporal.address, sim, name), ...(opts.env ?? {}) };
+  // Named simulator accounts (opts.sim.accounts) come with their __<NAME> variables.
+  const env = {
+    ...testEnv(temporal.address, sim, name),
+    ...simulatorEnv(sim, opts.sim?.accounts ?? []),
+    ...(opts.env ?? {}),
+  };
   const client = await ExportClient.connect({}, readConfig(env));
   const workers: WorkerProcess[] = [];
   const newWorker = async () => {

@@ -28,7 +28,7 @@ export interface MyTrackerLink {
 /** "Error occurred" is its own state: it may pass, or mean the export is broken (the workflow counts them). */
 export type MyTrackerExportState = JobPoll<{ files: MyTrackerLink[] }, { state: 'errorOccurred'; status: string }>;
 
-type Endpoint = 'create.json' | 'get.json';
+type Endpoint = 'create.json' | 'get.json' | 'quotas/get.json';
 
 /**
  * A small myTracker segment export client: every API call is signed with AuthHMAC; a file link is signed only
@@ -66,6 +66,14 @@ export class MyTrackerClient {
       signal,
     );
     return interpretStatus(exportId, checkShape('mytracker', 'get.json', data, MyTrackerStatusData));
+  }
+
+  /**
+   * The API user's quota counters, as the vendor sends them (`data`, shape not documented beyond the 429 body's
+   * `quotas` entries): one cheap signed call that proves the credentials.
+   */
+  async quotas(signal?: AbortSignal): Promise<unknown> {
+    return this.call('quotas/get.json', 'GET', MYTRACKER_PATHS.quotas, {}, 'quotas', signal);
   }
 
   /**

@@ -2,6 +2,8 @@
 export const MYTRACKER_PATHS = {
   createExport: '/api/segment/v1/export/create.json',
   exportStatus: '/api/segment/v1/export/get.json',
+  /** The API user's quota counters (PROVIDERS.md; the vendor's PHP client wraps it in QuotasClient). */
+  quotas: '/api/open/user/v1/quotas/get.json',
 } as const;
 
 /** Query parameter names. Every parameter travels in the query; bodies stay empty, as the vendor's client does. */
