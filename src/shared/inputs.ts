@@ -64,7 +64,7 @@ export type CarryOver = z.infer<typeof CarryOverSchema>;
 export const DEFAULT_ACCOUNT = 'default';
 
 /**
- * Which of the vendor's accounts an export uses (CONTRACT.md "Named vendor accounts"): a name only, never a
+ * Which of the vendor's accounts an export uses (docs/accounts-and-quotas.md): a name only, never a
  * credential. Case does not matter (`EU` and `eu` are one account, whose variables end in `__EU`); absent, as in
  * every history recorded before accounts existed, it is `default`.
  */

@@ -105,7 +105,7 @@ export interface MyTrackerExport {
 }
 
 const PREFIX = '/api/segment/v1/export/';
-/** The quota endpoint PROVIDERS.md names (the vendor's PHP client wraps it in QuotasClient). */
+/** myTracker's quota endpoint, GET /api/open/user/v1/quotas/get.json (the vendor's PHP client wraps it in QuotasClient). */
 const QUOTAS_PATH = '/api/open/user/v1/quotas/get.json';
 const envelope = (code: number, message: string, data: unknown): Record<string, unknown> => ({ code, message, data });
 const GZIP_TYPE = 'application/gzip';

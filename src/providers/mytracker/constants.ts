@@ -2,7 +2,7 @@
 export const MYTRACKER_PATHS = {
   createExport: '/api/segment/v1/export/create.json',
   exportStatus: '/api/segment/v1/export/get.json',
-  /** The API user's quota counters (PROVIDERS.md; the vendor's PHP client wraps it in QuotasClient). */
+  /** The API user's quota counters (docs/vendors/mytracker.md; the vendor's PHP client wraps it in QuotasClient). */
   quotas: '/api/open/user/v1/quotas/get.json',
 } as const;
 
