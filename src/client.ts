@@ -28,6 +28,7 @@ import {
 } from './shared/providers';
 import { progressQuery } from './shared/contract';
 import { exportStartOptions } from './start-options';
+import { clientTracingInterceptors } from './telemetry';
 
 export type { ExportManifest, ExportProgress, ManifestFile, Provider } from './shared/manifest';
 /** ExportFailedError.type of an export whose rows differed from the vendor's count under `requireTotal`. */
@@ -130,6 +131,8 @@ export class ExportClient {
       connection,
       namespace: settings.namespace,
       dataConverter: exportflowDataConverter(config.codecKeys),
+      // Spans around starts, signals and queries in the active context (a host's, TRACEPARENT's), when tracing.
+      interceptors: { workflow: clientTracingInterceptors() },
     });
     const timing: Timing = options.timing ?? {
       pollInitialMs: config.timing.pollInitialMs,

@@ -5,13 +5,14 @@ import { createCommonActivities, createVendorActivities } from './activities';
 import { startCallbackService, withBoundCallbackUrl } from './callbacks';
 import { ConfigError, type Config } from './config';
 import type { Logger } from './logger';
-import { installVendorMetrics } from './metrics';
+import { METRIC_NAMES, VENDOR_CALL_BUCKETS_MS, installVendorMetrics } from './metrics';
 import { ensureSearchAttributes } from './temporal-setup';
 import { connectNative } from './temporal/native';
 import { exportflowDataConverter } from './temporal/data-converter';
 import type { MissingCodecKeyError } from './temporal/codec';
 import { vendorTaskQueue } from './shared/contract';
 import { workflowBundleName } from './workflow-bundle-name';
+import { WORKFLOW_INTERCEPTOR_MODULES, shutdownTracing, workerTracing } from './telemetry';
 
 /** Per-vendor activity limits: one task queue per vendor, so the limit holds across every worker. */
 export const VENDOR_LIMITS = {
@@ -70,7 +71,17 @@ export function installRuntime(logger: Logger, metricsListen?: string): void {
       logger[method]({ sdk: true, ...(entry.meta ?? {}) }, entry.message);
     }),
     ...(metricsListen
-      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsListen, countersTotalSuffix: true } } } }
+      ? {
+          telemetryOptions: {
+            metrics: {
+              prometheus: {
+                bindAddress: metricsListen,
+                countersTotalSuffix: true,
+                histogramBucketOverrides: { [METRIC_NAMES.callDuration]: VENDOR_CALL_BUCKETS_MS },
+              },
+            },
+          },
+        }
       : {}),
   });
   installVendorMetrics(Runtime.instance().metricMeter);
@@ -115,6 +126,8 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const callbacks = await startCallbackService(config, logger);
   const deps = { config: withBoundCallbackUrl(config, callbacks.address), logger };
   const vendorActivities = createVendorActivities(deps);
+  // Activity spans (children of the workflow's, through the activity headers) and the sink for workflow spans.
+  const tracing = workerTracing();
   logger.info(workflows, workflows.workflowBundle ? 'using the prebuilt workflow bundle' : 'bundling workflows');
   const main = await Worker.create({
     connection,
@@ -123,6 +136,12 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     taskQueue: config.taskQueue,
     ...workflows,
     activities: createCommonActivities(deps),
+    // A prebuilt bundle has the tracing interceptors built in (scripts/bundle-workflows.ts).
+    interceptors: {
+      activity: tracing.activity,
+      ...(workflows.workflowsPath ? { workflowModules: WORKFLOW_INTERCEPTOR_MODULES } : {}),
+    },
+    sinks: tracing.sinks,
   });
   const vendors = await Promise.all(
     (Object.keys(vendorActivities) as (keyof typeof vendorActivities)[]).map((vendor) =>
@@ -132,6 +151,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
         dataConverter,
         taskQueue: vendorTaskQueue(config.taskQueue, vendor),
         activities: vendorActivities[vendor],
+        interceptors: { activity: tracing.activity },
         maxTaskQueueActivitiesPerSecond: VENDOR_LIMITS[vendor].maxActivitiesPerSecond,
         maxConcurrentActivityTaskExecutions: VENDOR_LIMITS[vendor].maxConcurrent,
         // The SDK would space heartbeats at 0.8 x the timeout, leaving a loaded worker a fifth of it to get one
@@ -149,6 +169,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const done = Promise.all(workers.map((w) => w.run())).then(async () => {
     await callbacks.close();
     await connection.close();
+    await shutdownTracing();
     logger.info('worker stopped');
     if (missingKey) throw missingKey;
   });
