@@ -31,6 +31,8 @@ export const WORKFLOW_INTERCEPTOR_MODULES: string[] = [
 ];
 
 let tracing: Tracing | null | undefined;
+/** Set once the CLI runs inside a TRACEPARENT context (only the CLI reads TRACEPARENT, never a library user). */
+let callerContextInstalled = false;
 
 /**
  * True when something in this process (a host service's own OpenTelemetry SDK) registered a tracer provider.
@@ -65,11 +67,11 @@ export async function shutdownTracing(): Promise<void> {
 /**
  * The Temporal client interceptors: a span around each workflow start, signal, query, cancel…, whose context
  * travels to the workflow in the start headers. Used when this process traces, when a host service registered
- * its own OpenTelemetry SDK (its active context is then the parent), or when a caller passed TRACEPARENT.
+ * its own OpenTelemetry SDK (its active context is then the parent), or when the CLI was given TRACEPARENT.
  */
 export function clientTracingInterceptors(env: NodeJS.ProcessEnv = process.env): WorkflowClientInterceptor[] {
   const own = startProcessTracing(env);
-  if (!own && !hostTracerRegistered() && !hasCallerTraceContext(env)) return [];
+  if (!own && !hostTracerRegistered() && !callerContextInstalled) return [];
   return [new (lazy.client().OpenTelemetryWorkflowClientInterceptor)()];
 }
 
@@ -124,6 +126,7 @@ export async function withCallerTraceContext<T>(
     api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     api.propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   }
+  callerContextInstalled = true;
   const carrier = { traceparent: env.TRACEPARENT!.trim(), tracestate: env.TRACESTATE?.trim() ?? '' };
   const parent = api.propagation.extract(api.ROOT_CONTEXT, carrier);
   return api.context.with(parent, body);
