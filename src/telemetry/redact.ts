@@ -2,9 +2,9 @@ import type { Attributes, AttributeValue } from '@opentelemetry/api';
 
 /**
  * Redaction of everything that leaves the process in a span. Vendor and storage URLs carry credentials in their
- * query (Altcraft's `?token=` download form, pre-signed storage links with `X-Amz-Signature`/`X-Amz-Credential`,
- * signed file links), so every URL keeps its scheme, host and path but not its user info, fragment or query
- * values; header-style credentials (`Bearer …`, `AuthHMAC user:signature`) lose their value; attributes whose
+ * query (Altcraft's `?token=` download form, pre-signed storage links with `X-Amz-Signature`/`X-Amz-Credential`)
+ * or path (myTracker's capability links), so every URL keeps its scheme, host and readable path but not its user
+ * info, fragment, capability-like path parts or query values; header-style credentials (`Bearer …`, `AuthHMAC user:signature`) lose their value; attributes whose
  * name says secret lose their value; and structured values (the workflow's memo and search attributes, which the
  * workflow span exporter copies in) are dropped, since nothing here can vouch for them.
  */
@@ -27,7 +27,18 @@ export function redactQuery(query: string): string {
   return `${query.startsWith('?') ? '?' : ''}${parts.join('&')}`;
 }
 
-/** A URL (absolute, or a path with a query) without user info, fragment or query values. */
+/**
+ * Path parts that look like a capability: a run of 16+ letters, digits, `-` or `_` holding both a letter and a
+ * digit (a hash, a UUID, a key id). myTracker's storage links are capability URLs (`/segment/<day>/<id>.<n>.
+ * <md5>.csv.gz`: the hash is the credential), so such runs go; readable paths like `/api/v1.1/tasks/status` stay.
+ */
+const CAPABILITY = /[A-Za-z0-9_-]{16,}/g;
+
+function redactPath(path: string): string {
+  return path.replace(CAPABILITY, (run) => (/[0-9]/.test(run) && /[A-Za-z]/.test(run) ? REDACTED : run));
+}
+
+/** A URL (absolute, or a path with a query) without user info, fragment, capability-like path parts or query values. */
 export function redactUrl(raw: string): string {
   try {
     const url = new URL(raw);
@@ -36,14 +47,15 @@ export function redactUrl(raw: string): string {
     url.hash = '';
     const query = url.search;
     url.search = '';
+    url.pathname = redactPath(url.pathname);
     return `${url.toString()}${query ? redactQuery(query) : ''}`;
   } catch {
     // A relative target (`/path?x=1`) or something not a URL at all: cut at the first `?` or `#`.
     const cut = raw.search(/[?#]/);
-    if (cut < 0) return raw;
+    if (cut < 0) return redactPath(raw);
     const rest = raw.slice(cut);
     const query = rest.startsWith('?') ? rest.split('#')[0]! : '';
-    return `${raw.slice(0, cut)}${query ? redactQuery(query) : ''}`;
+    return `${redactPath(raw.slice(0, cut))}${query ? redactQuery(query) : ''}`;
   }
 }
 
@@ -57,7 +69,7 @@ export function scrubText(text: string): string {
 function redactValue(key: string, value: string): string {
   if (SECRET_KEY.test(key)) return REDACTED;
   if (QUERY_KEYS.test(key)) return key.endsWith('query') ? redactQuery(value) : redactUrl(value);
-  if (/^(https?:\/\/|\/)/i.test(value) && /[?#@]/.test(value)) return scrubText(redactUrl(value));
+  if (/^(https?:\/\/|\/)/i.test(value)) return scrubText(redactUrl(value));
   return scrubText(value);
 }
 

@@ -80,6 +80,16 @@ describe('span redaction', () => {
     assert.equal(redactUrl('https://user:pw@h.example/p#frag'), 'https://h.example/p');
     assert.equal(redactUrl('/api/x?sig=1#f'), `/api/x?sig=${REDACTED}`);
     assert.equal(redactUrl('https://h.example/plain'), 'https://h.example/plain');
+    assert.equal(
+      redactUrl('https://rawdata.hb.bizmrg.com/segment/2022.06.15/16.1460.0cc175b9c0f1b6a831c399e269772661.csv.gz'),
+      `https://rawdata.hb.bizmrg.com/segment/2022.06.15/16.1460.${REDACTED}.csv.gz`,
+      'a capability link loses its hash',
+    );
+    assert.equal(
+      redactUrl('http://127.0.0.1:8/api/v1.1/profiles/get_all'),
+      'http://127.0.0.1:8/api/v1.1/profiles/get_all',
+      'a readable API path stays',
+    );
   });
   test('free text loses URL queries and Authorization values', () => {
     const text = scrubText('GET https://h.example/f?token=abc failed; sent Bearer abc.def and AuthHMAC 42:c2ln==');
@@ -90,6 +100,7 @@ describe('span redaction', () => {
   test('attributes: secrets by name, URLs and queries by shape, structured values dropped', () => {
     const attrs: Record<string, unknown> = {
       'url.full': 'http://127.0.0.1:9/api/x?token=tok123',
+      'url.path': '/segment/2022.06.15/16.1460.0cc175b9c0f1b6a831c399e269772661.csv.gz',
       'url.query': 'token=tok123&task_id=5',
       'http.target': '/api/x?token=tok123',
       'http.request.header.authorization': ['Bearer tok123'],
@@ -99,7 +110,7 @@ describe('span redaction', () => {
       startTime: new Date(0),
     };
     redactAttributes(attrs as never);
-    assert.doesNotMatch(JSON.stringify(attrs), /tok123/);
+    assert.doesNotMatch(JSON.stringify(attrs), /tok123|0cc175b9/);
     assert.equal(attrs['exportflow.vendor'], 'altcraft');
     assert.equal(attrs['http.response.status_code'], 200);
     assert.equal(attrs['url.query'], `token=${REDACTED}&task_id=${REDACTED}`);
