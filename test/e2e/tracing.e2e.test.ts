@@ -160,6 +160,32 @@ describe('tracing to Jaeger', { skip: bin ? false : 'no Jaeger binary and no Go 
     );
   });
 
+  test('a second export on the same worker (its workflow sandbox reused) is traced the same way', async () => {
+    const traceId = hex(16);
+    const res = await runCli(['export', 'altcraft', '--source-type', 'segment', '--source-id', '43', '--wait'], {
+      ...env,
+      TRACEPARENT: `00-${traceId}-${hex(8)}-01`,
+      OTEL_SERVICE_NAME: 'exportflow-cli',
+    });
+    assert.equal(res.code, 0, res.stderr);
+    const trace = await waitFor(
+      'Jaeger to hold the second export',
+      async () => {
+        const t = await readTrace(jaeger, traceId);
+        const names = new Set(t?.spans.map((s) => s.operationName));
+        return names.has('RunActivity:altcraftDownload') && names.has('wait vendor job') ? t : undefined;
+      },
+      30_000,
+      250,
+    );
+    const byId = new Map(trace.spans.map((s) => [s.spanID, s]));
+    const parentName = (name: string) =>
+      byId.get(trace.spans.find((s) => s.operationName === name)!.references[0]!.spanID)?.operationName;
+    assert.equal(parentName('StartActivity:altcraftCreateExport'), 'RunWorkflow:altcraftExport');
+    assert.equal(parentName('wait vendor job'), 'RunWorkflow:altcraftExport');
+    assert.equal(parentName('RunWorkflow:altcraftExport'), 'StartWorkflow:altcraftExport');
+  });
+
   test('the CLI over OTLP HTTP/JSON: a status call joins its caller trace', async () => {
     assert.ok(workflowId, 'the export test ran first');
     const traceId = hex(16);
