@@ -27,17 +27,24 @@ export function installVendorMetrics(meter: MetricMeter): void {
   const rateLimited = meter.createCounter(
     METRIC_NAMES.rateLimited,
     '1',
-    'vendor API answers HTTP 429 (rate limited) by vendor and account',
+    'vendor answers HTTP 429 (rate limited), API calls and downloads, by vendor and account',
   );
   setVendorObserver({
-    httpStatus: (vendor, endpoint, status) => http.add(1, { vendor, endpoint, status: String(status) }),
+    httpStatus: (vendor, endpoint, status, account) => {
+      http.add(1, { vendor, endpoint, status: String(status) });
+      // Counted here, not per API call, so a download's 429 counts too.
+      if (status === 429) rateLimited.add(1, { vendor, account });
+    },
     bytesStored: (vendor, n) => {
       if (n > 0) bytes.add(n, { vendor });
     },
     callTimed: (call, status, ms) => {
-      const labels = { vendor: call.vendor, account: call.account };
-      latency.record(ms, { ...labels, endpoint: call.endpoint, status_class: statusClass(status) });
-      if (status === 429) rateLimited.add(1, labels);
+      latency.record(ms, {
+        vendor: call.vendor,
+        account: call.account,
+        endpoint: call.endpoint,
+        status_class: statusClass(status),
+      });
     },
   });
 }

@@ -59,10 +59,10 @@ async function sendVendorCall(call: VendorCall, seen: { status: number }): Promi
       dispatcher: call.dispatcher ?? apiAgent,
     });
   } catch (err) {
-    observeHttp(call.vendor, call.endpoint, 0);
+    observeHttp(call.vendor, call.endpoint, 0, call.account);
     throw networkError(at, call.vendor, call.endpoint, err);
   }
-  observeHttp(call.vendor, call.endpoint, res.statusCode);
+  observeHttp(call.vendor, call.endpoint, res.statusCode, call.account);
   seen.status = res.statusCode;
   let text: string;
   try {

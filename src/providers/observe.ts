@@ -4,7 +4,8 @@
  * the observer (and the tracing module the spanner, when tracing is on); elsewhere both are no-ops.
  */
 export interface VendorObserver {
-  httpStatus(vendor: string, endpoint: string, status: number): void;
+  /** Every vendor HTTP answer, API calls and downloads alike; `account` as vendorAccountLabel gives it. */
+  httpStatus(vendor: string, endpoint: string, status: number, account: string): void;
   bytesStored(vendor: string, bytes: number): void;
   /** One vendor call's latency (until its answer was read, or it failed) and status (0 = no answer). */
   callTimed?(call: VendorCallInfo, status: number, ms: number): void;
@@ -44,8 +45,8 @@ export function setVendorSpanner(next: VendorSpanner | null): void {
 }
 
 /** Records one vendor HTTP answer; status 0 means no answer (network error). */
-export function observeHttp(vendor: string, endpoint: string, status: number): void {
-  observer?.httpStatus(vendor, endpoint, status);
+export function observeHttp(vendor: string, endpoint: string, status: number, account?: string): void {
+  observer?.httpStatus(vendor, endpoint, status, vendorAccountLabel(account));
 }
 
 /** Records one vendor call's latency in milliseconds with its status (0 = no answer). */

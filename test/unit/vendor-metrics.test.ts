@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import type { MetricMeter, MetricTags } from '@temporalio/common';
 import { METRIC_NAMES, installVendorMetrics, statusClass } from '../../src/metrics';
 import { callVendor } from '../../src/providers/http';
-import { setVendorObserver } from '../../src/providers/observe';
+import { observeHttp, setVendorObserver } from '../../src/providers/observe';
 
 /** A meter that keeps every recorded value with its labels, by metric name. */
 function recordingMeter() {
@@ -65,6 +65,15 @@ describe('vendor call metrics', () => {
       ],
     );
     for (const l of latency) assert.ok(l.value > 0 && l.value < 10_000, `latency ${l.value} ms`);
+  });
+
+  test('a 429 on a download (reported without an account) counts for the default account', () => {
+    const before = seen.get(METRIC_NAMES.rateLimited)?.length ?? 0;
+    observeHttp('altcraft', 'download', 429);
+    observeHttp('altcraft', 'download', 200);
+    assert.deepEqual(seen.get(METRIC_NAMES.rateLimited)?.slice(before), [
+      { value: 1, tags: { vendor: 'altcraft', account: 'default' } },
+    ]);
   });
 
   test('a call with no answer is timed with status class "none"', async () => {
