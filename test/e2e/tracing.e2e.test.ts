@@ -186,6 +186,29 @@ describe('tracing to Jaeger', { skip: bin ? false : 'no Jaeger binary and no Go 
     assert.equal(parentName('RunWorkflow:altcraftExport'), 'StartWorkflow:altcraftExport');
   });
 
+  test('a CLI that exports no spans itself (OTEL off) still hands TRACEPARENT on to the workflow', async () => {
+    const traceId = hex(16);
+    const callerSpanId = hex(8);
+    const res = await runCli(['export', 'altcraft', '--source-type', 'segment', '--source-id', '44', '--wait'], {
+      ...env,
+      TRACEPARENT: `00-${traceId}-${callerSpanId}-01`,
+      OTEL_SDK_DISABLED: 'true',
+    });
+    assert.equal(res.code, 0, res.stderr);
+    const trace = await waitFor(
+      'Jaeger to hold the worker side of the export',
+      async () => {
+        const t = await readTrace(jaeger, traceId);
+        return t?.spans.some((s) => s.operationName === 'RunWorkflow:altcraftExport') ? t : undefined;
+      },
+      30_000,
+      250,
+    );
+    const run = trace.spans.find((s) => s.operationName === 'RunWorkflow:altcraftExport')!;
+    assert.equal(run.references[0]?.spanID, callerSpanId, "the workflow's parent is the caller's span");
+    assert.deepEqual([...new Set(Object.values(trace.processes).map((p) => p.serviceName))], ['exportflow-worker']);
+  });
+
   test('the CLI over OTLP HTTP/JSON: a status call joins its caller trace', async () => {
     assert.ok(workflowId, 'the export test ran first');
     const traceId = hex(16);
