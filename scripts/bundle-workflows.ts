@@ -1,6 +1,7 @@
 // Prebuilds the workflow bundles (webpack, as Worker.create would do at every start) from src/workflows: one with
 // the default failure converter, and one whose failure converter moves messages into payloads, for workers with
-// EXPORTFLOW_CODEC_KEYS (a prebuilt bundle cannot take a failureConverterPath at worker start).
+// EXPORTFLOW_CODEC_KEYS (a prebuilt bundle cannot take a failureConverterPath at worker start). Both include the
+// OpenTelemetry workflow interceptors (src/telemetry), which a prebuilt bundle cannot take at worker start either.
 // Usage: node --import tsx scripts/bundle-workflows.ts [--if-changed] <out-dir>
 // --if-changed keeps bundles built from the same sources: <out-dir>/sources.sha256 records a hash of src/ and
 // package-lock.json, and a match skips webpack (the test command uses it, so a re-run costs nothing).
@@ -9,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
 import { workflowBundleName } from '../src/workflow-bundle-name';
+import { WORKFLOW_INTERCEPTOR_MODULES } from '../src/telemetry';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -47,6 +49,8 @@ async function main(): Promise<void> {
     const started = Date.now();
     const { code } = await bundleWorkflowCode({
       workflowsPath: path.join(src, 'workflows', 'index.ts'),
+      // OpenTelemetry's workflow interceptors, in every bundle: spans go out only through a worker's sink.
+      workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
       ...(encodedFailures ? { failureConverterPath: path.join(src, 'temporal', 'failure-converter.ts') } : {}),
       // webpack's own progress lines would drown the build output; errors still throw.
       logger: new DefaultLogger('WARN'),

@@ -15,6 +15,7 @@ import { registerAccountsCommand } from './cli/accounts-command';
 import { connectTemporal } from './temporal/connect';
 import { EXPORT_EXAMPLES, PROGRAM_EXAMPLES, examplesText } from './cli/examples';
 import { describeStatus, showProgress } from './cli/progress';
+import { shutdownTracing, withCallerTraceContext } from './telemetry';
 
 /**
  * The modules only some commands need, loaded when one of them runs: the worker package, the simulator and the
@@ -39,10 +40,13 @@ export async function main(argv: string[]): Promise<number> {
   let exitCode: number = EXIT.ok;
   const program = buildProgram((code) => (exitCode = code));
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    // TRACEPARENT (a caller's trace context) becomes the parent of everything this run starts.
+    await withCallerTraceContext(() => program.parseAsync(argv, { from: 'user' }));
     return exitCode;
   } catch (err) {
     return reportError(err);
+  } finally {
+    await shutdownTracing();
   }
 }
 

@@ -29,6 +29,7 @@ import {
 import { progressQuery } from './shared/contract';
 import { ACCOUNTS_WORKFLOW_TYPE, type AccountsReport } from './shared/accounts';
 import { exportStartOptions } from './start-options';
+import { clientTracingInterceptors } from './telemetry';
 
 export type { ExportManifest, ExportProgress, ManifestFile, Provider } from './shared/manifest';
 /** ExportFailedError.type of an export whose rows differed from the vendor's count under `requireTotal`. */
@@ -134,6 +135,8 @@ export class ExportClient {
       connection,
       namespace: settings.namespace,
       dataConverter: exportflowDataConverter(config.codecKeys),
+      // Spans around starts, signals and queries in the active context (a host's, TRACEPARENT's), when tracing.
+      interceptors: { workflow: clientTracingInterceptors() },
     });
     const timing: Timing = options.timing ?? {
       pollInitialMs: config.timing.pollInitialMs,

@@ -5,7 +5,7 @@ import { createCommonActivities, createVendorActivities } from './activities';
 import { startCallbackService, withBoundCallbackUrl } from './callbacks';
 import { ConfigError, type Config } from './config';
 import type { Logger } from './logger';
-import { installVendorMetrics } from './metrics';
+import { METRIC_NAMES, VENDOR_CALL_BUCKETS_MS, installVendorMetrics } from './metrics';
 import { ensureSearchAttributes, NamespaceNotReadyError } from './temporal-setup';
 import { connectNative } from './temporal/native';
 import { exportflowDataConverter } from './temporal/data-converter';
@@ -14,6 +14,7 @@ import { vendorTaskQueue } from './shared/contract';
 import { workflowBundleName } from './workflow-bundle-name';
 import { beginDraining, resetDraining, shutdownOptions } from './worker/shutdown';
 import { versioningOptions } from './worker/versioning';
+import { WORKFLOW_INTERCEPTOR_MODULES, shutdownTracing, workerTracing } from './telemetry';
 
 /** Per-vendor activity limits: one task queue per vendor, so the limit holds across every worker. */
 export const VENDOR_LIMITS = {
@@ -74,7 +75,17 @@ export function installRuntime(logger: Logger, metricsListen?: string): void {
     // The CLI handles SIGTERM/SIGINT itself (RunningWorker.shutdown), so downloads learn of the stop first.
     shutdownSignals: [],
     ...(metricsListen
-      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsListen, countersTotalSuffix: true } } } }
+      ? {
+          telemetryOptions: {
+            metrics: {
+              prometheus: {
+                bindAddress: metricsListen,
+                countersTotalSuffix: true,
+                histogramBucketOverrides: { [METRIC_NAMES.callDuration]: VENDOR_CALL_BUCKETS_MS },
+              },
+            },
+          },
+        }
       : {}),
   });
   installVendorMetrics(Runtime.instance().metricMeter);
@@ -123,6 +134,8 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const callbacks = await startCallbackService(config, logger);
   const deps = { config: withBoundCallbackUrl(config, callbacks.address), logger };
   const vendorActivities = createVendorActivities(deps);
+  // Activity spans (children of the workflow's, through the activity headers) and the sink for workflow spans.
+  const tracing = workerTracing();
   logger.info(workflows, workflows.workflowBundle ? 'using the prebuilt workflow bundle' : 'bundling workflows');
   const graceful = shutdownOptions(config.shutdownGraceMs);
   const versioning = versioningOptions(config.versioning, workflows);
@@ -137,6 +150,12 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     taskQueue: config.taskQueue,
     ...workflows,
     activities: createCommonActivities(deps),
+    // A prebuilt bundle has the tracing interceptors built in (scripts/bundle-workflows.ts).
+    interceptors: {
+      activity: tracing.activity,
+      ...(workflows.workflowsPath ? { workflowModules: WORKFLOW_INTERCEPTOR_MODULES } : {}),
+    },
+    sinks: tracing.sinks,
   });
   const vendors = await Promise.all(
     (Object.keys(vendorActivities) as (keyof typeof vendorActivities)[]).map((vendor) =>
@@ -148,6 +167,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
         ...versioning,
         taskQueue: vendorTaskQueue(config.taskQueue, vendor),
         activities: vendorActivities[vendor],
+        interceptors: { activity: tracing.activity },
         maxTaskQueueActivitiesPerSecond: VENDOR_LIMITS[vendor].maxActivitiesPerSecond,
         maxConcurrentActivityTaskExecutions: VENDOR_LIMITS[vendor].maxConcurrent,
         // The SDK would space heartbeats at 0.8 x the timeout, leaving a loaded worker a fifth of it to get one
@@ -165,6 +185,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const done = Promise.all(workers.map((w) => w.run())).then(async () => {
     await callbacks.close();
     await connection.close();
+    await shutdownTracing();
     logger.info('worker stopped');
     if (missingKey) throw missingKey;
   });

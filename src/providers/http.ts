@@ -1,6 +1,6 @@
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
-import { observeHttp } from './observe';
+import { inVendorSpan, observeCallTime, observeHttp, vendorAccountLabel } from './observe';
 import { FAILURE_TYPES } from '../shared/failure-types';
 import { ClassifiedError, parseRetryAfter, snippet, where, type Vendor } from './errors';
 
@@ -25,6 +25,8 @@ export interface VendorCall {
   accept?: readonly number[];
   signal?: AbortSignal;
   dispatcher?: Dispatcher;
+  /** The named vendor account the call is made for, as metrics and spans label it (default: `default`). */
+  account?: string;
 }
 
 export interface VendorAnswer {
@@ -35,6 +37,17 @@ export interface VendorAnswer {
 
 /** Sends one API call and returns its status and (bounded) body text; throws a classified ClassifiedError otherwise. */
 export async function callVendor(call: VendorCall): Promise<VendorAnswer> {
+  const info = { vendor: call.vendor, endpoint: call.endpoint, account: vendorAccountLabel(call.account) };
+  const seen = { status: 0 };
+  const started = performance.now();
+  try {
+    return await inVendorSpan(info, () => sendVendorCall(call, seen));
+  } finally {
+    observeCallTime(info, seen.status, performance.now() - started);
+  }
+}
+
+async function sendVendorCall(call: VendorCall, seen: { status: number }): Promise<VendorAnswer> {
   const at = where(call.vendor, call.endpoint);
   let res: Dispatcher.ResponseData;
   try {
@@ -46,10 +59,11 @@ export async function callVendor(call: VendorCall): Promise<VendorAnswer> {
       dispatcher: call.dispatcher ?? apiAgent,
     });
   } catch (err) {
-    observeHttp(call.vendor, call.endpoint, 0);
+    observeHttp(call.vendor, call.endpoint, 0, call.account);
     throw networkError(at, call.vendor, call.endpoint, err);
   }
-  observeHttp(call.vendor, call.endpoint, res.statusCode);
+  observeHttp(call.vendor, call.endpoint, res.statusCode, call.account);
+  seen.status = res.statusCode;
   let text: string;
   try {
     text = await readBounded(res.body, MAX_JSON_BYTES);

@@ -7,4 +7,6 @@ export const METRIC_NAMES = {
   polls: 'exportflow_vendor_polls',
   http: 'exportflow_vendor_http_responses',
   bytes: 'exportflow_bytes_downloaded',
+  callDuration: 'exportflow_vendor_call_duration',
+  rateLimited: 'exportflow_vendor_rate_limited',
 } as const;

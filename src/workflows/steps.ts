@@ -14,6 +14,7 @@ import { LEGACY_POLLS_PER_RUN, type ResolvedTiming, type Timing } from '../share
 import type { ExportManifest } from '../shared/manifest';
 import type { JobRunning } from '../shared/job-poll';
 import { nextPollDelayMs } from './backoff';
+import { inWorkflowSpan } from './trace-span';
 import { isTransient, userMessage } from './failures';
 import type { ExportTracker } from './tracker';
 import { FAILURE_TYPES, finalFailure } from '../shared/failure-types';
@@ -74,7 +75,11 @@ export async function pollUntilDone<Done extends { state: 'done' }>(
     }
     const left = deadline - Date.now();
     if (left <= 0) throw vendorTimeout(tracker, timing, describeJob);
-    await sleep(Math.min(left, nextPollDelayMs(round++, timing, Math.random, retryAfterMs)));
+    const waitMs = Math.min(left, nextPollDelayMs(round++, timing, Math.random, retryAfterMs));
+    // A span per interval shows the vendor's processing time in the export's trace (no command: replay-safe).
+    await inWorkflowSpan('wait vendor job', { 'exportflow.wait': 'poll', 'exportflow.wait_ms': waitMs }, () =>
+      sleep(waitMs),
+    );
     if (++pollsThisRun >= pollsPerRun || historyIsLong()) await continueAsNew();
   }
 }

@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import { DefaultLogger, Runtime, Worker, type ReplayWorkerOptions } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { workflowBundleName } from '../../src/workflow-bundle-name';
+import { WORKFLOW_INTERCEPTOR_MODULES, workflowSpansDropped } from '../../src/telemetry';
 import { HISTORIES_DIR, labels, loadFixtures, readIndex, type Fixture } from './fixtures';
 
 /**
@@ -23,17 +24,21 @@ Runtime.install({ logger: new DefaultLogger('WARN') });
 function currentWorkflows(): WorkflowCode {
   const dir = process.env.EXPORTFLOW_WORKFLOW_BUNDLE_DIR;
   if (dir) return { workflowBundle: { codePath: path.join(dir, workflowBundleName(false)) } };
-  return { workflowsPath: require.resolve('../../src/workflows') };
+  return {
+    workflowsPath: require.resolve('../../src/workflows'),
+    interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES },
+  };
 }
 
-type WorkflowCode = Pick<ReplayWorkerOptions, 'workflowsPath' | 'workflowBundle'>;
+type WorkflowCode = Pick<ReplayWorkerOptions, 'workflowsPath' | 'workflowBundle' | 'interceptors'>;
 
 async function replay(fixtures: Fixture[], code: WorkflowCode): Promise<Map<string, Error>> {
   const failures = new Map<string, Error>();
   let replayed = 0;
   const byId = new Map(fixtures.map((f, i) => [`${i}:${f.workflowId}`, f]));
   const results = Worker.runReplayHistories(
-    code,
+    // Workflow spans (the bundle's tracing interceptors) go to a sink that drops them, as on a worker not tracing.
+    { ...code, sinks: workflowSpansDropped() },
     [...byId].map(([workflowId, f]) => ({ workflowId, history: f.history })),
   );
   for await (const result of results) {

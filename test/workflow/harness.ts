@@ -8,6 +8,7 @@ import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type WorkflowBundle
 import type { ManifestFile } from '../../src/shared/manifest';
 import { EXPORT_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
 import { workflowBundleName } from '../../src/workflow-bundle-name';
+import { WORKFLOW_INTERCEPTOR_MODULES, workflowSpansDropped } from '../../src/telemetry';
 
 /**
  * Workflow logic under Temporal's time-skipping test server: the real workflows from src/workflows, with every
@@ -56,6 +57,7 @@ async function workflowBundle(): Promise<WorkflowBundleOption> {
   if (dir) return { codePath: path.join(dir, workflowBundleName(false)) };
   return bundleWorkflowCode({
     workflowsPath: require.resolve('../../src/workflows'),
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
     logger: new DefaultLogger('WARN'),
   });
 }
@@ -138,6 +140,7 @@ export class Harness {
       taskQueue: this.taskQueue,
       workflowBundle: this.bundle,
       activities: this.activities(COMMON_ACTIVITIES),
+      sinks: workflowSpansDropped(),
     });
     const vendors = await Promise.all(
       Object.entries(VENDOR_ACTIVITIES).map(([vendor, names]) =>
