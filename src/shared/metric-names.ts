@@ -7,4 +7,5 @@ export const METRIC_NAMES = {
   polls: 'exportflow_vendor_polls',
   http: 'exportflow_vendor_http_responses',
   bytes: 'exportflow_bytes_downloaded',
+  quotaWait: 'exportflow_vendor_quota_wait',
 } as const;

@@ -9,6 +9,8 @@ import { requestAgainOrThrow } from './request-again';
 import { MAX_REMOTE_ATTEMPTS, runExport, withinMaxWait } from './steps';
 import { ExportTracker } from './tracker';
 import { vendorActivities } from './activity-options';
+import { withQuotaWait } from './quota-wait';
+import { accountOf } from '../quota/account';
 import { FAILURE_TYPES, finalFailure } from '../shared/failure-types';
 
 const PROFILE_FILE = 'profile.json';
@@ -27,7 +29,9 @@ export async function apsisProfileExport(rawInput: ApsisProfileInput): Promise<E
     callInitialInterval: '1s',
     streamTimeout: '1h',
     streamAttempts: 10,
+    account: accountOf(input),
   });
+  const quota = { tracker, timing, vendor: 'apsis' as const, account: accountOf(input) };
 
   // Set before anything else: a callback signalled while the request is still in flight is kept, not lost.
   // The first result wins; duplicates and data URLs already tried are ignored.
@@ -48,13 +52,15 @@ export async function apsisProfileExport(rawInput: ApsisProfileInput): Promise<E
       if (callback === undefined) {
         tracker.setPhase('creating');
         ({ callbackBase } = await withinMaxWait(tracker, timing, 'APSIS One single-profile export request', () =>
-          create.apsisRequestProfileExport({
-            exportKey: input.exportKey,
-            section: input.section,
-            history: input.history,
-            typeDefinitions: input.typeDefinitions,
-            merged: input.merged,
-          }),
+          withQuotaWait(quota, () =>
+            create.apsisRequestProfileExport({
+              exportKey: input.exportKey,
+              section: input.section,
+              history: input.history,
+              typeDefinitions: input.typeDefinitions,
+              merged: input.merged,
+            }),
+          ),
         ));
         tracker.created(`export-single#${tracker.attempts + 1}`);
         tracker.waitingFor('waiting for the APSIS callback');
