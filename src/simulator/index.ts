@@ -125,6 +125,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     reset,
     configs: { altcraft: altcraft.config, apsis: apsis.config, mytracker: mytracker.config },
     expireApsisTokens: () => apsis.expireTokens(),
+    quotas: () => ({ mytracker: mytracker.quotas() }),
     state: () => ({
       altcraftTasks: altcraft.tasks(),
       apsisReports: apsis.reports(),

@@ -10,7 +10,8 @@ import { csvRows } from './datasets';
 import { serveFile } from './files';
 import { gzipChunks, gzipInfo } from './gzip';
 import { sendJson, skipBytes, type Ctx } from './http';
-import { Quota, verifyMytrackerAuthorization } from './mytracker-auth';
+import { verifyMytrackerAuthorization } from './mytracker-auth';
+import { QuotaCounters, mytrackerQuotaBody, mytrackerQuotaRule, mytrackerUserOf } from './quotas';
 import type { ServedFile } from './types';
 
 export interface MyTrackerSimConfig {
@@ -32,6 +33,8 @@ export interface MyTrackerSimConfig {
   requestsPerSecond: number;
   requestsPerMinute: number;
   requestsPerHour: number;
+  /** Erroneous requests (4xx, 429 included) a minute that block the user until the end of the hour; 0 = never. */
+  erroneousPerMinute: number;
   supportRange: boolean;
   downloadBytesPerSec?: number;
   /** Where get.json's links point: object storage on a second host (default), or the API host itself. */
@@ -57,6 +60,7 @@ export const MYTRACKER_DEFAULTS: MyTrackerSimConfig = {
   requestsPerSecond: 10,
   requestsPerMinute: 100,
   requestsPerHour: 1000,
+  erroneousPerMinute: 60,
   supportRange: true,
   storageHost: 'storage',
   headerInEveryFile: false,
@@ -97,7 +101,8 @@ export function createMyTracker(config: MyTrackerSimConfig, served: ServedFile[]
   let created = 0;
   let nextId = 1001; // never reused across reset, so a stale id held by a client stays unknown
   const filesByPath = new Map<string, MyTrackerFile>();
-  const quota = new Quota();
+  // Per API user (the user a request signs as), fixed windows, documented 429 body: src/simulator/quotas.ts.
+  const quotas = new QuotaCounters(() => mytrackerQuotaRule(config));
   /** Base URL of the storage host, set once it listens; links fall back to the API host without one. */
   let storageBase: string | undefined;
 
@@ -242,6 +247,19 @@ export function createMyTracker(config: MyTrackerSimConfig, served: ServedFile[]
     if (ctx.url.pathname.startsWith('/segment/')) return notFound(ctx, 'Method not found');
     const fullUrl = `${ctx.base}${ctx.req.url ?? '/'}`;
     const creds = { userId: config.userId, secret: config.secret };
+    const user = mytrackerUserOf(ctx.req.headers.authorization) ?? '(unsigned)';
+    const answered = await handleSigned(ctx, endpoint, fullUrl, creds, user);
+    if (ctx.res.statusCode >= 400) quotas.erroneous(user);
+    return answered;
+  }
+
+  async function handleSigned(
+    ctx: Ctx,
+    endpoint: string,
+    fullUrl: string,
+    creds: { userId: string; secret: string },
+    user: string,
+  ): Promise<unknown> {
     if (
       !verifyMytrackerAuthorization(
         ctx.req.headers.authorization,
@@ -253,16 +271,8 @@ export function createMyTracker(config: MyTrackerSimConfig, served: ServedFile[]
     ) {
       return sendJson(ctx, 403, envelope(403, 'Access denied', null));
     }
-    const retryAfter = quota.check(config.userId, {
-      perSecond: config.requestsPerSecond,
-      perMinute: config.requestsPerMinute,
-      perHour: config.requestsPerHour,
-    });
-    if (retryAfter > 0) {
-      return sendJson(ctx, 429, envelope(429, 'Too Many Requests', { error: { detail: 'Request limit exceeded' } }), {
-        'Retry-After': String(retryAfter),
-      });
-    }
+    const refusal = quotas.admit(user);
+    if (refusal) return sendJson(ctx, 429, mytrackerQuotaBody(refusal));
     if (endpoint === 'other') return notFound(ctx, 'Method not found');
     const wantMethod = endpoint === 'create' ? 'POST' : 'GET';
     if (ctx.method !== wantMethod)
@@ -279,6 +289,8 @@ export function createMyTracker(config: MyTrackerSimConfig, served: ServedFile[]
     subject,
     handle,
     exports: (): MyTrackerExport[] => [...exports.values()],
+    /** Per-user quota counters with the most requests seen per window (admin `GET /__sim/quotas`). */
+    quotas: (): Record<string, unknown> => quotas.snapshot(),
     /** Tells the simulator where its storage host listens (links point there with storageHost 'storage'). */
     setStorageBase(url: string | undefined): void {
       storageBase = url;
@@ -287,7 +299,7 @@ export function createMyTracker(config: MyTrackerSimConfig, served: ServedFile[]
       exports = new Map();
       filesByPath.clear();
       created = 0;
-      quota.reset();
+      quotas.reset();
     },
   };
 }
