@@ -125,7 +125,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     reset,
     configs: { altcraft: altcraft.config, apsis: apsis.config, mytracker: mytracker.config },
     expireApsisTokens: () => apsis.expireTokens(),
-    quotas: () => ({ mytracker: mytracker.quotas() }),
+    quotas: () => ({ mytracker: mytracker.quotas(), apsis: apsis.quotas() }),
     state: () => ({
       altcraftTasks: altcraft.tasks(),
       apsisReports: apsis.reports(),

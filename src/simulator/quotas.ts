@@ -93,6 +93,7 @@ export class QuotaCounters {
     }
     const refusal: QuotaRefusal = { quotas: [], resetAt: now };
     for (const w of windows) {
+      if (w.limit <= 0) continue; // not played
       const span = w.seconds * 1000;
       const index = Math.floor(now / span);
       const f = s.fixed.get(span);
@@ -206,4 +207,26 @@ export function mytrackerQuotaBody(refusal: QuotaRefusal): Record<string, unknow
 /** The user a myTracker request signs as (`AuthHMAC <userId>:<signature>`), whether or not the signature holds. */
 export function mytrackerUserOf(authorization: string | undefined): string | undefined {
   return authorization ? /^AuthHMAC\s+([^:\s]+):/.exec(authorization)?.[1] : undefined;
+}
+
+/**
+ * APSIS One's documented limits (developer.apsis.com/reference/limits), per account "independent of how many API
+ * keys you use": profile exports (a segment report request, a single-profile export) up to 1 a second, export
+ * downloads (a report's poll URL, a profile's data) up to 60 a minute. APSIS documents only the 429; the simulator
+ * adds a Retry-After (seconds until the window ends), a form any client reads.
+ */
+export function apsisQuotaRules(config: { profileExportsPerSecond: number; exportDownloadsPerMinute: number }): {
+  profileExports: QuotaRule;
+  exportDownloads: QuotaRule;
+} {
+  return {
+    profileExports: {
+      windows: [{ name: 'ProfileExportsPerSecond', seconds: 1, limit: config.profileExportsPerSecond }],
+      erroneousPerMinute: 0,
+    },
+    exportDownloads: {
+      windows: [{ name: 'ExportDownloadsPerMinute', seconds: 60, limit: config.exportDownloadsPerMinute }],
+      erroneousPerMinute: 0,
+    },
+  };
 }

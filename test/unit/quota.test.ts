@@ -4,6 +4,7 @@ import { statusError } from '../../src/providers/http';
 import { quotaResetOf } from '../../src/quota/block';
 import { accountsIn, parseQuota, quotaFor, readQuotas, sustainedRate } from '../../src/quota/config';
 import { accountOf } from '../../src/quota/account';
+import { startSimulator } from '../../src/simulator';
 
 const NOW = Date.parse('2026-12-06T14:00:00Z');
 
@@ -98,6 +99,44 @@ describe('quota configuration', () => {
         const allowed = w.limit > 8 ? w.limit - 4 : w.limit / 2;
         assert.ok(r * w.seconds <= allowed, `${text}: ${r}/s over ${w.seconds}s`);
       }
+    }
+  });
+});
+
+describe('the simulator plays APSIS limits when asked', () => {
+  test('1 profile export a second per account: the second report request in a second is 429 with Retry-After', async () => {
+    const sim = await startSimulator({ apsis: { profileExportsPerSecond: 1, exportDownloadsPerMinute: 60 } });
+    try {
+      const token = (await fetch(`${sim.url}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          grant_type: 'client_credentials',
+          client_id: sim.apsis.config.clientId,
+          client_secret: sim.apsis.config.clientSecret,
+        }),
+      }).then((r) => r.json())) as { access_token: string };
+      await new Promise((r) => setTimeout(r, 1010 - (Date.now() % 1000)));
+      const request = () =>
+        fetch(`${sim.url}/audience/profiles/reports/segments`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token.access_token}`, 'content-type': 'application/json' },
+          body: '{}',
+        });
+      const first = await request();
+      const second = await request();
+      assert.notEqual(first.status, 429);
+      assert.equal(second.status, 429);
+      assert.equal(second.headers.get('retry-after'), '1');
+      const figures = (await fetch(`${sim.url}/__sim/quotas`).then((r) => r.json())) as {
+        apsis: { profileExports: Record<string, { accepted: number; refused: number }> };
+      };
+      assert.deepEqual(
+        Object.values(figures.apsis.profileExports).map((u) => [u.accepted, u.refused]),
+        [[1, 1]],
+      );
+    } finally {
+      await sim.close();
     }
   });
 });
