@@ -5,6 +5,7 @@ import { quotaResetOf } from '../../src/quota/block';
 import { accountsIn, parseQuota, quotaFor, readQuotas, sustainedRate } from '../../src/quota/config';
 import { accountOf } from '../../src/quota/account';
 import { startSimulator } from '../../src/simulator';
+import { describeStatus } from '../../src/cli/progress';
 
 const NOW = Date.parse('2026-12-06T14:00:00Z');
 
@@ -138,5 +139,36 @@ describe('the simulator plays APSIS limits when asked', () => {
     } finally {
       await sim.close();
     }
+  });
+});
+
+describe('status line during a quota wait', () => {
+  test('any phase shows the wait, e.g. a block on the create call', () => {
+    const progress = {
+      provider: 'mytracker',
+      phase: 'creating',
+      remoteId: null,
+      attempts: 0,
+      vendorPercent: null,
+      vendorStatus: "waiting for the vendor's quota until 14:03 UTC",
+      polls: 0,
+      filesTotal: null,
+      filesDone: 0,
+      bytesDone: 0,
+      startedAt: new Date().toISOString(),
+      updatedAt: new Date().toISOString(),
+      error: null,
+      warning: null,
+    } as const;
+    const status = { workflowId: 'w', execution: 'RUNNING', progress, inFlightBytes: 0, manifest: null, error: null };
+    assert.match(
+      describeStatus(status as unknown as Parameters<typeof describeStatus>[0]),
+      /requesting the export from the vendor \(attempt 1\) · waiting for the vendor's quota until 14:03 UTC/,
+    );
+    const waiting = { ...status, progress: { ...progress, phase: 'waiting', remoteId: '7' } };
+    assert.match(
+      describeStatus(waiting as unknown as Parameters<typeof describeStatus>[0]),
+      /vendor job 7: waiting for the vendor's quota until 14:03 UTC/,
+    );
   });
 });
