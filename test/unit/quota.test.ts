@@ -4,6 +4,7 @@ import { statusError } from '../../src/providers/http';
 import { quotaResetOf } from '../../src/quota/block';
 import { accountsIn, parseQuota, quotaFor, readQuotas, sustainedRate } from '../../src/quota/config';
 import { accountOf } from '../../src/quota/account';
+import { applyVendorQueueConfigs, vendorQueueConfigs } from '../../src/quota/task-queue-config';
 import { startSimulator } from '../../src/simulator';
 import { describeStatus } from '../../src/cli/progress';
 
@@ -170,5 +171,67 @@ describe('status line during a quota wait', () => {
       describeStatus(waiting as unknown as Parameters<typeof describeStatus>[0]),
       /vendor job 7: waiting for the vendor's quota until 14:03 UTC/,
     );
+  });
+});
+
+describe('task queue config for the vendor quotas', () => {
+  const queueOf = (v: string) => `q-${v}`;
+
+  test('per vendor: queue rate = sum of accounts, key rate = default account, weights for different quotas', () => {
+    const quotas = readQuotas({
+      MYTRACKER_API_USER_ID__EU: '2',
+      EXPORTFLOW_QUOTA_MYTRACKER__BIG: '100/s,1000/min,10000/h',
+    });
+    const mt = vendorQueueConfigs(queueOf, quotas).find((c) => c.vendor === 'mytracker')!;
+    assert.equal(mt.taskQueue, 'q-mytracker');
+    assert.deepEqual(Object.keys(mt.accounts), ['big', 'default', 'eu']);
+    assert.equal(mt.keyRps, mt.accounts.default!.rps);
+    assert.equal(mt.accounts.eu!.rps, mt.keyRps);
+    assert.ok(mt.weights.big! > 9 && mt.weights.big! < 11, JSON.stringify(mt.weights));
+    assert.equal(mt.weights.default, undefined);
+    assert.ok(Math.abs(mt.queueRps - (mt.accounts.big!.rps + 2 * mt.keyRps)) < 0.001);
+  });
+
+  test('applied through UpdateTaskQueueConfig; an old server or a refused call is reported, not thrown', async () => {
+    const requests: unknown[] = [];
+    const configs = vendorQueueConfigs(queueOf, readQuotas({}));
+    const ok = await applyVendorQueueConfigs(
+      {
+        getSystemInfo: async () => ({ serverVersion: '1.32.0' }),
+        updateTaskQueueConfig: async (req) => {
+          requests.push(req);
+          return {};
+        },
+      },
+      'ns',
+      configs,
+    );
+    assert.deepEqual(ok.missing, []);
+    assert.equal(ok.applied.length, 3);
+    const first = requests[0] as {
+      namespace: string;
+      taskQueue: string;
+      taskQueueType: number;
+      updateQueueRateLimit: { rateLimit: { requestsPerSecond: number } };
+      updateFairnessKeyRateLimitDefault: { rateLimit: { requestsPerSecond: number } };
+    };
+    assert.equal(first.namespace, 'ns');
+    assert.equal(first.taskQueue, 'q-altcraft');
+    assert.equal(first.taskQueueType, 2); // TASK_QUEUE_TYPE_ACTIVITY
+    assert.equal(first.updateFairnessKeyRateLimitDefault.rateLimit.requestsPerSecond, 2.25);
+
+    const old = await applyVendorQueueConfigs(
+      {
+        getSystemInfo: async () => ({ serverVersion: '1.27.2' }),
+        updateTaskQueueConfig: async () => {
+          throw new Error('12 UNIMPLEMENTED: unknown method UpdateTaskQueueConfig');
+        },
+      },
+      'ns',
+      configs,
+    );
+    assert.equal(old.applied.length, 0);
+    assert.match(old.missing[0]!, /1\.27\.2 is older than 1\.31: .*matching\.useNewMatcher/);
+    assert.match(old.missing[1]!, /could not set the rate limits of task queue q-altcraft \(12 UNIMPLEMENTED/);
   });
 });
