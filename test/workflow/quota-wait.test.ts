@@ -73,6 +73,18 @@ describe('vendor quota blocks under time skipping', { timeout: 300_000 }, () => 
     const [run] = await h.runs(id);
     const waits = timerDurations(run!).filter((ms) => ms >= 70_000 && ms <= 81_000);
     assert.equal(waits.length, 1, `timers: ${timerDurations(run!).join(', ')}`);
+
+    // API calls carry the account as fairness key on the vendor queue; the download runs on the downloads queue.
+    const scheduled = (run!.events ?? [])
+      .map((e) => e.activityTaskScheduledEventAttributes)
+      .filter((a): a is NonNullable<typeof a> => !!a);
+    const where = scheduled.map((a) => `${a.activityType?.name}@${a.taskQueue?.name}#${a.priority?.fairnessKey ?? ''}`);
+    assert.deepEqual(where, [
+      'mytrackerCreateExport@quota-mytracker#default',
+      'mytrackerExportStatus@quota-mytracker#default',
+      'mytrackerExportStatus@quota-mytracker#default',
+      'mytrackerDownload@quota-downloads#',
+    ]);
   });
 
   test('a reset after EXPORTFLOW_MAX_WAIT fails at once as VendorTimeout, without a retry', async () => {
