@@ -71,8 +71,9 @@ async function main(): Promise<void> {
   const machine = describeMachine();
 
   // The simulator has no quota: the bench decides how fast the Altcraft queue may start activities.
-  const limits = VENDOR_LIMITS.altcraft as { maxActivitiesPerSecond: number; maxConcurrent: number };
-  limits.maxActivitiesPerSecond = vendorRate;
+  // Its rate is the quota's (src/quota/config.ts sustainedRate: 90% of (limit - 4)), so ask for a bit more.
+  process.env.EXPORTFLOW_QUOTA_ALTCRAFT = `${Math.ceil(vendorRate / 0.9 + 4)}/s`;
+  const limits = VENDOR_LIMITS.altcraft as { maxConcurrent: number };
   limits.maxConcurrent = Math.max(limits.maxConcurrent, Math.min(200, vendorRate));
 
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'exportflow-bench-concurrent-'));

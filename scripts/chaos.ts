@@ -147,6 +147,11 @@ async function main(): Promise<number> {
     // APSIS calls a receiver that is not in the worker being killed, as README's deployment advice says.
     CALLBACK_PUBLIC_URL: `http://127.0.0.1:${receiverPort}`,
     CALLBACK_SECRET: callbackSecret,
+    // A run makes far fewer calls than an hourly quota: no hour window (myTracker 1.44 calls/s, as before
+    // quotas), while the simulator plays myTracker's documented quotas (docs/vendor-quotas.md).
+    EXPORTFLOW_QUOTA_MYTRACKER: '10/s,100/min',
+    EXPORTFLOW_QUOTA_APSIS: '10/s',
+    EXPORTFLOW_QUOTA_ALTCRAFT: '10/s',
     ...simulatorEnv(sim),
   };
   const receiver = spawnCallbackReceiver({ ...env, CALLBACK_LISTEN: `127.0.0.1:${receiverPort}` });

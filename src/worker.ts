@@ -10,19 +10,50 @@ import { ensureSearchAttributes, NamespaceNotReadyError } from './temporal-setup
 import { connectNative } from './temporal/native';
 import { exportflowDataConverter } from './temporal/data-converter';
 import type { MissingCodecKeyError } from './temporal/codec';
-import { vendorTaskQueue } from './shared/contract';
+import { downloadsTaskQueue, vendorTaskQueue } from './shared/contract';
+import { applyVendorQueueConfigs, vendorQueueConfigs, type VendorQueueConfig } from './quota/task-queue-config';
 import { workflowBundleName } from './workflow-bundle-name';
 import { beginDraining, resetDraining, shutdownOptions } from './worker/shutdown';
 import { versioningOptions } from './worker/versioning';
 import { WORKFLOW_INTERCEPTOR_MODULES, shutdownTracing, workerTracing } from './telemetry';
 
-/** Per-vendor activity limits: one task queue per vendor, so the limit holds across every worker. */
+/**
+ * Per-vendor concurrency. Rates come from the vendors' quotas (EXPORTFLOW_QUOTA_*), set on the server for all
+ * workers together (src/quota/task-queue-config.ts); each worker also sets the same queue-wide rate itself,
+ * which the server's config overrides and which only acts on a server without it.
+ */
 export const VENDOR_LIMITS = {
-  altcraft: { maxActivitiesPerSecond: 5, maxConcurrent: 20 },
-  apsis: { maxActivitiesPerSecond: 5, maxConcurrent: 20 },
-  // myTracker allows 10/s and 100/min per API user; 1.5/s stays inside the per-minute quota too.
-  mytracker: { maxActivitiesPerSecond: 1.5, maxConcurrent: 10 },
+  altcraft: { maxConcurrent: 20 },
+  apsis: { maxConcurrent: 20 },
+  mytracker: { maxConcurrent: 10 },
 } as const;
+
+/** Storage downloads (myTracker, Altcraft links) at once per worker, on their own queue without a rate limit. */
+const MAX_CONCURRENT_DOWNLOADS = 20;
+
+/**
+ * Puts the vendors' quotas on their task queues (idempotent); what the server lacks is logged, not fatal.
+ * Also run by `exportflow setup`.
+ */
+export async function setVendorQueueLimits(
+  connection: Pick<NativeConnection, 'workflowService'>,
+  namespace: string,
+  configs: VendorQueueConfig[],
+  logger: Logger,
+): Promise<void> {
+  const result = await applyVendorQueueConfigs(connection.workflowService, namespace, configs);
+  for (const problem of result.missing) logger.warn({ serverVersion: result.serverVersion }, problem);
+  if (result.applied.length > 0) {
+    logger.info(
+      {
+        queues: Object.fromEntries(
+          result.applied.map((c) => [c.taskQueue, { queueRps: c.queueRps, keyRps: c.keyRps, weights: c.weights }]),
+        ),
+      },
+      'vendor quotas set on the task queues (held by the server for all workers)',
+    );
+  }
+}
 
 /** Longest gap between two heartbeats of a running vendor activity (see maxHeartbeatThrottleInterval below). */
 const HEARTBEAT_EVERY_MS = 2000;
@@ -107,6 +138,13 @@ export interface RunningWorker {
 export async function startWorker(config: Config, logger: Logger): Promise<RunningWorker> {
   // Checked before dialling: a bundle directory without the needed bundle is a configuration error.
   const workflows = workflowSource(config.codecKeys.length > 0, config.workflowBundleDir);
+  // A bad EXPORTFLOW_QUOTA_* stops the worker here, naming the variable, before it dials Temporal.
+  let queueConfigs: VendorQueueConfig[];
+  try {
+    queueConfigs = vendorQueueConfigs((vendor) => vendorTaskQueue(config.taskQueue, vendor));
+  } catch (err) {
+    throw new ConfigError(`invalid configuration: ${(err as Error).message}`);
+  }
   installRuntime(logger, config.metricsListen);
   resetDraining();
   const connection: NativeConnection = await connectNative(config.temporal);
@@ -130,6 +168,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     throw err;
   });
   if (added.length > 0) logger.info({ added }, 'registered search attributes');
+  await setVendorQueueLimits(connection, config.temporal.namespace, queueConfigs, logger);
   // Every worker runs the (stateless) APSIS callback receiver; with port 0 the bound port becomes the public one.
   const callbacks = await startCallbackService(config, logger);
   const deps = { config: withBoundCallbackUrl(config, callbacks.address), logger };
@@ -168,7 +207,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
         taskQueue: vendorTaskQueue(config.taskQueue, vendor),
         activities: vendorActivities[vendor],
         interceptors: { activity: tracing.activity },
-        maxTaskQueueActivitiesPerSecond: VENDOR_LIMITS[vendor].maxActivitiesPerSecond,
+        maxTaskQueueActivitiesPerSecond: queueConfigs.find((c) => c.vendor === vendor)!.queueRps,
         maxConcurrentActivityTaskExecutions: VENDOR_LIMITS[vendor].maxConcurrent,
         // The SDK would space heartbeats at 0.8 x the timeout, leaving a loaded worker a fifth of it to get one
         // through; a late one makes Temporal retry an activity that is still working (for a create call: a
@@ -177,7 +216,23 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
       }),
     ),
   );
-  workers.push(main, ...vendors);
+  // Storage links spend no API quota: they stream on their own queue, never behind API calls.
+  const downloads = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter,
+    ...graceful,
+    ...versioning,
+    taskQueue: downloadsTaskQueue(config.taskQueue),
+    interceptors: { activity: tracing.activity },
+    activities: {
+      altcraftDownload: vendorActivities.altcraft.altcraftDownload,
+      mytrackerDownload: vendorActivities.mytracker.mytrackerDownload,
+    },
+    maxConcurrentActivityTaskExecutions: MAX_CONCURRENT_DOWNLOADS,
+    maxHeartbeatThrottleInterval: HEARTBEAT_EVERY_MS,
+  });
+  workers.push(main, ...vendors, downloads);
   logger.info(
     { taskQueue: config.taskQueue, vendors: Object.keys(vendorActivities), temporal: config.temporal.address },
     'worker started',

@@ -16,6 +16,7 @@ export function toFailure(err: unknown): unknown {
         vendor: err.details.vendor ?? null,
         endpoint: err.details.endpoint ?? null,
         status: err.details.status ?? null,
+        ...(err.details.resetAt !== undefined ? { resetAt: err.details.resetAt } : {}),
       },
     ],
   });

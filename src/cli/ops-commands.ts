@@ -4,6 +4,8 @@ import { readConfig } from '../config';
 import { changeSchedule, createExportSchedule, listSchedules, type ScheduleSpecInput } from '../schedules';
 import { isSupportedProvider } from '../shared/providers';
 import { ensureSearchAttributes } from '../temporal-setup';
+import { applyVendorQueueConfigs, vendorQueueConfigs } from '../quota/task-queue-config';
+import { vendorTaskQueue } from '../shared/contract';
 import { withClient } from './connect';
 import { declareProviderOptions, inCliTerms, inputFromOptions } from './export-options';
 import { UsageError } from './output';
@@ -65,16 +67,32 @@ export function registerOpsCommands(program: Command): void {
   program
     .command('setup')
     .description(
-      "register exportflow's search attributes on TEMPORAL_NAMESPACE (needs operator rights; otherwise prints the commands)",
+      "register exportflow's search attributes on TEMPORAL_NAMESPACE (needs operator rights; otherwise prints the commands) and set the vendor quotas on its task queues",
     )
     .action(async () => {
       await withClient(async (client) => {
-        const added = await ensureSearchAttributes(client.temporal.connection, readConfig().temporal.namespace);
+        const config = readConfig();
+        const added = await ensureSearchAttributes(client.temporal.connection, config.temporal.namespace);
         process.stderr.write(
           added.length
             ? `registered search attributes: ${added.join(', ')}\n`
             : 'search attributes already registered\n',
         );
+        let configs;
+        try {
+          configs = vendorQueueConfigs((vendor) => vendorTaskQueue(config.taskQueue, vendor));
+        } catch (err) {
+          throw new UsageError((err as Error).message);
+        }
+        const quotas = await applyVendorQueueConfigs(
+          client.temporal.connection.workflowService,
+          config.temporal.namespace,
+          configs,
+        );
+        for (const c of quotas.applied) {
+          process.stderr.write(`${c.taskQueue}: ${c.queueRps}/s in all, ${c.keyRps}/s per account\n`);
+        }
+        for (const problem of quotas.missing) process.stderr.write(`warning: ${problem}\n`);
       });
     });
 

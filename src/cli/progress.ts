@@ -21,16 +21,18 @@ export function describeStatus(status: ExportStatus, withBar = false): string {
   if (!p) return status.execution.toLowerCase();
   if (withBar) return barFor(status) + describeStatus(status, false);
   const elapsed = formatDuration(Date.now() - Date.parse(p.startedAt));
+  // A quota block (src/workflows/quota-wait.ts) can hold any phase: say so whatever the phase.
+  const quota = p.vendorStatus?.startsWith("waiting for the vendor's quota") ? ` · ${p.vendorStatus}` : '';
   switch (p.phase) {
     case 'creating':
-      return `[${p.provider}] requesting the export from the vendor (attempt ${p.attempts + 1}) · ${elapsed}`;
+      return `[${p.provider}] requesting the export from the vendor (attempt ${p.attempts + 1})${quota} · ${elapsed}`;
     case 'waiting': {
       const pct = p.vendorPercent !== null ? ` ${p.vendorPercent}%` : '';
       return `[${p.provider}] vendor job ${p.remoteId}: ${p.vendorStatus ?? 'requested'}${pct} (polls: ${p.polls}) · ${elapsed}`;
     }
     case 'downloading': {
       const bytes = p.bytesDone + status.inFlightBytes;
-      return `[${p.provider}] downloading ${p.filesDone}/${p.filesTotal ?? '?'} files, ${formatBytes(bytes)} · ${elapsed}`;
+      return `[${p.provider}] downloading ${p.filesDone}/${p.filesTotal ?? '?'} files, ${formatBytes(bytes)}${quota} · ${elapsed}`;
     }
     default:
       return `[${p.provider}] ${p.phase}${p.error ? `: ${p.error}` : ''}${p.warning ? ` (warning: ${p.warning})` : ''}`;

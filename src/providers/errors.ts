@@ -18,7 +18,14 @@ export class ClassifiedError extends Error {
     readonly type: FailureType,
     message: string,
     readonly retryable: boolean,
-    readonly details: { vendor?: Vendor; endpoint?: string; status?: number; retryAfterMs?: number } = {},
+    readonly details: {
+      vendor?: Vendor;
+      endpoint?: string;
+      status?: number;
+      retryAfterMs?: number;
+      /** A quota block: epoch ms when the vendor takes calls again (the workflow waits until then). */
+      resetAt?: number;
+    } = {},
   ) {
     super(message);
   }

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { inVendorSpan, observeCallTime, observeHttp, vendorAccountLabel } from './observe';
 import { FAILURE_TYPES } from '../shared/failure-types';
 import { ClassifiedError, parseRetryAfter, snippet, where, type Vendor } from './errors';
+import { quotaResetOf } from '../quota/block';
 
 /** One connection pool for vendor API calls; timeouts keep a silent vendor from hanging an activity. */
 export const apiAgent = new Agent({
@@ -91,7 +92,19 @@ export function statusError(vendor: Vendor, endpoint: string, answer: VendorAnsw
     );
   }
   if (status === 429) {
-    const retryAfterMs = parseRetryAfter(answer.headers['retry-after']);
+    const block = quotaResetOf(answer.headers, answer.text);
+    // An API call refused until a documented time is a quota block: not retried by the activity (each retry
+    // would spend the vendor's error budget; myTracker blocks a user after ~60 erroneous requests a minute), but
+    // waited out by the workflow (src/workflows/quota-wait.ts). A download just waits for its next attempt.
+    if (block && endpoint !== 'download') {
+      return new ClassifiedError(
+        FAILURE_TYPES.rateLimited,
+        `${at} refuses calls over the vendor's quota until ${new Date(block.resetAt).toISOString()} (HTTP 429, ${block.source})${said}`,
+        false,
+        { ...details, resetAt: block.resetAt },
+      );
+    }
+    const retryAfterMs = block ? Math.min(block.resetAt - Date.now(), 3_600_000) : undefined;
     return new ClassifiedError(FAILURE_TYPES.rateLimited, `${at} is rate limiting us (HTTP 429)${said}`, true, {
       ...details,
       retryAfterMs,

@@ -30,3 +30,11 @@ export type VendorQueue = 'altcraft' | 'apsis' | 'mytracker';
 export function vendorTaskQueue(taskQueue: string, vendor: VendorQueue): string {
   return `${taskQueue}-${vendor}`;
 }
+
+/**
+ * Where storage downloads run (myTracker and Altcraft file links): they spend no vendor API quota, so they take
+ * no rate limit and do not queue behind API calls, e.g. `exportflow-downloads`.
+ */
+export function downloadsTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-downloads`;
+}

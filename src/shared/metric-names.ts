@@ -9,4 +9,5 @@ export const METRIC_NAMES = {
   bytes: 'exportflow_bytes_downloaded',
   callDuration: 'exportflow_vendor_call_duration',
   rateLimited: 'exportflow_vendor_rate_limited',
+  quotaWait: 'exportflow_vendor_quota_wait',
 } as const;

@@ -13,6 +13,8 @@ export interface AdminTarget {
   servedAll(): ServedFile[];
   configs: Record<SimVendor, object>;
   state(): Record<string, unknown>;
+  /** Per-vendor, per-user quota counters (src/simulator/quotas.ts). */
+  quotas(): Record<string, unknown>;
   expireApsisTokens(status?: 401 | 403): void;
   reset(): void;
 }
@@ -70,6 +72,8 @@ export async function handleAdmin(ctx: Ctx, endpoint: string, sim: AdminTarget):
       Object.assign(target, patch);
       return sendJson(ctx, 200, jsonSafe(target));
     }
+    case 'GET quotas':
+      return sendJson(ctx, 200, sim.quotas());
     case 'GET state':
       return sendJson(ctx, 200, sim.state());
     case 'POST apsis/expire-tokens':
@@ -86,6 +90,7 @@ export async function handleAdmin(ctx: Ctx, endpoint: string, sim: AdminTarget):
           'POST reset',
           'GET|POST config',
           'GET state',
+          'GET quotas',
           'POST apsis/expire-tokens',
         ],
       });

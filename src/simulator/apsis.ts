@@ -4,6 +4,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { bearerToken, parseJson, sendEmpty, sendJson, type Ctx } from './http';
+import { QuotaCounters, apsisQuotaRules } from './quotas';
 import { createApsisProfiles, type ApsisProfileConfig } from './apsis-profile';
 import { sendReportFile, type ApsisReport, type PollUrlKind } from './apsis-report-file';
 import { segmentsBodyErrors } from './apsis-segment-body';
@@ -30,6 +31,13 @@ export interface ApsisSimConfig extends ApsisProfileConfig {
   sendExpiresIn: boolean;
   /** The token endpoint's limit (the docs say about 10 a minute); 429 with Retry-After beyond it. */
   tokenRequestsPerMinute: number;
+  /**
+   * "Profile exports - up to 1 request per second" per account: report requests and single-profile exports.
+   * 0 = not played. APSIS's limits are off by default (the suites poll APSIS faster than 60/min); set 1 and 60.
+   */
+  profileExportsPerSecond: number;
+  /** "Export downloads - up to 60 requests per minute" per account: poll URLs and profile data. */
+  exportDownloadsPerMinute: number;
   reportReadyAfterMs: number;
   /** Which response field carries the poll URL, and which status words that URL speaks. */
   pollUrlKind: PollUrlKind;
@@ -58,6 +66,8 @@ export const APSIS_DEFAULTS: ApsisSimConfig = {
   jwtTokens: true,
   sendExpiresIn: false,
   tokenRequestsPerMinute: 10,
+  profileExportsPerSecond: 0,
+  exportDownloadsPerMinute: 0,
   reportReadyAfterMs: 1500,
   pollUrlKind: 'v2',
   pollUrlValidityMs: 24 * 3600 * 1000,
@@ -111,6 +121,11 @@ export function createApsis(config: ApsisSimConfig, served: ServedFile[]) {
   let reports = new Map<string, ApsisReport>();
   let reportCount = 0;
   const profiles = createApsisProfiles(config);
+  // Per account (this simulator serves one: its client id), as APSIS's limits page says.
+  const quotas = {
+    profileExports: new QuotaCounters(() => apsisQuotaRules(config).profileExports),
+    exportDownloads: new QuotaCounters(() => apsisQuotaRules(config).exportDownloads),
+  };
 
   function route(method: string, path: string): string | undefined {
     if (path === '/oauth/token') return 'token';
@@ -276,6 +291,14 @@ export function createApsis(config: ApsisSimConfig, served: ServedFile[]) {
         'WWW-Authenticate': 'Bearer error="invalid_token"',
       });
     }
+    const counter =
+      endpoint === 'segment-report' || endpoint === 'export-single' ? quotas.profileExports : quotas.exportDownloads;
+    const refusal = counter.admit(config.clientId);
+    if (refusal) {
+      return sendJson(ctx, 429, problem(429, 'Too Many Requests', `${refusal.quotas[0]!.name} limit reached`), {
+        'Retry-After': String(refusal.quotas[0]!.resetInSecond),
+      });
+    }
     if (endpoint === 'segment-report') return createReport(ctx);
     if (endpoint === 'poll') return poll(ctx);
     if (endpoint === 'export-single') return profiles.requestExport(ctx);
@@ -289,6 +312,11 @@ export function createApsis(config: ApsisSimConfig, served: ServedFile[]) {
     subject,
     handle,
     reports: (): ApsisReport[] => [...reports.values()],
+    /** Per-account quota counters (admin `GET /__sim/quotas`). */
+    quotas: (): Record<string, unknown> => ({
+      profileExports: quotas.profileExports.snapshot(),
+      exportDownloads: quotas.exportDownloads.snapshot(),
+    }),
     profileExports: profiles.exports,
     callbacksSent: profiles.callbacksSent,
     /**
@@ -306,6 +334,8 @@ export function createApsis(config: ApsisSimConfig, served: ServedFile[]) {
     /** Issued access tokens stay valid across reset: a running worker's cached token keeps working. */
     reset(): void {
       tokenRequests = [];
+      quotas.profileExports.reset();
+      quotas.exportDownloads.reset();
       reports = new Map();
       reportCount = 0;
       profiles.reset();

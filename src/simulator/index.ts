@@ -185,6 +185,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     reset,
     configs: { altcraft: altcraft.config, apsis: apsis.config, mytracker: mytracker.config },
     expireApsisTokens: (status?: 401 | 403) => apsis.expireTokens(status),
+    quotas: () => ({ mytracker: mytracker.quotas(), apsis: apsis.quotas() }),
     state: () => ({
       altcraftTasks: altcraft.tasks(),
       apsisReports: apsis.reports(),

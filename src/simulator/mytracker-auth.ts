@@ -1,6 +1,6 @@
 /**
  * myTracker request signing, written from the vendor's authentication page (not shared with the real client, so a misreading on
- * either side shows up), and the per-user request quota.
+ * either side shows up). The per-user quotas are src/simulator/quotas.ts.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
@@ -52,49 +52,4 @@ export function verifyMytrackerAuthorization(
   const want = Buffer.from(mytrackerSignature(expected.secret, mytrackerBaseline(method, fullUrl, body)));
   const got = Buffer.from(m[2]);
   return want.length === got.length && timingSafeEqual(want, got);
-}
-
-export interface QuotaLimits {
-  perSecond: number;
-  perMinute: number;
-  perHour: number;
-}
-
-/** Sliding-window request counter per API user; only accepted requests count against the quota. */
-export class Quota {
-  private seen = new Map<string, number[]>();
-
-  /** Records the request and returns 0, or returns the seconds to wait (Retry-After) without recording it. */
-  check(user: string, limits: QuotaLimits, now = Date.now()): number {
-    const times = (this.seen.get(user) ?? []).filter((t) => now - t < 3_600_000);
-    const windows: Array<[number, number]> = [
-      [1000, limits.perSecond],
-      [60_000, limits.perMinute],
-      [3_600_000, limits.perHour],
-    ];
-    let wait = 0;
-    for (const [span, limit] of windows) {
-      const inWindow = times.filter((t) => now - t < span);
-      if (inWindow.length >= limit) {
-        const oldest = inWindow[inWindow.length - limit] ?? now;
-        wait = Math.max(wait, oldest + span - now);
-      }
-    }
-    if (wait > 0) {
-      this.seen.set(user, times);
-      return Math.max(1, Math.ceil(wait / 1000));
-    }
-    times.push(now);
-    this.seen.set(user, times);
-    return 0;
-  }
-
-  /** Requests of `user` accepted within the last `spanMs`. */
-  count(user: string, spanMs: number, now = Date.now()): number {
-    return (this.seen.get(user) ?? []).filter((t) => now - t < spanMs).length;
-  }
-
-  reset(): void {
-    this.seen.clear();
-  }
 }

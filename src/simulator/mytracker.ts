@@ -11,7 +11,8 @@ import { csvRows } from './datasets';
 import { serveFile } from './files';
 import { gzipChunks, gzipInfo } from './gzip';
 import { sendJson, skipBytes, type Ctx } from './http';
-import { Quota, verifyMytrackerAuthorization, type QuotaLimits } from './mytracker-auth';
+import { verifyMytrackerAuthorization } from './mytracker-auth';
+import { QuotaCounters, mytrackerQuotaBody, mytrackerQuotaRule, mytrackerUserOf } from './quotas';
 import type { ServedFile } from './types';
 
 export interface MyTrackerSimConfig {
@@ -36,6 +37,8 @@ export interface MyTrackerSimConfig {
   requestsPerSecond: number;
   requestsPerMinute: number;
   requestsPerHour: number;
+  /** Erroneous requests (4xx, 429 included) a minute that block the user until the end of the hour; 0 = never. */
+  erroneousPerMinute: number;
   supportRange: boolean;
   downloadBytesPerSec?: number;
   /** Where get.json's links point: object storage on a second host (default), or the API host itself. */
@@ -69,6 +72,7 @@ export const MYTRACKER_DEFAULTS: MyTrackerSimConfig = {
   requestsPerSecond: 10,
   requestsPerMinute: 100,
   requestsPerHour: 1000,
+  erroneousPerMinute: 60,
   supportRange: true,
   storageHost: 'storage',
   headerInEveryFile: false,
@@ -115,7 +119,8 @@ export function createMyTracker(config: MyTrackerSimConfig, served: ServedFile[]
   let created = 0;
   let nextId = 1001; // never reused across reset, so a stale id held by a client stays unknown
   const filesByPath = new Map<string, MyTrackerFile>();
-  const quota = new Quota();
+  // Per API user (the user a request signs as), fixed windows, documented 429 body: src/simulator/quotas.ts.
+  const quotas = new QuotaCounters(() => mytrackerQuotaRule(config));
   /** Base URL of the storage host, set once it listens; links fall back to the API host without one. */
   let storageBase: string | undefined;
 
@@ -287,6 +292,20 @@ export function createMyTracker(config: MyTrackerSimConfig, served: ServedFile[]
     const fullUrl = `${ctx.base}${ctx.req.url ?? '/'}`;
     const account = accountOf(ctx.req.headers.authorization);
     const creds = account === 'default' ? config : account !== undefined ? config.accounts[account] : undefined;
+    const user = mytrackerUserOf(ctx.req.headers.authorization) ?? '(unsigned)';
+    const answered = await handleSigned(ctx, endpoint, fullUrl, account, creds, user);
+    if (ctx.res.statusCode >= 400) quotas.erroneous(user);
+    return answered;
+  }
+
+  async function handleSigned(
+    ctx: Ctx,
+    endpoint: string,
+    fullUrl: string,
+    account: string | undefined,
+    creds: { userId: string; secret: string } | undefined,
+    user: string,
+  ): Promise<unknown> {
     if (
       account === undefined ||
       creds === undefined ||
@@ -301,18 +320,9 @@ export function createMyTracker(config: MyTrackerSimConfig, served: ServedFile[]
       return sendJson(ctx, 403, envelope(403, 'Access denied', null));
     }
     ctx.log.account = account;
-    const limits = {
-      perSecond: config.requestsPerSecond,
-      perMinute: config.requestsPerMinute,
-      perHour: config.requestsPerHour,
-    };
-    if (endpoint === 'quotas' && ctx.method === 'GET') return sendJson(ctx, 200, quotasAnswer(creds.userId, limits));
-    const retryAfter = quota.check(creds.userId, limits);
-    if (retryAfter > 0) {
-      return sendJson(ctx, 429, envelope(429, 'Too Many Requests', { error: { detail: 'Request limit exceeded' } }), {
-        'Retry-After': String(retryAfter),
-      });
-    }
+    if (endpoint === 'quotas' && ctx.method === 'GET') return sendJson(ctx, 200, quotasAnswer(user));
+    const refusal = quotas.admit(user);
+    if (refusal) return sendJson(ctx, 429, mytrackerQuotaBody(refusal));
     if (endpoint === 'other') return notFound(ctx, 'Method not found');
     const wantMethod = endpoint === 'create' ? 'POST' : 'GET';
     if (ctx.method !== wantMethod)
@@ -334,26 +344,8 @@ export function createMyTracker(config: MyTrackerSimConfig, served: ServedFile[]
    * The quota endpoint's answer: per window, requests counted and the limit, in the shape of the documented 429
    * body's `quotas` entries. Asking does not count against the quota here (the documentation does not say).
    */
-  function quotasAnswer(userId: string, limits: QuotaLimits): Record<string, unknown> {
-    const now = Date.now();
-    const windows: Array<[string, number, number]> = [
-      ['RequestsByUserPerSecond', 1000, limits.perSecond],
-      ['RequestsByUserPerMinute', 60_000, limits.perMinute],
-      ['RequestsByUserPerHour', 3_600_000, limits.perHour],
-    ];
-    const quotas = windows.map(([name, span, limit]) => {
-      const count = quota.count(userId, span, now);
-      const resetMs = span - (now % span);
-      return {
-        name,
-        count,
-        limit,
-        resetTime: Math.ceil((now + resetMs) / 1000),
-        resetInSecond: Math.ceil(resetMs / 1000),
-        exceeded: count >= limit,
-      };
-    });
-    return envelope(200, 'Ok', { quotas });
+  function quotasAnswer(user: string): Record<string, unknown> {
+    return envelope(200, 'Ok', { quotas: quotas.current(user) });
   }
 
   return {
@@ -363,6 +355,8 @@ export function createMyTracker(config: MyTrackerSimConfig, served: ServedFile[]
     subject,
     handle,
     exports: (): MyTrackerExport[] => [...exports.values()],
+    /** Per-user quota counters with the most requests seen per window (admin `GET /__sim/quotas`). */
+    quotas: (): Record<string, unknown> => quotas.snapshot(),
     /** Tells the simulator where its storage host listens (links point there with storageHost 'storage'). */
     setStorageBase(url: string | undefined): void {
       storageBase = url;
@@ -371,7 +365,7 @@ export function createMyTracker(config: MyTrackerSimConfig, served: ServedFile[]
       exports = new Map();
       filesByPath.clear();
       created = 0;
-      quota.reset();
+      quotas.reset();
     },
   };
 }

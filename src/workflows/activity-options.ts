@@ -1,12 +1,15 @@
 import {
   ActivityCancellationType,
+  patched,
   proxyActivities,
+  workflowInfo,
   type ActivityInterfaceFor,
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import { DEFAULT_ACCOUNT, type Timing } from '../shared/inputs';
 import { createHeartbeatTimeoutMs, vendorQueue } from './steps';
+import { downloadsTaskQueue } from '../shared/contract';
 
 export interface VendorActivityTuning {
   /** How long one vendor API call may take. */
@@ -17,6 +20,13 @@ export interface VendorActivityTuning {
   streamTimeout: Duration;
   /** Attempts of a streaming activity before the export gives up on it. */
   streamAttempts: number;
+  /**
+   * The vendor account the export runs against: every vendor call carries it as its fairness key, so the
+   * server's per-key rate limit holds each account to its own quota (src/quota/task-queue-config.ts).
+   */
+  account?: string;
+  /** The stream activities fetch storage links that spend no API quota: run them on the downloads queue. */
+  downloadsOffQuota?: boolean;
 }
 
 /**
@@ -34,10 +44,15 @@ export function vendorActivities<A extends object>(
   vendor: 'altcraft' | 'apsis' | 'mytracker',
   timing: Required<Timing>,
   tuning: VendorActivityTuning,
-  account: string = DEFAULT_ACCOUNT,
 ): { call: ActivityInterfaceFor<A>; create: ActivityInterfaceFor<A>; stream: ActivityInterfaceFor<A> } {
+  // New commands' options (fairness key, downloads queue) only for runs that started with this code.
+  const fair = tuning.account !== undefined && patched('vendor-fairness-key');
+  const priority = fair ? { priority: { fairnessKey: fairnessKeyOf(tuning.account!) } } : {};
+  const offQuota = tuning.downloadsOffQuota === true && patched('downloads-queue');
+  const account = tuning.account ?? DEFAULT_ACCOUNT;
   const call: ActivityOptions = {
     taskQueue: vendorQueue(vendor),
+    ...priority,
     startToCloseTimeout: tuning.callTimeout,
     heartbeatTimeout: timing.heartbeatTimeoutMs,
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
@@ -54,7 +69,8 @@ export function vendorActivities<A extends object>(
     create: named(proxyActivities<A>({ ...call, heartbeatTimeout: createHeartbeatTimeoutMs(timing) })),
     stream: named(
       proxyActivities<A>({
-        taskQueue: vendorQueue(vendor),
+        taskQueue: offQuota ? downloadsTaskQueue(workflowInfo().taskQueue) : vendorQueue(vendor),
+        ...(offQuota ? {} : priority),
         startToCloseTimeout: tuning.streamTimeout,
         heartbeatTimeout: timing.heartbeatTimeoutMs,
         cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
@@ -67,6 +83,11 @@ export function vendorActivities<A extends object>(
       }),
     ),
   };
+}
+
+/** The fairness key of an account: its name in lower case, as the worker's per-key config names it. */
+export function fairnessKeyOf(account: string): string {
+  return account.toLowerCase();
 }
 
 /** Adds `account` to the (object) input of every call made through `activities`; `default` adds nothing. */

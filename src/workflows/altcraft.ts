@@ -9,6 +9,8 @@ import { requestAgainOrThrow } from './request-again';
 import { pollUntilDone, runExport, withinMaxWait } from './steps';
 import { ExportTracker } from './tracker';
 import { vendorActivities } from './activity-options';
+import { withQuotaWait } from './quota-wait';
+import { accountOf } from '../quota/account';
 import { FAILURE_TYPES } from '../shared/failure-types';
 import { PARALLEL_DOWNLOADS, forEachBounded } from './parallel';
 
@@ -24,29 +26,29 @@ export async function altcraftExport(rawInput: AltcraftInput): Promise<ExportMan
     call: api,
     create,
     stream: download,
-  } = vendorActivities<AltcraftActivities>(
-    'altcraft',
-    timing,
-    {
-      callTimeout: '2m',
-      callInitialInterval: '1s',
-      streamTimeout: '12h',
-      streamAttempts: 20,
-    },
-    input.account,
-  );
+  } = vendorActivities<AltcraftActivities>('altcraft', timing, {
+    callTimeout: '2m',
+    callInitialInterval: '1s',
+    streamTimeout: '12h',
+    streamAttempts: 20,
+    account: accountOf(input),
+    downloadsOffQuota: true,
+  });
+  const quota = { tracker, timing, vendor: 'altcraft' as const, account: accountOf(input) };
 
   return runExport(tracker, async () => {
     for (;;) {
       if (!tracker.remoteId) {
         tracker.setPhase('creating');
         const { taskId } = await withinMaxWait(tracker, timing, 'Altcraft export request (profiles/get_all)', () =>
-          create.altcraftCreateExport({
-            sourceType: input.sourceType,
-            sourceId: input.sourceId,
-            format: input.format,
-            filter: input.filter,
-          }),
+          withQuotaWait(quota, () =>
+            create.altcraftCreateExport({
+              sourceType: input.sourceType,
+              sourceId: input.sourceId,
+              format: input.format,
+              filter: input.filter,
+            }),
+          ),
         );
         tracker.created(taskId);
       }
@@ -54,7 +56,7 @@ export async function altcraftExport(rawInput: AltcraftInput): Promise<ExportMan
       const done = await pollUntilDone(
         tracker,
         timing,
-        () => api.altcraftTaskStatus({ taskId }),
+        () => withQuotaWait(quota, () => api.altcraftTaskStatus({ taskId })),
         () => continueAsNew<typeof altcraftExport>({ ...rawInput, carryOver: tracker.carryOver() }),
         `Altcraft task ${taskId}`,
       );

@@ -9,6 +9,8 @@ import { requestAgainOrThrow } from './request-again';
 import { MAX_REMOTE_ATTEMPTS, runExport, withinMaxWait } from './steps';
 import { ExportTracker } from './tracker';
 import { vendorActivities } from './activity-options';
+import { withQuotaWait } from './quota-wait';
+import { accountOf } from '../quota/account';
 import { FAILURE_TYPES, finalFailure } from '../shared/failure-types';
 
 const PROFILE_FILE = 'profile.json';
@@ -22,17 +24,14 @@ export async function apsisProfileExport(rawInput: ApsisProfileInput): Promise<E
   const input = parseInput(ApsisProfileInputSchema, rawInput);
   const timing = resolveTiming(input.timing);
   const tracker = new ExportTracker('apsis-profile', input.carryOver);
-  const { create, stream: download } = vendorActivities<ApsisActivities>(
-    'apsis',
-    timing,
-    {
-      callTimeout: '2m',
-      callInitialInterval: '1s',
-      streamTimeout: '1h',
-      streamAttempts: 10,
-    },
-    input.account,
-  );
+  const { create, stream: download } = vendorActivities<ApsisActivities>('apsis', timing, {
+    callTimeout: '2m',
+    callInitialInterval: '1s',
+    streamTimeout: '1h',
+    streamAttempts: 10,
+    account: accountOf(input),
+  });
+  const quota = { tracker, timing, vendor: 'apsis' as const, account: accountOf(input) };
 
   // Set before anything else: a callback signalled while the request is still in flight is kept, not lost.
   // The first result wins; duplicates and data URLs already tried are ignored.
@@ -53,13 +52,15 @@ export async function apsisProfileExport(rawInput: ApsisProfileInput): Promise<E
       if (callback === undefined) {
         tracker.setPhase('creating');
         ({ callbackBase } = await withinMaxWait(tracker, timing, 'APSIS One single-profile export request', () =>
-          create.apsisRequestProfileExport({
-            exportKey: input.exportKey,
-            section: input.section,
-            history: input.history,
-            typeDefinitions: input.typeDefinitions,
-            merged: input.merged,
-          }),
+          withQuotaWait(quota, () =>
+            create.apsisRequestProfileExport({
+              exportKey: input.exportKey,
+              section: input.section,
+              history: input.history,
+              typeDefinitions: input.typeDefinitions,
+              merged: input.merged,
+            }),
+          ),
         ));
         tracker.created(`export-single#${tracker.attempts + 1}`);
         tracker.waitingFor('waiting for the APSIS callback');

@@ -16,6 +16,8 @@ import { requestAgainOrThrow } from './request-again';
 import { pollUntilDone, runExport, withinMaxWait } from './steps';
 import { ExportTracker } from './tracker';
 import { vendorActivities } from './activity-options';
+import { withQuotaWait } from './quota-wait';
+import { accountOf } from '../quota/account';
 import { FAILURE_TYPES, finalFailure } from '../shared/failure-types';
 
 /** Failures after which APSIS's own advice is to request a new report. */
@@ -36,17 +38,14 @@ export async function apsisSegmentExport(rawInput: ApsisSegmentInput): Promise<E
   const timing = resolveTiming(input.timing);
   const tracker = new ExportTracker('apsis-segment', input.carryOver);
   // A poll may be streaming the file, so polls run as streaming activities.
-  const { create, stream: poll } = vendorActivities<ApsisActivities>(
-    'apsis',
-    timing,
-    {
-      callTimeout: '2m',
-      callInitialInterval: '1s',
-      streamTimeout: '12h',
-      streamAttempts: 10,
-    },
-    input.account,
-  );
+  const { create, stream: poll } = vendorActivities<ApsisActivities>('apsis', timing, {
+    callTimeout: '2m',
+    callInitialInterval: '1s',
+    streamTimeout: '12h',
+    streamAttempts: 10,
+    account: accountOf(input),
+  });
+  const quota = { tracker, timing, vendor: 'apsis' as const, account: accountOf(input) };
   let report: ApsisReportState | undefined = input.carryOver?.remoteId ? input.report : undefined;
 
   return runExport(tracker, async () => {
@@ -54,13 +53,15 @@ export async function apsisSegmentExport(rawInput: ApsisSegmentInput): Promise<E
       if (!report) {
         tracker.setPhase('creating');
         report = await withinMaxWait(tracker, timing, 'APSIS One report request (profiles/reports/segments)', () =>
-          create.apsisRequestSegmentReport({
-            section: input.section,
-            segments: input.segments,
-            filter: input.filter,
-            attributes: input.attributes,
-            tags: input.tags,
-          }),
+          withQuotaWait(quota, () =>
+            create.apsisRequestSegmentReport({
+              section: input.section,
+              segments: input.segments,
+              filter: input.filter,
+              attributes: input.attributes,
+              tags: input.tags,
+            }),
+          ),
         );
         tracker.created(report.reportId);
       }
@@ -72,7 +73,9 @@ export async function apsisSegmentExport(rawInput: ApsisSegmentInput): Promise<E
           timing,
           async (): Promise<JobPoll<{ file: ManifestFile }>> => {
             if (Date.now() >= Date.parse(current.validUntil)) throw pollUrlExpired(current, tracker);
-            const answer = await poll.apsisPollSegmentReport({ report: current, format: input.format });
+            const answer = await withQuotaWait(quota, () =>
+              poll.apsisPollSegmentReport({ report: current, format: input.format }),
+            );
             // The poll that finds the report ready has already stored its file.
             if (answer.state === 'stored') return { state: 'done', status: 'stored', file: answer.file };
             // An older URL's 404 also means "no longer available or the ID provided is invalid": past the

@@ -10,6 +10,8 @@ import { downloadExportFiles, exportSpent } from './mytracker-files';
 import { pollUntilDone, runExport, withinMaxWait } from './steps';
 import { ExportTracker } from './tracker';
 import { vendorActivities } from './activity-options';
+import { withQuotaWait } from './quota-wait';
+import { accountOf } from '../quota/account';
 import { FAILURE_TYPES, finalFailure } from '../shared/failure-types';
 
 /** "Error occurred" this many polls in a row means the export is broken for good, not a hiccup. */
@@ -28,17 +30,15 @@ export async function mytrackerExport(rawInput: MyTrackerInput): Promise<ExportM
     call: api,
     create,
     stream: files,
-  } = vendorActivities<MyTrackerActivities>(
-    'mytracker',
-    timing,
-    {
-      callTimeout: '1m',
-      callInitialInterval: '2s',
-      streamTimeout: '12h',
-      streamAttempts: 20,
-    },
-    input.account,
-  );
+  } = vendorActivities<MyTrackerActivities>('mytracker', timing, {
+    callTimeout: '1m',
+    callInitialInterval: '2s',
+    streamTimeout: '12h',
+    streamAttempts: 20,
+    account: accountOf(input),
+    downloadsOffQuota: true,
+  });
+  const quota = { tracker, timing, vendor: 'mytracker' as const, account: accountOf(input) };
   const handedOver = input.exportId;
 
   /** Polls until "Success!" and returns the links; "Error occurred" that persists throws MyTrackerExportSpent. */
@@ -48,7 +48,7 @@ export async function mytrackerExport(rawInput: MyTrackerInput): Promise<ExportM
       tracker,
       timing,
       async () => {
-        const poll = await api.mytrackerExportStatus({ exportId });
+        const poll = await withQuotaWait(quota, () => api.mytrackerExportStatus({ exportId }));
         if (poll.state !== 'errorOccurred') {
           errorPolls = 0;
           return poll;
@@ -72,7 +72,9 @@ export async function mytrackerExport(rawInput: MyTrackerInput): Promise<ExportM
         } else {
           tracker.setPhase('creating');
           const { exportId } = await withinMaxWait(tracker, timing, 'myTracker export request (create.json)', () =>
-            create.mytrackerCreateExport({ segmentId: input.segmentId!, fields: input.fields }),
+            withQuotaWait(quota, () =>
+              create.mytrackerCreateExport({ segmentId: input.segmentId!, fields: input.fields }),
+            ),
           );
           tracker.created(exportId);
         }

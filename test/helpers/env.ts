@@ -23,6 +23,12 @@ export function testEnv(
     EXPORTFLOW_POLL_MAX: '1s',
     EXPORTFLOW_HEARTBEAT_TIMEOUT: '3s',
     CALLBACK_LISTEN: '127.0.0.1:0',
+    // Tests make far fewer than a vendor's hourly quota of calls: exportflow's quota here drops the hour window
+    // (myTracker 10/s,100/min -> 1.44 calls/s, as tests ran before quotas), while the simulator still plays the
+    // documented quotas. test/e2e/quota.e2e.test.ts measures the documented defaults.
+    EXPORTFLOW_QUOTA_MYTRACKER: '10/s,100/min',
+    EXPORTFLOW_QUOTA_APSIS: '10/s',
+    EXPORTFLOW_QUOTA_ALTCRAFT: '10/s',
     ...simulatorEnv(sim),
   };
 }

@@ -202,27 +202,56 @@ describe('simulator: myTracker', () => {
     assert.ok(Buffer.concat([full.body.subarray(0, 100), tail.body]).equals(full.body));
   });
 
-  it('429 with Retry-After over the per-second quota', async () => {
+  it('over the per-second quota: the documented 429 body, no Retry-After, open again when the second ends', async () => {
     Object.assign(sim.mytracker.config, { requestsPerSecond: 3 });
     const url = api('/api/segment/v1/export/get.json?idSegmentExport=1');
+    // Windows are clock-aligned: start just after a second begins so four calls share it.
+    await sleep(1010 - (Date.now() % 1000));
     const statuses: number[] = [];
-    for (let i = 0; i < 5; i++) statuses.push((await signedRequest(url, creds)).status);
-    assert.deepEqual(statuses, [404, 404, 404, 429, 429]);
+    for (let i = 0; i < 4; i++) statuses.push((await signedRequest(url, creds)).status);
+    assert.deepEqual(statuses, [404, 404, 404, 429]);
     const limited = await signedRequest(url, creds);
     assert.equal(limited.status, 429);
-    assert.equal(limited.headers['retry-after'], '1');
-    assert.equal(json(limited).code, 429);
+    assert.equal(limited.headers['retry-after'], undefined);
+    const body = json(limited) as { code: number; data: { error: { info: { quotas: Record<string, unknown>[] } } } };
+    assert.equal(body.code, 429);
+    const [quota] = body.data.error.info.quotas;
+    assert.equal(quota!.name, 'RequestsByUserPerSecond');
+    assert.equal(quota!.exceeded, true);
+    assert.equal(quota!.resetInSecond, 1);
     await sleep(1000);
     assert.equal((await signedRequest(url, creds)).status, 404);
   });
 
-  it('429 with a long Retry-After over the per-minute limit', async () => {
-    Object.assign(sim.mytracker.config, { requestsPerMinute: 2 });
+  it('over the per-hour quota: blocked until the end of the hour; counters per user on the admin endpoint', async () => {
+    Object.assign(sim.mytracker.config, { requestsPerHour: 2 });
     const url = api('/api/segment/v1/export/get.json?idSegmentExport=1');
     await signedRequest(url, creds);
     await signedRequest(url, creds);
     const limited = await signedRequest(url, creds);
     assert.equal(limited.status, 429);
-    assert.ok(Number(limited.headers['retry-after']) > 50);
+    const quota = (json(limited) as { data: { error: { info: { quotas: Record<string, number>[] } } } }).data.error.info
+      .quotas[0]!;
+    const endOfHour = Math.ceil(Date.now() / 3_600_000) * 3600;
+    assert.equal(quota.resetTime, endOfHour);
+    assert.ok(quota.resetInSecond! > 0 && quota.resetInSecond! <= 3600);
+    const admin = (await fetch(api('/__sim/quotas')).then((r) => r.json())) as {
+      mytracker: Record<string, { accepted: number; refused: number; windows: Record<string, { maxFixed: number }> }>;
+    };
+    const user = admin.mytracker[creds.userId]!;
+    assert.equal(user.accepted, 2);
+    assert.equal(user.refused, 1);
+    assert.equal(user.windows.RequestsByUserPerHour!.maxFixed, 2);
+  });
+
+  it('about 60 erroneous requests a minute block the user, even for correct requests', async () => {
+    Object.assign(sim.mytracker.config, { erroneousPerMinute: 4 });
+    const bad = api('/api/segment/v1/export/get.json?idSegmentExport=999999');
+    for (let i = 0; i < 4; i++) assert.equal((await signedRequest(bad, creds)).status, 404);
+    const good = await signedRequest(api('/api/segment/v1/export/create.json?idSegment=5'), creds, { method: 'POST' });
+    assert.equal(good.status, 429);
+    const quota = (json(good) as { data: { error: { info: { quotas: Record<string, unknown>[] } } } }).data.error.info
+      .quotas[0]!;
+    assert.equal(quota.name, 'ErroneousRequestsByUserPerMinute');
   });
 });

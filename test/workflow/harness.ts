@@ -26,6 +26,8 @@ export const VENDOR_ACTIVITIES = {
   mytracker: ['mytrackerCreateExport', 'mytrackerExportStatus', 'mytrackerDownload'],
 } as const;
 export const COMMON_ACTIVITIES = ['removeExportFiles'] as const;
+/** Activities that stream storage links, run on `<queue>-downloads` (src/workflows/activity-options.ts). */
+export const DOWNLOAD_ACTIVITIES = ['altcraftDownload', 'mytrackerDownload'] as const;
 type ActivityName =
   (typeof VENDOR_ACTIVITIES)[keyof typeof VENDOR_ACTIVITIES][number] | (typeof COMMON_ACTIVITIES)[number];
 
@@ -147,7 +149,13 @@ export class Harness {
         Worker.create({ connection, taskQueue: `${this.taskQueue}-${vendor}`, activities: this.activities(names) }),
       ),
     );
-    const all = [main, ...vendors];
+    // Storage downloads (myTracker, Altcraft) run on their own queue, without the API's rate limit.
+    const downloads = await Worker.create({
+      connection,
+      taskQueue: `${this.taskQueue}-downloads`,
+      activities: this.activities(DOWNLOAD_ACTIVITIES),
+    });
+    const all = [main, ...vendors, downloads];
     // runUntil stops each worker once fn settles; the others follow through the shared promise.
     const body = fn();
     const results = await Promise.allSettled(all.map((w) => w.runUntil(body)));
