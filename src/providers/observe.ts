@@ -15,7 +15,7 @@ export interface VendorObserver {
 export interface VendorCallInfo {
   vendor: string;
   endpoint: string;
-  /** The named vendor account (CONTRACT.md "Named vendor accounts"); see vendorAccountLabel. */
+  /** The named vendor account (docs/accounts-and-quotas.md); see vendorAccountLabel. */
   account: string;
 }
 

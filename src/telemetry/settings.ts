@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ConfigError } from '../config';
 
 /**
- * Whether and how exportflow exports traces, from the standard OpenTelemetry variables (CONTRACT.md). Tracing is
+ * Whether and how exportflow exports traces, from the standard OpenTelemetry variables (docs/tracing.md). Tracing is
  * off unless configured: an OTLP endpoint (OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) or an
  * explicit OTEL_TRACES_EXPORTER turns it on; OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none keeps it off.
  * Everything else (headers, timeouts, sampler, resource attributes) the OpenTelemetry SDK reads itself.

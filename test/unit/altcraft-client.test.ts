@@ -120,7 +120,7 @@ describe('Altcraft client against the simulator over HTTP', () => {
   test('an unknown task id is an error, not "still running"', async () => {
     await assert.rejects(api.taskStatus('task_does-not-exist'), isClassifiedError('AltcraftError', false));
   });
-  test('5xx and connection resets are retryable; 429 carries Retry-After', async () => {
+  test('5xx and connection resets are retryable; a 429 with Retry-After is a quota block until then', async () => {
     sim.faults.add({ vendor: 'altcraft', endpoint: 'get_all', kind: 'status', status: 502 });
     await assert.rejects(
       api.createExport({ source_type: 'database', source_id: 1 }),
@@ -138,9 +138,12 @@ describe('Altcraft client against the simulator over HTTP', () => {
       status: 429,
       headers: { 'retry-after': '7' },
     });
+    // A 429 that says when it ends is a quota block: not retried by the activity, waited out by the workflow.
+    const asked = Date.now();
     await assert.rejects(api.createExport({ source_type: 'database', source_id: 1 }), (err: unknown) => {
-      assert.ok(isClassifiedError('VendorRateLimited', true)(err));
-      assert.equal((err as ClassifiedError).details.retryAfterMs, 7_000);
+      assert.ok(isClassifiedError('VendorRateLimited', false)(err));
+      const resetAt = (err as ClassifiedError).details.resetAt ?? 0;
+      assert.ok(resetAt >= asked + 7_000 && resetAt <= Date.now() + 7_000, `resetAt ${resetAt}`);
       return true;
     });
   });

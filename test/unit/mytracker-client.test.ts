@@ -218,7 +218,7 @@ describe('myTracker client against the simulator over HTTP', () => {
     );
   });
 
-  test('429 is retryable and carries Retry-After', async () => {
+  test('a 429 with Retry-After is a quota block (not retried) ending then', async () => {
     sim.faults.add({
       vendor: 'mytracker',
       endpoint: 'get',
@@ -227,11 +227,14 @@ describe('myTracker client against the simulator over HTTP', () => {
       headers: { 'Retry-After': '7' },
       body: { code: 429, message: 'Too Many Requests', data: null },
     });
+    const asked = Date.now();
     await assert.rejects(api.exportStatus('1'), (err: unknown) => {
       assert.ok(err instanceof ClassifiedError);
       assert.equal(err.type, 'VendorRateLimited');
-      assert.equal(err.retryable, true);
-      assert.equal(err.details.retryAfterMs, 7000);
+      // A quota block with a known end: the workflow waits it out on a timer, the activity does not retry it.
+      assert.equal(err.retryable, false);
+      const resetAt = err.details.resetAt ?? 0;
+      assert.ok(resetAt >= asked + 7000 && resetAt <= Date.now() + 7000, `resetAt ${resetAt}`);
       return true;
     });
   });

@@ -51,7 +51,7 @@ describe('vendor call metrics', () => {
   test('a 429 counts once per vendor and account; every call lands in the latency histogram', async () => {
     answers = [429, 200];
     const call = { vendor: 'mytracker' as const, endpoint: 'export/get', method: 'GET' as const, url };
-    await assert.rejects(callVendor(call), /rate limiting us \(HTTP 429\)/);
+    await assert.rejects(callVendor(call), /refuses calls over the vendor's quota until .* \(HTTP 429, Retry-After\)/);
     await callVendor({ ...call, account: 'eu' });
     assert.deepEqual(seen.get(METRIC_NAMES.rateLimited), [
       { value: 1, tags: { vendor: 'mytracker', account: 'default' } },
