@@ -6,6 +6,7 @@ import {
   type Vendor,
 } from '../config';
 import { FAILURE_TYPES, finalFailure } from '../shared/failure-types';
+import { DEFAULT_ACCOUNT } from '../shared/inputs';
 
 /**
  * What every vendor activity's input may carry besides its own fields: the account's name (absent = `default`,
@@ -23,9 +24,10 @@ export function vendorCredentials<V extends Vendor>(
   config: Pick<Config, 'accounts'>,
   vendor: V,
   account: string | undefined,
-): AccountCredentials[V] {
+): AccountCredentials[V] & { account: string } {
   try {
-    return accountCredentials(config, vendor, account);
+    // The name rides along (never a secret) so the client labels its vendor-call metrics with it.
+    return { ...accountCredentials(config, vendor, account), account: (account ?? DEFAULT_ACCOUNT).toLowerCase() };
   } catch (err) {
     if (err instanceof MissingCredentialError) throw finalFailure(FAILURE_TYPES.workerMisconfigured, err.message);
     throw err;

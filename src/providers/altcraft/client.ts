@@ -14,6 +14,8 @@ import { AltcraftCreateData, AltcraftEnvelope, AltcraftStatusData, type Altcraft
 export interface AltcraftCredentials {
   baseUrl: string;
   token: string;
+  /** The account's name, for metrics labels only (absent = `default`). */
+  account?: string;
 }
 
 export type AltcraftTaskState =
@@ -52,6 +54,7 @@ export class AltcraftClient {
   private async call(endpoint: string, path: string, body: object, signal?: AbortSignal): Promise<unknown> {
     const answer = await callVendor({
       vendor: 'altcraft',
+      account: this.creds.account,
       endpoint,
       method: 'POST',
       url: this.creds.baseUrl + path,

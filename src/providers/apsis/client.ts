@@ -79,6 +79,7 @@ export class ApsisClient {
     const answer = await this.withToken((auth) =>
       callVendor({
         vendor: 'apsis',
+        account: this.creds.account,
         endpoint,
         method: 'POST',
         url: this.creds.baseUrl + APSIS_PATHS.segmentReport,
@@ -129,6 +130,7 @@ export class ApsisClient {
     await this.withToken((auth) =>
       callVendor({
         vendor: 'apsis',
+        account: this.creds.account,
         endpoint,
         method: 'POST',
         url: this.creds.baseUrl + APSIS_PATHS.exportSingle + encodeURIComponent(exportKey),

@@ -14,6 +14,8 @@ export interface ApsisCredentials {
   baseUrl: string;
   clientId: string;
   clientSecret: string;
+  /** The account's name, for metrics labels only (absent = `default`). */
+  account?: string;
 }
 
 interface CachedToken {

@@ -14,6 +14,8 @@ import type { JobPoll } from '../../shared/job-poll';
 
 export interface MyTrackerSettings extends MyTrackerCredentials {
   baseUrl: string;
+  /** The account's name, for metrics labels only (absent = `default`). */
+  account?: string;
 }
 
 /** One file of a finished export: its link and when the link stops working. */
@@ -111,6 +113,7 @@ export class MyTrackerClient {
     const url = target.toString();
     const answer = await callVendor({
       vendor: 'mytracker',
+      account: this.settings.account,
       endpoint,
       method,
       url,
