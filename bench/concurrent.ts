@@ -9,6 +9,10 @@
  *   --vendor-rate 200  Altcraft activity starts per second on its task queue. The simulator has no quota, so the
  *                      default lifts the production limit (5/s) to measure exportflow itself; pass 5 to see the
  *                      quota at work (N exports then need at least N × ~5 activities / 5 s).
+ * First, concurrent large downloads (0 skips): --downloads 10 files of --download-mib 256 at once in one fresh
+ * worker process (bench/run-one.ts), each connection capped at --cap-mib 16 MiB/s by the bench's file server,
+ * against one such file alone; --download-rounds 3 runs each. The vendor simulator generates CSV far too slowly to
+ * serve gigabytes, so these run the download engine (what the download activity runs) against bench/serve.ts.
  */
 import fs from 'node:fs';
 import net from 'node:net';
@@ -22,6 +26,7 @@ import { createLogger } from '../src/logger';
 import { simulatorEnv, startSimulator } from '../src/simulator';
 import { startWorker, VENDOR_LIMITS } from '../src/worker';
 import { describeMachine, printTable } from './machine';
+import { startServer, type Run } from './tools';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -54,9 +59,89 @@ async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Prom
   return out;
 }
 
+const MiB = 1024 * 1024;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** N downloads at once in one fresh worker process against one alone: throughput, CPU per GiB, peak RSS growth. */
+async function concurrentDownloads(n: number, mib: number, capMib: number, rounds: number): Promise<void> {
+  const machine = describeMachine();
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'exportflow-bench-downloads-'));
+  const { child, base, run } = await startServer(work);
+  const loads: number[] = [];
+  const loadTimer = setInterval(() => loads.push(os.loadavg()[0]!), 5000);
+  try {
+    const url = `${base}/plain/${mib * MiB}${capMib > 0 ? `?cap=${capMib * MiB}` : ''}`;
+    const settle = () => fs.rmSync(path.join(work, 'out'), { recursive: true, force: true });
+    await run('engine', `${base}/plain/${64 * MiB}`, 'w.csv'); // warm-up: server blocks, tsx's compile cache
+    const runs = new Map<number, Run[]>([
+      [1, []],
+      [n, []],
+    ]);
+    for (let r = 0; r < rounds; r++) {
+      for (const parallel of runs.keys()) {
+        settle();
+        runs.get(parallel)!.push(await run('engine', url, 'c.csv', parallel));
+      }
+    }
+    const table: (string | number)[][] = [];
+    let alone: number | undefined;
+    for (const [parallel, list] of runs) {
+      const s = median(list.map((x) => x.seconds));
+      const gib = list[0]!.bytes / 2 ** 30;
+      const cpu = median(list.map((x) => x.cpuSeconds)) / gib;
+      alone ??= cpu;
+      const spread = (Math.max(...list.map((x) => x.seconds)) - Math.min(...list.map((x) => x.seconds))) / s;
+      table.push([
+        parallel,
+        `${(list[0]!.bytes / MiB).toFixed(0)} MiB`,
+        s.toFixed(2),
+        (list[0]!.bytes / s / MiB).toFixed(0),
+        cpu.toFixed(2),
+        (cpu / alone).toFixed(2),
+        `${(Math.max(...list.map((x) => x.rssGrowth ?? 0)) / MiB).toFixed(1)} MiB`,
+        `±${((spread / 2) * 100).toFixed(0)} %`,
+      ]);
+    }
+    console.log(`\n## Concurrent downloads in one worker\n\n${machine}\n`);
+    const loadText = loads.length ? `${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}` : 'n/a';
+    console.log(
+      `${mib} MiB files${capMib > 0 ? `, each connection capped at ${capMib} MiB/s` : ''}, 4 connections per file, ` +
+        `one fresh process per run (peak RSS growth against its RSS before the downloads). Medians of ${rounds} ` +
+        `runs. 1-minute load average during the run: ${loadText}.\n`,
+    );
+    printTable(
+      [
+        'downloads at once',
+        'bytes',
+        'seconds',
+        'MiB/s together',
+        'CPU-s/GiB',
+        'CPU × one alone',
+        'peak RSS growth (max)',
+        'spread',
+      ],
+      table,
+    );
+    console.log(`\nTargets: peak RSS growth ≤ 128 MiB with ${n} at once; CPU per GiB no worse than one alone.`);
+  } finally {
+    clearInterval(loadTimer);
+    child.kill('SIGTERM');
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
+      downloads: { type: 'string', default: '10' },
+      'download-mib': { type: 'string', default: '256' },
+      'cap-mib': { type: 'string', default: '16' },
+      'download-rounds': { type: 'string', default: '3' },
       n: { type: 'string', default: '100,500' },
       rows: { type: 'string', default: '1000' },
       'task-ms': { type: 'string', default: '2000' },
@@ -64,7 +149,20 @@ async function main(): Promise<void> {
       'timeout-s': { type: 'string', default: '900' },
     },
   });
-  const counts = values.n.split(',').map(Number);
+  const downloads = Number(values.downloads);
+  if (downloads > 0) {
+    await concurrentDownloads(
+      downloads,
+      Number(values['download-mib']),
+      Number(values['cap-mib']),
+      Math.max(1, Number(values['download-rounds'])),
+    );
+  }
+  const counts = values.n
+    .split(',')
+    .map(Number)
+    .filter((c) => c > 0);
+  if (counts.length === 0) return;
   const rows = Number(values.rows);
   const taskMs = Number(values['task-ms']);
   const vendorRate = Number(values['vendor-rate']);

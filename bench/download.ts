@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   const size = (q ? 128 : Number(values.mib)) * MiB;
   const bigSize = (q ? 0 : Number(values['big-mib'])) * MiB;
   const cap32 = (q ? 64 : 256) * MiB;
-  const cap16 = (q ? 64 : 512) * MiB;
+  const cap16 = (q ? 64 : 256) * MiB;
   const rounds = Math.max(1, Number(values.rounds));
   const machine = describeMachine();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'exportflow-bench-'));
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
         name: `${cap16 / MiB} MiB, 16 MiB/s per connection`,
         url: `${base}/plain/${cap16}?cap=${16 * MiB}`,
         file: 'd.csv',
-        tools: ['curl', 'engine'],
+        tools: [...all, 'engine1'],
       },
     ];
     // Warm-up (not reported): the server's blocks, the page cache, tsx's compile cache.

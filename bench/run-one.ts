@@ -1,6 +1,8 @@
 /**
  * One measured download in a fresh process (so every run is "the first large file of a fresh worker"):
- *   node --import tsx bench/run-one.ts engine|bare <url> <dir> <fileName> [connections]
+ *   node --import tsx bench/run-one.ts engine|bare <url> <dir> <fileName> [connections] [parallel]
+ * With `parallel` > 1 the engine runs that many downloads of the URL at once (files `<fileName>`, `p1-<fileName>`,
+ * ...), as a worker running that many download activities: bytes add up, CPU and RSS are the whole process's.
  * Prints one JSON line: seconds, bytes, cpuSeconds (this process, all threads, user + system, during the
  * download), rssGrowth (peak RSS sampled every 10 ms minus RSS just before the download), sha256, rows.
  * "bare" is the reference pipeline the issue describes: undici body -> sha256 + newline count -> file -> fsync.
@@ -34,7 +36,14 @@ async function bare(url: string, file: string): Promise<{ bytes: number; sha256:
 }
 
 async function main(): Promise<void> {
-  const [mode, url, dir, fileName, connections] = process.argv.slice(2) as [string, string, string, string, string?];
+  const [mode, url, dir, fileName, connections, parallel] = process.argv.slice(2) as [
+    string,
+    string,
+    string,
+    string,
+    string?,
+    string?,
+  ];
   fs.mkdirSync(dir, { recursive: true });
   const baseline = process.memoryUsage.rss();
   let peak = baseline;
@@ -44,17 +53,26 @@ async function main(): Promise<void> {
   let result: { bytes: number; sha256: string; rows: number | null };
   if (mode === 'bare') result = await bare(url, path.join(dir, fileName));
   else {
-    const out = await downloadToFile({
-      vendor: 'altcraft',
-      url,
-      headers: {},
-      dir,
-      fileName,
-      countCsvRows: true,
-      connections: Number(connections ?? 4),
-    });
-    if (!out.ready) throw new Error(`not ready: ${out.status}`);
-    result = { bytes: out.file.bytes, sha256: out.file.sha256, rows: out.file.rows };
+    const outs = await Promise.all(
+      Array.from({ length: Math.max(1, Number(parallel ?? 1)) }, async (_, i) => {
+        const out = await downloadToFile({
+          vendor: 'altcraft',
+          url,
+          headers: {},
+          dir,
+          fileName: i === 0 ? fileName : `p${i}-${fileName}`,
+          countCsvRows: true,
+          connections: Number(connections ?? 4),
+          // What the activity does with each point: hand it to a heartbeat, which serialises it.
+          onProgress: (point) => void JSON.stringify(point),
+        });
+        if (!out.ready) throw new Error(`not ready: ${out.status}`);
+        return out.file;
+      }),
+    );
+    if (outs.some((f) => f.sha256 !== outs[0]!.sha256)) throw new Error('parallel downloads stored different bytes');
+    const bytes = outs.reduce((sum, f) => sum + f.bytes, 0);
+    result = { bytes, sha256: outs[0]!.sha256, rows: outs[0]!.rows };
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const used = process.cpuUsage(cpu);

@@ -21,7 +21,8 @@ const CURL = fs.existsSync('/usr/bin/curl') ? '/usr/bin/curl' : 'curl';
 export async function startServer(work: string): Promise<{
   child: ChildProcess;
   base: string;
-  run: (tool: Tool, url: string, file: string) => Promise<Run>;
+  /** `parallel` (engine only): that many downloads of the URL at once in one process; `bytes` is their sum. */
+  run: (tool: Tool, url: string, file: string, parallel?: number) => Promise<Run>;
 }> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'serve.ts')], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -40,7 +41,7 @@ export async function startServer(work: string): Promise<{
     child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
   });
   const dir = path.join(work, 'out');
-  const run = (tool: Tool, url: string, file: string): Promise<Run> => {
+  const run = (tool: Tool, url: string, file: string, parallel = 1): Promise<Run> => {
     fs.mkdirSync(dir, { recursive: true });
     const target = path.join(dir, file);
     if (tool === 'curl' || tool === 'tee') return shell(tool, url, target);
@@ -53,7 +54,7 @@ export async function startServer(work: string): Promise<{
       dir,
       file,
     ];
-    return node([...args, tool === 'engine1' ? '1' : '4'], target);
+    return node([...args, tool === 'engine1' ? '1' : '4', String(parallel)], target);
   };
   return { child, base: `http://127.0.0.1:${port}`, run };
 }

@@ -171,7 +171,7 @@ async function downloadOnce(spec: DownloadSpec): Promise<DownloadOutcome> {
 
   const fastFrom = Math.min(WORKER_CHECK_MIN_BYTES, spec.multiRangeMinBytes ?? WORKER_CHECK_MIN_BYTES);
   if (sink instanceof LocalFileSink && expectedTotal !== undefined && expectedTotal >= fastFrom) {
-    // Large local files take the fast path: socket -> file, checks read the file back on their own thread.
+    // Large local files take the fast path: socket -> file; the checks read the file back in order beside it.
     const validator = (etag && !etag.startsWith('W/')) || lastModified;
     const multi =
       res.statusCode === 200 &&

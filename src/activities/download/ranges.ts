@@ -5,7 +5,7 @@ export interface RangeState {
   at: number;
 }
 
-/** Ranges are cut on 1 MiB boundaries, so writes stay aligned with the page cache and the 1 MiB write batches. */
+/** Ranges are cut on 1 MiB boundaries, so writes stay aligned with the page cache and the write batches. */
 const ALIGN = 1024 * 1024;
 
 /** Splits [0, total) into `connections` ranges of about equal size. */
