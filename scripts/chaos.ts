@@ -148,7 +148,7 @@ async function main(): Promise<number> {
     CALLBACK_PUBLIC_URL: `http://127.0.0.1:${receiverPort}`,
     CALLBACK_SECRET: callbackSecret,
     // A run makes far fewer calls than an hourly quota: no hour window (myTracker 1.44 calls/s, as before
-    // quotas), while the simulator plays myTracker's documented quotas (docs/vendor-quotas.md).
+    // quotas), while the simulator plays myTracker's documented quotas (docs/accounts-and-quotas.md).
     EXPORTFLOW_QUOTA_MYTRACKER: '10/s,100/min',
     EXPORTFLOW_QUOTA_APSIS: '10/s',
     EXPORTFLOW_QUOTA_ALTCRAFT: '10/s',

@@ -322,7 +322,7 @@ describe('operations', () => {
     const res = await runCli(['setup'], env);
     assert.equal(res.code, 0, res.stderr);
     assert.match(res.stderr, /already registered/);
-    // It also sets the vendor quotas on the vendor queues (docs/vendor-quotas.md), every time the same.
+    // It also sets the vendor quotas on the vendor queues (docs/accounts-and-quotas.md), every time the same.
     assert.match(res.stderr, /-mytracker: 1\.44\/s in all, 1\.44\/s per account/);
     assert.doesNotMatch(res.stderr, /warning:/);
   });
