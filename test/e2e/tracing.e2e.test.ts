@@ -60,7 +60,8 @@ describe('tracing to Jaeger', { skip: bin ? false : 'no Jaeger binary and no Go 
   test('one export: caller → CLI → workflow → activities → vendor HTTP in one tree, nothing secret in it', async () => {
     const traceId = hex(16);
     const callerSpanId = hex(8);
-    // One 429 on a status poll: a retry in the trace, and a count in the metrics test below.
+    // One 429 on a status poll, with Retry-After: a quota block the workflow waits out on a timer (the `wait quota`
+    // span), and a count in the metrics test below.
     sim.faults.add({
       vendor: 'altcraft',
       endpoint: 'status',
@@ -91,7 +92,7 @@ describe('tracing to Jaeger', { skip: bin ? false : 'no Jaeger binary and no Go 
       'RunActivity:altcraftDownload',
       'altcraft profiles/get_all',
       'altcraft tasks/status',
-      'wait vendor job',
+      'wait quota',
       'POST',
       'GET',
     ];
@@ -143,7 +144,8 @@ describe('tracing to Jaeger', { skip: bin ? false : 'no Jaeger binary and no Go 
       'RunWorkflow:altcraftExport',
       'StartWorkflow:altcraftExport',
     ]);
-    assert.equal(byId.get(parentOf(one('wait vendor job'))!.spanID)?.operationName, 'RunWorkflow:altcraftExport');
+    assert.equal(byId.get(parentOf(one('wait quota'))!.spanID)?.operationName, 'RunWorkflow:altcraftExport');
+    assert.equal(tag(one('wait quota'), 'exportflow.vendor'), 'altcraft');
     const services = new Set(Object.values(trace.processes).map((p) => p.serviceName));
     assert.deepEqual([...services].sort(), ['exportflow-cli', 'exportflow-worker']);
     assert.equal(tag(one('altcraft profiles/get_all'), 'exportflow.account'), 'default');
