@@ -1,12 +1,7 @@
-import {
-  ActivityCancellationType,
-  proxyActivities,
-  type ActivityInterfaceFor,
-  type ActivityOptions,
-} from '@temporalio/workflow';
+import { ActivityCancellationType, type ActivityInterfaceFor, type ActivityOptions } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { Timing } from '../shared/inputs';
-import { createHeartbeatTimeoutMs, vendorQueue } from './steps';
+import { createHeartbeatTimeoutMs, proxyStepActivities, vendorQueue } from './steps';
 
 export interface VendorActivityTuning {
   /** How long one vendor API call may take. */
@@ -46,9 +41,9 @@ export function vendorActivities<A extends object>(
     },
   };
   return {
-    call: proxyActivities<A>(call),
-    create: proxyActivities<A>({ ...call, heartbeatTimeout: createHeartbeatTimeoutMs(timing) }),
-    stream: proxyActivities<A>({
+    call: proxyStepActivities<A>(call),
+    create: proxyStepActivities<A>({ ...call, heartbeatTimeout: createHeartbeatTimeoutMs(timing) }),
+    stream: proxyStepActivities<A>({
       taskQueue: vendorQueue(vendor),
       startToCloseTimeout: tuning.streamTimeout,
       heartbeatTimeout: timing.heartbeatTimeoutMs,

@@ -1,4 +1,4 @@
-import { ApplicationFailure, continueAsNew, patched } from '@temporalio/workflow';
+import { ApplicationFailure, patched } from '@temporalio/workflow';
 import type { ApsisActivities } from '../activities';
 import {
   ApsisSegmentInputSchema,
@@ -11,7 +11,7 @@ import type { JobPoll } from '../shared/job-poll';
 import type { ExportManifest, ManifestFile } from '../shared/manifest';
 import { failureType, parseInput } from './failures';
 import { requestAgainOrThrow } from './request-again';
-import { pollUntilDone, runExport, withinMaxWait } from './steps';
+import { continueExport, pollUntilDone, runExport, withinMaxWait } from './steps';
 import { ExportTracker } from './tracker';
 import { vendorActivities } from './activity-options';
 import { FAILURE_TYPES, finalFailure } from '../shared/failure-types';
@@ -72,7 +72,7 @@ export async function apsisSegmentExport(rawInput: ApsisSegmentInput): Promise<E
             return { state: 'running', status, progress: null, retryAfterMs: answer.retryAfterMs };
           },
           () =>
-            continueAsNew<typeof apsisSegmentExport>({ ...rawInput, carryOver: tracker.carryOver(), report: current }),
+            continueExport<typeof apsisSegmentExport>({ ...rawInput, carryOver: tracker.carryOver(), report: current }),
           `APSIS One report ${current.reportId}`,
         );
         file = stored.file;
