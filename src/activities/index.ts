@@ -1,3 +1,4 @@
+import { createActionActivities } from './actions';
 import { createAltcraftActivities } from './altcraft';
 import { createApsisActivities } from './apsis';
 import { createFileActivities } from './cleanup';
@@ -8,7 +9,7 @@ export type { ActivityDeps } from './context';
 
 /** Activities that run on the main task queue (no vendor quota applies). */
 export function createCommonActivities(deps: ActivityDeps) {
-  return { ...createFileActivities(deps) };
+  return { ...createFileActivities(deps), ...createActionActivities() };
 }
 
 /** Activities per vendor task queue, so each vendor's quota is enforced by its own queue's rate limit. */

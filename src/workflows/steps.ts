@@ -272,11 +272,20 @@ function historyIsLong(): boolean {
 
 /**
  * Runs an export body and keeps its promises on the way out: a cancelled or failed export removes what it
- * stored (no half result without a manifest), and the progress query says how it ended.
+ * stored (no half result without a manifest), and the progress query says how it ended. A completed export's
+ * manifest gets `temporal.actions`, counted from the history by an activity (exact, retries and the SDK's own
+ * markers included, which the workflow cannot see; it costs that one activity attempt, counted too).
  */
 export async function runExport(tracker: ExportTracker, body: () => Promise<ExportManifest>): Promise<ExportManifest> {
   try {
-    return await body();
+    const manifest = await body();
+    if (!costCutsPatched()) return manifest;
+    // Last, after the manifest's final upsert: what the export cost, as its own history shows it.
+    const { actions } = await common.countTemporalActions({
+      workflowId: workflowInfo().workflowId,
+      runId: workflowInfo().runId,
+    });
+    return { ...manifest, temporal: { actions } };
   } catch (err) {
     // continue-as-new is not a failure: it surfaces as an exception that must pass through untouched.
     if (isContinueAsNew(err)) throw err;

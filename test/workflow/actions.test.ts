@@ -36,7 +36,13 @@ describe('actions per poll under time skipping', { timeout: 300_000 }, () => {
       let polls = 0;
       h.script(id, {
         altcraftCreateExport: () => ({ taskId: 't' }),
-        altcraftTaskStatus: () => (++polls > 40 ? done() : running()),
+        altcraftTaskStatus: (_i, call: Call) => {
+          // One retried attempt, so temporal.actions must count attempts, not activities.
+          if (polls === 5 && call.attempt === 1) {
+            throw ApplicationFailure.create({ type: FAILURE_TYPES.unavailable, message: 'HTTP 503 from Altcraft' });
+          }
+          return ++polls > 40 ? done() : running();
+        },
         altcraftDownload: (i: { fileName: string }) => storedFile(i.fileName),
       });
       // pollsPerRun 15: the 41 polls span three runs, so continue-as-new is part of what is counted.
@@ -47,7 +53,7 @@ describe('actions per poll under time skipping', { timeout: 300_000 }, () => {
       assert.equal(runs.length, 3);
 
       const statusCalls = h.callsOf(id, 'altcraftTaskStatus').length;
-      assert.equal(statusCalls, 41);
+      assert.equal(statusCalls, 42, '41 polls, one of them retried once');
       const timers = count(runs, (e) => e.timerStartedEventAttributes);
       const statusScheduled = count(
         runs,
@@ -56,7 +62,7 @@ describe('actions per poll under time skipping', { timeout: 300_000 }, () => {
       assert.equal(statusScheduled, 41, 'one activity per poll');
       // 41 polls sleep 40 times (none after the last); each run's poll that continues as new sleeps first.
       assert.equal(timers, 40, `${timers} timers for 41 polls`);
-      assert.ok((timers + statusCalls) / statusCalls <= 2, 'at most one timer and one attempt per poll');
+      assert.ok((timers + statusScheduled) / statusScheduled <= 2, 'at most one timer and one activity per poll');
 
       const ours = (e: temporal.api.history.v1.IHistoryEvent) =>
         Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}).some((k) =>
@@ -68,6 +74,17 @@ describe('actions per poll under time skipping', { timeout: 300_000 }, () => {
       // Besides, the SDK upserts TemporalChangeVersion once per run with the patch marker: one id, one upsert.
       const all = runs.map((r) => count([r], (e) => e.upsertWorkflowSearchAttributesEventAttributes));
       assert.deepEqual(all, [3, 1, 3], `all upserts per run: ${all.join('/')}`);
+      // temporal.actions: runs started, timers, upserts, markers, signals from the history, and every activity
+      // attempt as the doubles saw it (their own record, not the history's attempt numbers).
+      const attempts = h.calls.filter((c) => c.workflowId === id).length;
+      const expected =
+        runs.length +
+        timers +
+        all.reduce((a, b) => a + b, 0) +
+        count(runs, (e) => e.markerRecordedEventAttributes) +
+        count(runs, (e) => e.workflowExecutionSignaledEventAttributes) +
+        attempts;
+      assert.equal(result.kind === 'completed' && result.manifest.temporal?.actions, expected);
       const markers = runs.map((r) => count([r], (e) => e.markerRecordedEventAttributes));
       assert.ok(
         markers.every((m) => m <= 1),

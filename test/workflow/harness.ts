@@ -5,6 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleOption } from '@temporalio/worker';
+import { createActionActivities } from '../../src/activities/actions';
 import type { ManifestFile } from '../../src/shared/manifest';
 import { EXPORT_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
 import { workflowBundleName } from '../../src/workflow-bundle-name';
@@ -24,7 +25,7 @@ export const VENDOR_ACTIVITIES = {
   apsis: ['apsisRequestSegmentReport', 'apsisPollSegmentReport', 'apsisRequestProfileExport', 'apsisDownloadProfile'],
   mytracker: ['mytrackerCreateExport', 'mytrackerExportStatus', 'mytrackerDownload'],
 } as const;
-export const COMMON_ACTIVITIES = ['removeExportFiles'] as const;
+export const COMMON_ACTIVITIES = ['removeExportFiles', 'countTemporalActions'] as const;
 type ActivityName =
   (typeof VENDOR_ACTIVITIES)[keyof typeof VENDOR_ACTIVITIES][number] | (typeof COMMON_ACTIVITIES)[number];
 
@@ -122,6 +123,9 @@ export class Harness {
       const handler = script[name];
       if (handler) return (handler as (i: unknown, c: Call) => unknown)(input, call);
       if (name === 'removeExportFiles') return { removed: true };
+      // The real activity: it only reads the workflow's history through the worker's client.
+      if (name === 'countTemporalActions')
+        return createActionActivities().countTemporalActions(input as { workflowId: string; runId: string });
       throw ApplicationFailure.create({ type: 'NoTestDouble', message: `no double for ${name}`, nonRetryable: true });
     };
   }
