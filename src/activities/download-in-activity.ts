@@ -1,4 +1,3 @@
-import { Context } from '@temporalio/activity';
 import type { ManifestFile } from '../shared/manifest';
 import { downloadToFile, type DownloadOutcome, type DownloadSpec } from './download/engine';
 import { currentWorkflowId, exportDirFor, keepAlive, lastResumePoint, type ActivityDeps } from './context';
@@ -37,7 +36,6 @@ function downloadHeartbeating(
   deps: ActivityDeps,
   spec: Omit<DownloadSpec, 'dir' | 'resume' | 'onProgress' | 'signal'>,
 ): Promise<DownloadOutcome> {
-  const ctx = Context.current();
   const resume = lastResumePoint();
   let latest: ResumePoint | undefined = resume;
   return keepAlive(
@@ -47,9 +45,10 @@ function downloadHeartbeating(
         dir: exportDirFor(deps.config, currentWorkflowId()),
         connections: deps.config.downloads.connections,
         resume,
+        // keepAlive heartbeats the latest point once the download has run a few seconds: a small file that is
+        // done sooner costs no heartbeat (a billable action), and there is little to resume in it.
         onProgress: (point) => {
           latest = point;
-          ctx.heartbeat(point);
         },
         signal,
       }),

@@ -80,6 +80,8 @@ export interface DevServerOptions {
   logFile?: string;
   /** Remote codec the Web UI calls to show encrypted payloads (`--ui-codec-endpoint`). */
   codecEndpoint?: string;
+  /** More `temporal server start-dev` flags (the actions bench adds `--metrics-port`). */
+  extraArgs?: string[];
 }
 
 export interface DevServer {
@@ -101,7 +103,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   if (opts.uiPort === null) args.push('--headless');
   else if (opts.uiPort !== undefined) args.push('--ui-port', String(opts.uiPort));
   if (opts.codecEndpoint && opts.uiPort !== null) args.push('--ui-codec-endpoint', opts.codecEndpoint);
-  args.push(...searchAttributeFlags());
+  args.push(...searchAttributeFlags(), ...(opts.extraArgs ?? []));
   const out = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'ignore';
   const child = spawn(opts.cli, args, { stdio: ['ignore', out, out] });
   if (typeof out === 'number') fs.closeSync(out);

@@ -6,14 +6,18 @@ type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
  * What one run's history shows of the Temporal billable actions it cost (CONTRACT.md `temporal.actions`):
  * its start (the first run's start, or the continue-as-new that began it), every timer, every activity attempt
  * (an activity retried three times shows one ActivityTaskStarted event with `attempt: 3`), every signal,
- * search-attribute and memo upsert, marker (a `patched()` or side effect) and update. Heartbeats and queries
- * leave no event and are not in it. An activity scheduled but not started yet counts its one attempt.
+ * search-attribute and memo upsert, marker (a `patched()` or side effect) and update. Markers that one workflow
+ * task records together count once: the server bills them as one batch (its `action` metric's
+ * `command_BatchMarkers`). Heartbeats and queries leave no event and are not in it. An activity scheduled but
+ * not started yet counts its one attempt.
  */
 export function countRunActions(events: readonly HistoryEvent[]): number {
   let actions = 0;
   const started = new Map<string, number>();
   const scheduled: string[] = [];
+  let markerBatchOpen = false;
   for (const e of events) {
+    if (e.workflowTaskCompletedEventAttributes) markerBatchOpen = false;
     const id = String(e.eventId ?? '');
     if (e.workflowExecutionStartedEventAttributes) actions += 1;
     else if (e.timerStartedEventAttributes) actions += 1;
@@ -24,8 +28,10 @@ export function countRunActions(events: readonly HistoryEvent[]): number {
     } else if (e.workflowExecutionSignaledEventAttributes) actions += 1;
     else if (e.upsertWorkflowSearchAttributesEventAttributes) actions += 1;
     else if (e.workflowPropertiesModifiedEventAttributes) actions += 1;
-    else if (e.markerRecordedEventAttributes) actions += 1;
-    else if (e.workflowExecutionUpdateAcceptedEventAttributes) actions += 1;
+    else if (e.markerRecordedEventAttributes) {
+      if (!markerBatchOpen) actions += 1;
+      markerBatchOpen = true;
+    } else if (e.workflowExecutionUpdateAcceptedEventAttributes) actions += 1;
     else if (e.startChildWorkflowExecutionInitiatedEventAttributes) actions += 1;
     else if (e.signalExternalWorkflowExecutionInitiatedEventAttributes) actions += 1;
   }
