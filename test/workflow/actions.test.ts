@@ -98,6 +98,29 @@ describe('actions per poll under time skipping', { timeout: 300_000 }, () => {
     });
   }
 
+  test('a 24 h Altcraft job with the default poll settings costs ≤ 650 actions in all (manifest temporal.actions)', async (t) => {
+    const id = 'day-cost';
+    let createdAt = 0;
+    h.script(id, {
+      altcraftCreateExport: (_i, call: Call) => {
+        createdAt = call.at;
+        return { taskId: 'day' };
+      },
+      altcraftTaskStatus: (_i, call: Call) => (call.at >= createdAt + 24 * HOUR ? done() : running()),
+      altcraftDownload: (i: { fileName: string }) => storedFile(i.fileName),
+    });
+    // The deadline is moved past the job only (it would otherwise end the wait exactly when the file is ready).
+    const result = await runToEnd(h, 'altcraftExport', id, { ...altcraftInput, timing: { maxWaitMs: 30 * HOUR } });
+    assert.equal(result.kind, 'completed', JSON.stringify(result));
+    const actions = result.kind === 'completed' ? result.manifest.temporal?.actions : undefined;
+    const polls = h.callsOf(id, 'altcraftTaskStatus').length;
+    const runs = (await h.runs(id)).length;
+    t.diagnostic(`24 h job: ${actions} actions, ${polls} polls, ${runs} runs`);
+    console.log(`24 h job with the default poll settings: ${actions} actions, ${polls} polls, ${runs} runs`);
+    assert.ok(typeof actions === 'number' && actions <= 650, `${actions} actions`);
+    assert.ok(actions! <= 2 * polls + 10 * runs, `${actions} actions for ${polls} polls in ${runs} runs`);
+  });
+
   test('a status call that keeps failing runs into a 3 min deadline: VendorTimeout at the deadline, no scope timer', async () => {
     const id = 'deadline-on-activity';
     let created = 0;
