@@ -151,6 +151,8 @@ async function main(): Promise<void> {
   }
 
   async function measure<T>(fn: () => Promise<T>): Promise<{ value: T; counted: Map<string, number> }> {
+    // The server publishes its counters with a short delay: the calls before the case must land first too.
+    await new Promise((r) => setTimeout(r, 3000));
     const before = await actions(metricsUrl);
     const value = await fn();
     // The server publishes its counters with a short delay; a few seconds let the last ones land.
