@@ -7,7 +7,8 @@ import { countExportActions, countRunActions } from '../../src/shared/temporal-a
 
 type Event = temporal.api.history.v1.IHistoryEvent;
 let id = 0;
-const ev = (e: Omit<Event, 'eventId'>): Event => ({ eventId: ++id, ...e }) as Event;
+// Plain numbers where the proto has Long ids: the counter compares them as strings.
+const ev = (e: Record<string, unknown>): Event => ({ eventId: ++id, ...e }) as unknown as Event;
 const wtCompleted = () => ev({ workflowTaskCompletedEventAttributes: {} });
 
 test('start, timers, activity attempts (retries from the started event), signals, upserts count', () => {
