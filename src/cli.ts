@@ -200,9 +200,15 @@ function buildProgram(setExit: (code: number) => void): Command {
     .command('status <workflowId>')
     .description('phase, vendor progress, bytes and files so far')
     .option('--json', 'machine-readable output')
-    .action(async (workflowId: string, opts: { json?: boolean }) => {
+    .option('--watch', 'follow it until it ends (history long-poll: about two billable actions per export)')
+    .action(async (workflowId: string, opts: { json?: boolean; watch?: boolean }) => {
       const client = await connectExportClient();
       try {
+        if (opts.watch) {
+          const header = `following export ${workflowId} (Ctrl-C stops following, not the export)`;
+          setExit(await waitAndPrint(client, workflowId, opts.json === true, header));
+          return;
+        }
         const status = await client.status(workflowId);
         if (opts.json) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
         else if (status.manifest) printManifest(status.manifest, false);
@@ -246,8 +252,15 @@ function buildProgram(setExit: (code: number) => void): Command {
   return program;
 }
 
-async function waitAndPrint(client: ExportClient, workflowId: string, json: boolean, progress = true): Promise<number> {
-  const display = progress ? showProgress(client, workflowId) : null;
+async function waitAndPrint(
+  client: ExportClient,
+  workflowId: string,
+  json: boolean,
+  progress: boolean | string = true,
+): Promise<number> {
+  const display = progress
+    ? showProgress(client, workflowId, ...(typeof progress === 'string' ? [progress] : []))
+    : null;
   try {
     const manifest = await client.result(workflowId);
     display?.stop();

@@ -30,6 +30,8 @@ import { progressQuery } from './shared/contract';
 import { ACCOUNTS_WORKFLOW_TYPE, type AccountsReport } from './shared/accounts';
 import { exportStartOptions } from './start-options';
 import { clientTracingInterceptors } from './telemetry';
+import { followExport, type FollowReport, type FollowUpdate } from './follow';
+import { countExportActions } from './shared/temporal-actions';
 
 export type { ExportManifest, ExportProgress, ManifestFile, Provider } from './shared/manifest';
 /** ExportFailedError.type of an export whose rows differed from the vendor's count under `requireTotal`. */
@@ -37,6 +39,7 @@ export { ROW_COUNT_MISMATCH } from './shared/manifest';
 export { PROVIDER_SPECS } from './shared/providers';
 export type { SupportedProvider, ProviderInput } from './shared/providers';
 export type { AccountsReport, AccountReport, AccountCheck } from './shared/accounts';
+export type { FollowReport, FollowUpdate } from './follow';
 
 /** Bad input, rejected before anything starts. The message names the field. */
 export class InputError extends Error {
@@ -65,6 +68,11 @@ export interface ExportStatus {
   inFlightBytes: number;
   manifest: ExportManifest | null;
   error: { type: string; message: string } | null;
+  /**
+   * What the export has cost so far in Temporal billable actions, as its history shows them (the manifest's
+   * `temporal.actions` once it completed); read from the history, which costs no action.
+   */
+  temporal: { actions: number } | null;
 }
 
 export interface ExportListing {
@@ -228,7 +236,10 @@ export class ExportClient {
     }
   }
 
-  /** Phase, vendor progress and bytes so far; for a finished export, its manifest or error. */
+  /**
+   * Phase, vendor progress and bytes so far; for a finished export, its manifest or error. A running export's
+   * progress comes from the `progress` query: one billable action per call (follow() costs far less).
+   */
   async status(workflowId: string): Promise<ExportStatus> {
     const handle = this.temporal.workflow.getHandle(workflowId);
     const description = await handle.describe();
@@ -240,19 +251,11 @@ export class ExportClient {
       inFlightBytes: 0,
       manifest: null,
       error: null,
+      temporal: null,
     };
     if (execution === 'RUNNING') {
       status.progress = await handle.query(progressQuery).catch(() => null);
-      for (const activity of description.raw.pendingActivities ?? []) {
-        const payload = activity.heartbeatDetails?.payloads?.[0];
-        if (!payload) continue;
-        // Heartbeats go through the codec like every payload (encrypted when EXPORTFLOW_CODEC_KEYS is set).
-        const point = await decodeOptionalSinglePayload<{ offset?: number }>(
-          this.temporal.options.loadedDataConverter,
-          payload,
-        ).catch(() => undefined);
-        if (typeof point?.offset === 'number') status.inFlightBytes += point.offset;
-      }
+      status.inFlightBytes = await this.inFlightBytesOf(description.raw.pendingActivities ?? []);
     } else if (execution === 'COMPLETED') {
       status.manifest = await this.result(workflowId);
     } else {
@@ -262,7 +265,54 @@ export class ExportClient {
         if (err instanceof ExportFailedError) status.error = { type: err.type, message: err.message };
       }
     }
+    const counted = status.manifest?.temporal?.actions;
+    status.temporal = { actions: counted ?? (await this.actions(workflowId)) };
     return status;
+  }
+
+  /** Temporal billable actions the export's history shows so far, every run of it (history reads cost none). */
+  async actions(workflowId: string): Promise<number> {
+    return countExportActions(async (runId) => {
+      const history = await this.temporal.workflow.getHandle(workflowId, runId).fetchHistory();
+      return history.events ?? [];
+    });
+  }
+
+  /**
+   * Follows a running export until it ends (or `signal` aborts), calling `onUpdate` with its progress when
+   * something changes: at about two billable actions per export instead of one query per look. See
+   * src/follow.ts. Resolves with the number of `progress` queries sent.
+   */
+  async follow(
+    workflowId: string,
+    onUpdate: (update: FollowUpdate) => void,
+    signal?: AbortSignal,
+  ): Promise<FollowReport> {
+    const handle = this.temporal.workflow.getHandle(workflowId);
+    return followExport(this.temporal, workflowId, {
+      signal,
+      onUpdate,
+      query: () => handle.query(progressQuery).catch(() => null),
+      inFlightBytes: async () => this.inFlightBytesOf((await handle.describe()).raw.pendingActivities ?? []),
+    });
+  }
+
+  /** Bytes of downloads in flight, from the pending activities' heartbeat details (resume points). */
+  private async inFlightBytesOf(
+    pending: { heartbeatDetails?: { payloads?: Parameters<typeof decodeOptionalSinglePayload>[1][] | null } | null }[],
+  ): Promise<number> {
+    let bytes = 0;
+    for (const activity of pending) {
+      const payload = activity.heartbeatDetails?.payloads?.[0];
+      if (!payload) continue;
+      // Heartbeats go through the codec like every payload (encrypted when EXPORTFLOW_CODEC_KEYS is set).
+      const point = await decodeOptionalSinglePayload<{ offset?: number }>(
+        this.temporal.options.loadedDataConverter,
+        payload,
+      ).catch(() => undefined);
+      if (typeof point?.offset === 'number') bytes += point.offset;
+    }
+    return bytes;
   }
 
   /**

@@ -38,24 +38,40 @@ export function lastResumePoint(): ResumePoint | undefined {
 
 /** How often an activity heartbeats while it waits on a vendor (the SDK sends at most one per 0.8 x timeout). */
 const KEEP_ALIVE_MS = 1000;
+/**
+ * How long a call runs before its first heartbeat: a status call that answers in milliseconds then costs no
+ * heartbeat (each one that reaches the server is a billable action), while a slow call still heartbeats well
+ * inside its heartbeat timeout (at most 40% of it), so a dead worker's call moves on and a cancellation reaches
+ * a running call within seconds.
+ */
+export function firstHeartbeatAfterMs(heartbeatTimeoutMs: number | undefined): number {
+  if (!heartbeatTimeoutMs) return QUIET_START_MS;
+  return Math.min(QUIET_START_MS, Math.floor(heartbeatTimeoutMs * 0.4));
+}
+const QUIET_START_MS = 5000;
 
 /**
  * Runs an activity body while heartbeating, so an activity that waits long for a vendor's first byte is not
  * mistaken for one on a dead worker (heartbeat timeout, then a second request), and a cancelled or timed-out
  * activity learns of it and aborts its call through `signal`. `details` is what each heartbeat carries (a
- * download's resume point): the latest value, so a keep-alive never erases progress.
+ * download's resume point): the latest value, so a keep-alive never erases progress. Heartbeats start only once
+ * the body has run for firstHeartbeatAfterMs: a quick call sends none.
  */
 export async function keepAlive<T>(
   body: (signal: AbortSignal) => Promise<T>,
   details: () => unknown = () => undefined,
 ): Promise<T> {
   const ctx = Context.current();
-  ctx.heartbeat(details());
-  const timer = setInterval(() => ctx.heartbeat(details()), KEEP_ALIVE_MS);
+  let timer: NodeJS.Timeout | undefined;
+  const beat = () => {
+    ctx.heartbeat(details());
+    timer = setTimeout(beat, KEEP_ALIVE_MS);
+  };
+  timer = setTimeout(beat, firstHeartbeatAfterMs(ctx.info.heartbeatTimeoutMs));
   try {
     return await body(ctx.cancellationSignal);
   } finally {
-    clearInterval(timer);
+    clearTimeout(timer);
   }
 }
 

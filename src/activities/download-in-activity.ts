@@ -38,7 +38,6 @@ function downloadHeartbeating(
   deps: ActivityDeps,
   spec: Omit<DownloadSpec, 'dir' | 'resume' | 'onProgress' | 'signal'>,
 ): Promise<DownloadOutcome> {
-  const ctx = Context.current();
   const resume = lastResumePoint();
   let latest: ResumePoint | undefined = resume;
   // A stopping worker ends its downloads at once rather than after the shutdown grace: the engine heartbeats the
@@ -51,13 +50,16 @@ function downloadHeartbeating(
         dir: exportDirFor(deps.config, currentWorkflowId()),
         connections: deps.config.downloads.connections,
         resume,
+        // keepAlive heartbeats the latest point once the download has run a few seconds: a small file that is
+        // done sooner costs no heartbeat (a billable action), and there is little to resume in it.
         onProgress: (point) => {
           latest = point;
-          ctx.heartbeat(point);
         },
         signal: AbortSignal.any([signal, draining]),
       }).catch((err: unknown) => {
         if (!draining.aborted || signal.aborted) throw err;
+        // The resume point goes out now, whether or not keepAlive's first heartbeat has: the next attempt reads it.
+        if (latest) Context.current().heartbeat(latest);
         throw ApplicationFailure.retryable(
           `the worker is shutting down: ${spec.fileName} stopped at byte ${latest?.offset ?? 0}; another worker resumes it`,
           WORKER_SHUTDOWN_FAILURE,

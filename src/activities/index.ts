@@ -1,4 +1,5 @@
 import { createAccountCheckActivities, createAccountListActivities } from './account-checks';
+import { createActionActivities } from './actions';
 import { createAltcraftActivities } from './altcraft';
 import { createApsisActivities } from './apsis';
 import { createFileActivities } from './cleanup';
@@ -9,7 +10,7 @@ export type { ActivityDeps } from './context';
 
 /** Activities that run on the main task queue (no vendor quota applies). */
 export function createCommonActivities(deps: ActivityDeps) {
-  return { ...createFileActivities(deps), ...createAccountListActivities(deps) };
+  return { ...createFileActivities(deps), ...createAccountListActivities(deps), ...createActionActivities() };
 }
 
 /** Activities per vendor task queue, so each vendor's quota is enforced by its own queue's rate limit. */

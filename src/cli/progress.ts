@@ -40,34 +40,56 @@ export function describeStatus(status: ExportStatus, withBar = false): string {
 }
 
 /**
- * Shows progress on stderr until `stop` is called: a self-rewriting line on a terminal, a plain line per
- * change otherwise (so logs of CI and scripts stay readable).
+ * Shows progress on stderr until `stop` is called or the export ends: a self-rewriting line on a terminal, a
+ * plain line per change otherwise (so logs of CI and scripts stay readable). It follows the export through
+ * ExportClient.follow (history long-poll and describe, which Temporal does not bill; the `progress` query only
+ * at the start and when downloads begin), not a query a second. The elapsed clock on a terminal ticks locally.
  */
-export function showProgress(client: ExportClient, workflowId: string): { stop: () => void } {
+export function showProgress(
+  client: ExportClient,
+  workflowId: string,
+  header = `export ${workflowId} started; waiting for it to finish (Ctrl-C stops waiting, not the export)`,
+): { stop: () => void; done: Promise<void> } {
   const tty = process.stderr.isTTY === true;
+  const abort = new AbortController();
   let last = '';
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  const tick = async () => {
-    try {
-      const line = describeStatus(await client.status(workflowId), tty);
-      if (stopped) return;
-      if (tty) process.stderr.write(`\r\x1b[K${line}`);
-      else if (stripClock(line) !== stripClock(last)) process.stderr.write(`${line}\n`);
-      last = line;
-    } catch {
-      // Progress is best effort; the result wait reports real failures.
-    }
-    if (!stopped) timer = setTimeout(tick, 1000);
+  let latest: ExportStatus | undefined;
+  const draw = () => {
+    if (!latest || abort.signal.aborted) return;
+    const line = describeStatus(latest, tty);
+    if (tty) process.stderr.write(`\r\x1b[K${line}`);
+    else if (stripClock(line) !== stripClock(last)) process.stderr.write(`${line}\n`);
+    last = line;
   };
-  process.stderr.write(
-    `export ${workflowId} started; waiting for it to finish (Ctrl-C stops waiting, not the export)\n`,
-  );
-  void tick();
+  const clock = tty ? setInterval(draw, 1000) : undefined;
+  process.stderr.write(`${header}\n`);
+  const done = client
+    .follow(
+      workflowId,
+      ({ progress, inFlightBytes }) => {
+        latest = {
+          workflowId,
+          execution: 'RUNNING',
+          progress,
+          inFlightBytes,
+          manifest: null,
+          error: null,
+          temporal: null,
+        };
+        draw();
+      },
+      abort.signal,
+    )
+    .then(
+      () => undefined,
+      // Progress is best effort; the result wait reports real failures.
+      () => undefined,
+    );
   return {
+    done,
     stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
+      abort.abort();
+      if (clock) clearInterval(clock);
       if (tty && last) process.stderr.write('\n');
     },
   };

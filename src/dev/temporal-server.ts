@@ -83,6 +83,8 @@ export interface DevServerOptions {
   ownProcessGroup?: boolean;
   /** Start without exportflow's search attributes (tests of a namespace that lacks them). */
   bareNamespace?: boolean;
+  /** More `temporal server start-dev` flags (the actions bench adds `--metrics-port`). */
+  extraArgs?: string[];
 }
 
 export interface DevServer {
@@ -137,6 +139,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   else if (opts.uiPort !== undefined) args.push('--ui-port', String(opts.uiPort));
   if (opts.codecEndpoint && opts.uiPort !== null) args.push('--ui-codec-endpoint', opts.codecEndpoint);
   if (!opts.bareNamespace) args.push(...searchAttributeFlags());
+  args.push(...(opts.extraArgs ?? []));
   const out = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'ignore';
   const child = spawn(opts.cli, args, { stdio: ['ignore', out, out], detached: opts.ownProcessGroup === true });
   if (typeof out === 'number') fs.closeSync(out);

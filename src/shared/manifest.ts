@@ -26,6 +26,11 @@ export interface ExportManifest {
   rowsMatchVendor: boolean | null;
   startedAt: string;
   finishedAt: string;
+  /**
+   * What the export cost in Temporal billable actions as its own history shows them, across continue-as-new
+   * (src/shared/temporal-actions.ts). Absent only from manifests of exports that began before the field.
+   */
+  temporal?: { actions: number };
 }
 
 /** What the `progress` query answers: enough for `exportflow status` and a progress bar. */

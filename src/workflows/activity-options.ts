@@ -1,14 +1,13 @@
 import {
   ActivityCancellationType,
   patched,
-  proxyActivities,
   workflowInfo,
   type ActivityInterfaceFor,
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import { DEFAULT_ACCOUNT, type Timing } from '../shared/inputs';
-import { createHeartbeatTimeoutMs, vendorQueue } from './steps';
+import { createHeartbeatTimeoutMs, proxyStepActivities, vendorQueue } from './steps';
 import { downloadsTaskQueue } from '../shared/contract';
 
 export interface VendorActivityTuning {
@@ -65,10 +64,10 @@ export function vendorActivities<A extends object>(
   };
   const named = <T extends object>(activities: T): T => withAccount(activities, account);
   return {
-    call: named(proxyActivities<A>(call)),
-    create: named(proxyActivities<A>({ ...call, heartbeatTimeout: createHeartbeatTimeoutMs(timing) })),
+    call: named(proxyStepActivities<A>(call)),
+    create: named(proxyStepActivities<A>({ ...call, heartbeatTimeout: createHeartbeatTimeoutMs(timing) })),
     stream: named(
-      proxyActivities<A>({
+      proxyStepActivities<A>({
         taskQueue: offQuota ? downloadsTaskQueue(workflowInfo().taskQueue) : vendorQueue(vendor),
         ...(offQuota ? {} : priority),
         startToCloseTimeout: tuning.streamTimeout,

@@ -1,4 +1,4 @@
-import { continueAsNew, patched } from '@temporalio/workflow';
+import { patched } from '@temporalio/workflow';
 import type { AltcraftActivities } from '../activities';
 import type { AltcraftTokenForm } from '../activities/altcraft';
 import { fileNamesFor } from '../shared/file-names';
@@ -6,7 +6,7 @@ import { AltcraftInputSchema, resolveTiming, type AltcraftInput } from '../share
 import type { ExportManifest, ManifestFile } from '../shared/manifest';
 import { parseInput } from './failures';
 import { requestAgainOrThrow } from './request-again';
-import { pollUntilDone, runExport, withinMaxWait } from './steps';
+import { continueExport, pollUntilDone, runExport, withinMaxWait } from './steps';
 import { ExportTracker } from './tracker';
 import { vendorActivities } from './activity-options';
 import { withQuotaWait } from './quota-wait';
@@ -57,7 +57,7 @@ export async function altcraftExport(rawInput: AltcraftInput): Promise<ExportMan
         tracker,
         timing,
         () => withQuotaWait(quota, () => api.altcraftTaskStatus({ taskId })),
-        () => continueAsNew<typeof altcraftExport>({ ...rawInput, carryOver: tracker.carryOver() }),
+        () => continueExport<typeof altcraftExport>({ ...rawInput, carryOver: tracker.carryOver() }),
         `Altcraft task ${taskId}`,
       );
 

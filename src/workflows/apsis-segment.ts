@@ -1,4 +1,4 @@
-import { ApplicationFailure, continueAsNew, patched } from '@temporalio/workflow';
+import { ApplicationFailure, patched } from '@temporalio/workflow';
 import type { ApsisActivities } from '../activities';
 import {
   POLL_URL_VALIDITY_MS,
@@ -13,7 +13,7 @@ import type { JobPoll } from '../shared/job-poll';
 import type { ExportManifest, ManifestFile } from '../shared/manifest';
 import { failureType, parseInput } from './failures';
 import { requestAgainOrThrow } from './request-again';
-import { pollUntilDone, runExport, withinMaxWait } from './steps';
+import { continueExport, pollUntilDone, runExport, withinMaxWait } from './steps';
 import { ExportTracker } from './tracker';
 import { vendorActivities } from './activity-options';
 import { withQuotaWait } from './quota-wait';
@@ -92,7 +92,7 @@ export async function apsisSegmentExport(rawInput: ApsisSegmentInput): Promise<E
             return { state: 'running', status, progress: null, retryAfterMs: answer.retryAfterMs };
           },
           () =>
-            continueAsNew<typeof apsisSegmentExport>({ ...rawInput, carryOver: tracker.carryOver(), report: current }),
+            continueExport<typeof apsisSegmentExport>({ ...rawInput, carryOver: tracker.carryOver(), report: current }),
           `APSIS One report ${current.reportId}`,
         );
         file = stored.file;

@@ -1,4 +1,3 @@
-import { continueAsNew } from '@temporalio/workflow';
 import type { MyTrackerActivities } from '../activities';
 import type { MyTrackerLink } from '../activities/mytracker';
 import { fileNamesFor } from '../shared/file-names';
@@ -7,7 +6,7 @@ import { totalRowsOf, type ExportManifest } from '../shared/manifest';
 import { failureType, parseInput, userMessage } from './failures';
 import { requestAgainOrThrow } from './request-again';
 import { downloadExportFiles, exportSpent } from './mytracker-files';
-import { pollUntilDone, runExport, withinMaxWait } from './steps';
+import { continueExport, pollUntilDone, runExport, withinMaxWait } from './steps';
 import { ExportTracker } from './tracker';
 import { vendorActivities } from './activity-options';
 import { withQuotaWait } from './quota-wait';
@@ -58,7 +57,7 @@ export async function mytrackerExport(rawInput: MyTrackerInput): Promise<ExportM
         }
         return { state: 'running', status: poll.status, progress: null };
       },
-      () => continueAsNew<typeof mytrackerExport>({ ...rawInput, carryOver: tracker.carryOver() }),
+      () => continueExport<typeof mytrackerExport>({ ...rawInput, carryOver: tracker.carryOver() }),
       `myTracker export ${exportId}`,
     );
     return done.then((poll) => poll.files);

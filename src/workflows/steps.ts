@@ -1,14 +1,21 @@
 import {
+  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   CancelledFailure,
   ContinueAsNew,
   isCancellation,
+  makeContinueAsNewFunc,
   patched,
   proxyActivities,
   sleep,
+  TimeoutFailure,
   workflowInfo,
+  type ActivityInterfaceFor,
+  type ActivityOptions,
+  type Workflow,
 } from '@temporalio/workflow';
+import { RetryState, TimeoutType } from '@temporalio/common';
 import type { CommonActivities } from '../activities';
 import { LEGACY_POLLS_PER_RUN, type ResolvedTiming, type Timing } from '../shared/inputs';
 import type { ExportManifest } from '../shared/manifest';
@@ -139,6 +146,7 @@ export async function withinMaxWait<T>(
   const left = exportDeadline(tracker, timing) - Date.now();
   const budget = Math.max(left, Math.min(LATE_STEP_GRACE_MS, Math.floor(timing.maxWaitMs / 4)));
   if (budget >= STEP_NEEDS_NO_TIMER_MS) return step();
+  if (costCutsPatched()) return deadlineOnActivity(tracker, timing, describeJob, budget, step);
   try {
     return await CancellationScope.withTimeout(budget, step);
   } catch (err) {
@@ -150,6 +158,92 @@ export async function withinMaxWait<T>(
   }
 }
 
+/**
+ * The marker of the cuts in actions per export: a step's deadline travels with its activity as a
+ * schedule-to-close timeout (the server ends the activity, its retries included, when the budget is spent)
+ * instead of a scope timer per step, so a poll costs one activity attempt and the loop's one timer; search
+ * attributes are upserted only where they change (tracker.ts). Older runs replay as recorded. One id for all of
+ * them: each patched() id costs a marker and an upsert of TemporalChangeVersion in every run that reaches it.
+ */
+export function costCutsPatched(): boolean {
+  return patched('cost-cuts-actions-per-poll');
+}
+
+/** The budget a step's activity must keep, offered while withinMaxWait starts the step (see proxyStepActivities). */
+let offeredBudget: { ms: number; taken: boolean } | undefined;
+
+async function deadlineOnActivity<T>(
+  tracker: ExportTracker,
+  timing: Required<Timing>,
+  describeJob: string,
+  budget: number,
+  step: () => Promise<T>,
+): Promise<T> {
+  const scope = new CancellationScope({ cancellable: true });
+  const offer = { ms: budget, taken: false };
+  offeredBudget = offer;
+  let running: Promise<T>;
+  try {
+    // A step schedules its activity synchronously, before its first await, so the offer reaches that activity.
+    running = scope.run(step);
+  } finally {
+    offeredBudget = undefined;
+  }
+  // A step that scheduled no activity at once still must not outlive the deadline: a timer as before.
+  let timer: CancellationScope | undefined;
+  if (!offer.taken) {
+    timer = new CancellationScope({ cancellable: true });
+    timer
+      .run(() => sleep(budget))
+      .then(
+        () => scope.cancel(),
+        () => undefined,
+      );
+  }
+  try {
+    return await running;
+  } catch (err) {
+    if (offer.taken && isDeadlineExpiry(err)) throw vendorTimeout(tracker, timing, describeJob);
+    if (timer && isCancellation(err) && !CancellationScope.current().consideredCancelled) {
+      throw vendorTimeout(tracker, timing, describeJob);
+    }
+    throw err;
+  } finally {
+    if (timer && !timer.consideredCancelled) timer.cancel();
+  }
+}
+
+/** An activity the server ended at its schedule-to-close timeout, or whose next retry would have passed it. */
+function isDeadlineExpiry(err: unknown): boolean {
+  if (!(err instanceof ActivityFailure)) return false;
+  if (err.retryState === RetryState.TIMEOUT) return true;
+  return err.cause instanceof TimeoutFailure && err.cause.timeoutType === TimeoutType.SCHEDULE_TO_CLOSE;
+}
+
+/**
+ * proxyActivities whose calls take the deadline withinMaxWait offers: an activity scheduled while a step
+ * starts gets the step's budget as its schedule-to-close timeout; other calls use `options` as they are.
+ */
+export function proxyStepActivities<A extends object>(options: ActivityOptions): ActivityInterfaceFor<A> {
+  const plain = proxyActivities<A>(options);
+  return new Proxy(plain, {
+    get(target, name, receiver) {
+      const fn = Reflect.get(target, name, receiver) as unknown;
+      if (typeof fn !== 'function' || typeof name !== 'string') return fn;
+      return (...args: unknown[]) => {
+        const offer = offeredBudget;
+        if (!offer || offer.taken) return (fn as (...a: unknown[]) => unknown)(...args);
+        offer.taken = true;
+        const bounded = proxyActivities<A>({ ...options, scheduleToCloseTimeout: offer.ms }) as Record<
+          string,
+          (...a: unknown[]) => unknown
+        >;
+        return bounded[name]!(...args);
+      };
+    },
+  }) as ActivityInterfaceFor<A>;
+}
+
 function vendorTimeout(tracker: ExportTracker, timing: Required<Timing>, describeJob: string): ApplicationFailure {
   const { vendorStatus, vendorPercent } = tracker.progress;
   const last = vendorStatus
@@ -159,6 +253,15 @@ function vendorTimeout(tracker: ExportTracker, timing: Required<Timing>, describ
     FAILURE_TYPES.timeout,
     `${describeJob} did not finish within EXPORTFLOW_MAX_WAIT (${Math.round(timing.maxWaitMs / 1000)}s)${last}`,
   );
+}
+
+/**
+ * continue-as-new that hands the run's search attributes to the next run: Temporal starts the new run with the
+ * attributes the command names and no others (the TypeScript SDK names none by default), so without them the
+ * next run had to upsert all four again, an action per run.
+ */
+export function continueExport<F extends Workflow>(...args: Parameters<F>): Promise<never> {
+  return makeContinueAsNewFunc<F>({ typedSearchAttributes: workflowInfo().typedSearchAttributes })(...args);
 }
 
 /** Forgets a spent vendor job and removes the files already taken from it, before the export asks anew. */
@@ -174,11 +277,20 @@ function historyIsLong(): boolean {
 
 /**
  * Runs an export body and keeps its promises on the way out: a cancelled or failed export removes what it
- * stored (no half result without a manifest), and the progress query says how it ended.
+ * stored (no half result without a manifest), and the progress query says how it ended. A completed export's
+ * manifest gets `temporal.actions`, counted from the history by an activity (exact, retries and the SDK's own
+ * markers included, which the workflow cannot see; it costs that one activity attempt, counted too).
  */
 export async function runExport(tracker: ExportTracker, body: () => Promise<ExportManifest>): Promise<ExportManifest> {
   try {
-    return await body();
+    const manifest = await body();
+    if (!costCutsPatched()) return manifest;
+    // Last, after the manifest's final upsert: what the export cost, as its own history shows it.
+    const { actions } = await common.countTemporalActions({
+      workflowId: workflowInfo().workflowId,
+      runId: workflowInfo().runId,
+    });
+    return { ...manifest, temporal: { actions } };
   } catch (err) {
     // continue-as-new is not a failure: it surfaces as an exception that must pass through untouched.
     if (isContinueAsNew(err)) throw err;

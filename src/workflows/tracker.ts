@@ -8,6 +8,7 @@ import {
 } from '@temporalio/workflow';
 import { METRIC_NAMES } from '../shared/metric-names';
 import { EXPORT_SEARCH_ATTRIBUTES as SA } from '../shared/search-attributes';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { CarryOver } from '../shared/inputs';
 import {
   rowsMatch,
@@ -20,6 +21,7 @@ import {
 } from '../shared/manifest';
 import { progressQuery } from '../shared/contract';
 import { FAILURE_TYPES, finalFailure } from '../shared/failure-types';
+import { costCutsPatched } from './steps';
 
 /**
  * The small state an export workflow keeps: vendor job id, how often it was requested, what is downloaded.
@@ -50,6 +52,8 @@ export class ExportTracker {
       warning: null,
     };
     setHandler(progressQuery, () => this.progress);
+    // A continued run starts with the search attributes its predecessor handed to continue-as-new
+    // (continueExport): publish upserts only what differs from them.
     this.publish(true);
     // A continued run carries state over; only the first run of an export counts as a start.
     if (!carry) this.count(METRIC_NAMES.started);
@@ -124,7 +128,9 @@ export class ExportTracker {
     this.progress.filesDone = this.files.length;
     this.progress.bytesDone += file.bytes;
     this.touch();
-    this.publish(true);
+    // Bytes reach the search attributes with the next phase change (the manifest's `completed` at the latest),
+    // not one upsert per file; `status` reads them live from the progress query and the download heartbeats.
+    this.publish(!this.upsertsOnlyOnChange());
   }
 
   failed(message: string, cancelled: boolean): void {
@@ -193,12 +199,27 @@ export class ExportTracker {
       `**${p.phase}**${p.remoteId ? ` · vendor job ${p.remoteId} (attempt ${p.attempts})` : ''}${vendor}${files}${p.error ? ` · ${p.error}` : ''}${p.warning ? ` · warning: ${p.warning}` : ''}`,
     );
     if (!searchable) return;
-    upsertSearchAttributes([
+    const pairs: SearchAttributeUpdatePair[] = [
       { key: SA.provider, value: p.provider },
       { key: SA.phase, value: p.phase },
       { key: SA.remoteId, value: p.remoteId },
       { key: SA.bytes, value: p.bytesDone },
-    ]);
+    ];
+    const current = workflowInfo().typedSearchAttributes;
+    // None set yet (a first run's start): the upsert of all four that every version made.
+    if (pairs.every((pair) => current.get(pair.key) === undefined)) return upsertSearchAttributes(pairs);
+    const changed = pairs.filter((pair) => (current.get(pair.key) ?? null) !== (pair.value ?? null));
+    // Since the marker only the changes, or nothing (one action less); before it, all four every time.
+    if (!this.upsertsOnlyOnChange()) upsertSearchAttributes(pairs);
+    else if (changed.length > 0) upsertSearchAttributes(changed);
+  }
+
+  /**
+   * Whether search attributes are upserted only where they change (since this marker): not again by a continued
+   * run that inherited them, not per stored file. Older runs replay their upserts as recorded.
+   */
+  private upsertsOnlyOnChange(): boolean {
+    return costCutsPatched();
   }
 
   /** Workflow metrics are emitted once, not again on replay (the SDK takes care of that). */

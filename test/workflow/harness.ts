@@ -5,6 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleOption } from '@temporalio/worker';
+import { createActionActivities } from '../../src/activities/actions';
 import type { ManifestFile } from '../../src/shared/manifest';
 import { EXPORT_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
 import { workflowBundleName } from '../../src/workflow-bundle-name';
@@ -25,7 +26,7 @@ export const VENDOR_ACTIVITIES = {
   apsis: ['apsisRequestSegmentReport', 'apsisPollSegmentReport', 'apsisRequestProfileExport', 'apsisDownloadProfile'],
   mytracker: ['mytrackerCreateExport', 'mytrackerExportStatus', 'mytrackerDownload'],
 } as const;
-export const COMMON_ACTIVITIES = ['removeExportFiles'] as const;
+export const COMMON_ACTIVITIES = ['removeExportFiles', 'countTemporalActions'] as const;
 /** Activities that stream storage links, run on `<queue>-downloads` (src/workflows/activity-options.ts). */
 export const DOWNLOAD_ACTIVITIES = ['altcraftDownload', 'mytrackerDownload'] as const;
 type ActivityName =
@@ -126,6 +127,9 @@ export class Harness {
       const handler = script[name];
       if (handler) return (handler as (i: unknown, c: Call) => unknown)(input, call);
       if (name === 'removeExportFiles') return { removed: true };
+      // The real activity: it only reads the workflow's history through the worker's client.
+      if (name === 'countTemporalActions')
+        return createActionActivities().countTemporalActions(input as { workflowId: string; runId: string });
       throw ApplicationFailure.create({ type: 'NoTestDouble', message: `no double for ${name}`, nonRetryable: true });
     };
   }
