@@ -167,6 +167,7 @@ describe('activity glue', () => {
       );
       assert.equal(seen[0]!.authorization, `Bearer ${TOKEN}`);
       assert.ok(fs.readFileSync(file.path).equals(body));
+      assert.ok(!JSON.stringify(file).includes(TOKEN), 'the result (history, manifest) never holds the token');
     });
 
     test('a panel that takes the Bearer header is asked once', async () => {
@@ -356,17 +357,20 @@ describe('activity glue', () => {
         res.writeHead(200, { 'content-type': 'text/csv', 'content-length': body.length, etag: '"v1"' });
         res.write(body.subarray(0, cut), () => setTimeout(() => res.destroy(), 50));
       };
+      // The ?token= form, so a token that slipped into a resume point would show in the heartbeats.
+      const viaQuery: Parameters<typeof acts.altcraftDownload>[0] = { ...download, tokenForm: 'query' };
       const workflowId = `glue-resume-${++runs}`;
       const first = environment(workflowId);
       const beats: unknown[] = [];
       first.on('heartbeat', (details: unknown) => beats.push(details));
-      const err = await first.run(acts.altcraftDownload, download).then(
+      const err = await first.run(acts.altcraftDownload, viaQuery).then(
         () => assert.fail('the cut download must fail'),
         (e: unknown) => e,
       );
       assert.ok(err instanceof ApplicationFailure, `an ApplicationFailure, got ${String(err)}`);
       assert.equal(err.type, FAILURE_TYPES.integrity);
       assert.equal(err.nonRetryable, false, 'Temporal retries an interrupted download');
+      assert.ok(!JSON.stringify(beats).includes(TOKEN), 'heartbeat details (kept in history) never hold the token');
       const last = beats.at(-1);
       const offset = heartbeatOffset(last);
       assert.ok(offset !== undefined && offset > 0 && offset <= cut, `last heartbeat holds the bytes kept: ${offset}`);
@@ -375,10 +379,12 @@ describe('activity glue', () => {
       seen = [];
       handler = (req, res) => answerBytes(req, res, body, { 'content-type': 'text/csv' });
       const second = environment(workflowId, { heartbeatDetails: last, attempt: 2 });
-      const file = await second.run(acts.altcraftDownload, download);
+      const file = await second.run(acts.altcraftDownload, viaQuery);
       assert.equal(seen.length, 1);
       assert.equal(seen[0]!.range, `bytes=${offset}-`, 'only the rest is asked for');
       assert.equal(seen[0]!.ifRange, '"v1"', 'and only if the file is still the one that was cut');
+      assert.equal(seen[0]!.queryToken, TOKEN);
+      assert.equal(file.tokenForm, 'query');
       assert.equal(file.sha256, sha256(body), 'stored bytes + the rest = the whole file');
       assert.equal(file.bytes, body.length);
       assert.equal(file.rows, 4_000);
