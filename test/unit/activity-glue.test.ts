@@ -8,6 +8,7 @@ import { ActivityCancellationDetails, ApplicationFailure, CancelledFailure } fro
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createAltcraftActivities } from '../../src/activities/altcraft';
+import { createFileActivities } from '../../src/activities/cleanup';
 import type { ActivityDeps } from '../../src/activities/context';
 import { readConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
@@ -402,6 +403,46 @@ describe('activity glue', () => {
       assert.equal(seen.length, 1);
       assert.equal(seen[0]!.range, undefined, 'no Range without the bytes it would continue');
       assert.equal(file.sha256, sha256(body));
+    });
+  });
+  describe('vendor errors on the way out of an activity', () => {
+    test("a 429 becomes a retryable VendorRateLimited whose next retry waits the vendor's Retry-After", async () => {
+      const acts = activities();
+      handler = (_req, res) =>
+        void res.writeHead(429, { 'retry-after': '7', 'content-type': 'text/plain' }).end('slow');
+      const err = await environment()
+        .run(acts.altcraftTaskStatus, { taskId: 'task-1' })
+        .then(
+          () => assert.fail('the call must fail'),
+          (e: unknown) => e,
+        );
+      assert.ok(err instanceof ApplicationFailure, `an ApplicationFailure, got ${String(err)}`);
+      assert.equal(err.type, FAILURE_TYPES.rateLimited);
+      assert.equal(err.nonRetryable, false);
+      assert.equal(err.nextRetryDelay, 7_000, 'Temporal waits what the vendor asked, not its own back-off');
+      assert.deepEqual(err.details, [{ vendor: 'altcraft', endpoint: 'tasks/status', status: 429 }]);
+      assert.equal(seen[0]?.path, ALTCRAFT_PATHS.taskStatus);
+    });
+  });
+
+  describe('removeExportFiles', () => {
+    test("removes the workflow's folder and nothing beside it; a second run is a no-op", async () => {
+      exportDir = tempDir('glue');
+      const deps: ActivityDeps = { config: readConfig({ EXPORT_DIR: exportDir }), logger: createLogger('silent') };
+      const { removeExportFiles } = createFileActivities(deps);
+      fs.mkdirSync(path.join(exportDir, 'wf-1'));
+      fs.writeFileSync(path.join(exportDir, 'wf-1', 'data.csv'), 'a\n');
+      fs.writeFileSync(path.join(exportDir, 'wf-1', '.data2.csv.part'), 'b');
+      fs.mkdirSync(path.join(exportDir, 'wf-2'));
+      const env = environment('cleanup');
+      assert.deepEqual(await env.run(removeExportFiles, { workflowId: 'wf-1' }), { removed: true });
+      assert.deepEqual(fs.readdirSync(exportDir), ['wf-2']);
+      assert.deepEqual(await env.run(removeExportFiles, { workflowId: 'wf-1' }), { removed: false });
+      // A hostile id cannot reach past EXPORT_DIR: it names a folder inside it, here one that does not exist.
+      assert.deepEqual(await env.run(removeExportFiles, { workflowId: '../' + path.basename(exportDir) }), {
+        removed: false,
+      });
+      assert.deepEqual(fs.readdirSync(exportDir), ['wf-2']);
     });
   });
 });
