@@ -3,12 +3,14 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { ActivityCancellationDetails, ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createAltcraftActivities } from '../../src/activities/altcraft';
 import { createFileActivities } from '../../src/activities/cleanup';
+import { createMyTrackerActivities } from '../../src/activities/mytracker';
 import type { ActivityDeps } from '../../src/activities/context';
 import { readConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
@@ -443,6 +445,69 @@ describe('activity glue', () => {
         removed: false,
       });
       assert.deepEqual(fs.readdirSync(exportDir), ['wf-2']);
+    });
+  });
+  describe('myTracker download links', () => {
+    const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
+    const mytracker = (baseUrl = base) =>
+      createMyTrackerActivities({
+        config: readConfig({
+          EXPORT_DIR: (exportDir = tempDir('glue')),
+          MYTRACKER_BASE_URL: baseUrl,
+          MYTRACKER_API_USER_ID: '4242',
+          MYTRACKER_API_SECRET: 'glue-mytracker-secret',
+          EXPORTFLOW_DOWNLOAD_CONNECTIONS: '1',
+        }),
+        logger: createLogger('silent'),
+      });
+    const gz = zlib.gzipSync(body);
+    const serveGz: Handler = (req, res) => answerBytes(req, res, gz, { 'content-type': 'application/octet-stream' });
+
+    test('a link past its expiry is reported for a refresh without a request', async () => {
+      const acts = mytracker();
+      handler = serveGz;
+      const link = { link: `${base}/f/a.csv.gz`, expiresAt: Math.floor(Date.now() / 1000) - 10, fileName: 'a.csv.gz' };
+      const out = await environment().run(acts.mytrackerDownload, link);
+      assert.ok('expired' in out, 'a refresh, not a failure');
+      assert.equal(seen.length, 0);
+    });
+
+    test('a link the vendor refuses (403) is reported for a refresh; a 500 stays a retryable failure', async () => {
+      const acts = mytracker();
+      const link = { link: `${base}/f/a.csv.gz`, expiresAt: inAnHour(), fileName: 'a.csv.gz' };
+      handler = (_req, res) => void res.writeHead(403).end('AccessDenied');
+      const out = await environment().run(acts.mytrackerDownload, link);
+      assert.ok('expired' in out && /403/.test(out.expired), 'the refresh says why');
+
+      handler = (_req, res) => void res.writeHead(500).end('oops');
+      const err = await environment()
+        .run(acts.mytrackerDownload, link)
+        .then(
+          () => assert.fail('a 500 must fail the attempt'),
+          (e: unknown) => e,
+        );
+      assert.ok(err instanceof ApplicationFailure, `an ApplicationFailure, got ${String(err)}`);
+      assert.equal(err.type, FAILURE_TYPES.unavailable);
+      assert.equal(err.nonRetryable, false);
+    });
+
+    test('a link on the API host is signed, one on storage elsewhere is not; .csv.gz is stored as gzip CSV', async () => {
+      // The API base names another origin (localhost) than the link (127.0.0.1): the link is "object storage".
+      const apiElsewhere = mytracker(base.replace('127.0.0.1', 'localhost'));
+      handler = serveGz;
+      const link = { link: `${base}/f/a.csv.gz`, expiresAt: inAnHour(), fileName: 'a.csv.gz' };
+      const out = await environment().run(apiElsewhere.mytrackerDownload, link);
+      assert.ok('stored' in out, 'stored');
+      assert.equal(seen[0]?.authorization, undefined, 'no AuthHMAC signature sent to another host');
+      assert.equal(out.stored.encoding, 'gzip');
+      assert.equal(out.stored.contentType, 'text/csv');
+      assert.equal(out.stored.sha256, sha256(gz), 'stored as served');
+
+      seen = [];
+      const sameHost = mytracker();
+      const signed = await environment().run(sameHost.mytrackerDownload, link);
+      assert.ok('stored' in signed);
+      assert.match(seen[0]?.authorization ?? '', /^AuthHMAC /, 'the API host gets the signature');
     });
   });
 });
