@@ -9,12 +9,15 @@ import { ActivityCancellationDetails, ApplicationFailure, CancelledFailure } fro
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createAltcraftActivities } from '../../src/activities/altcraft';
+import { createApsisActivities } from '../../src/activities/apsis';
 import { createFileActivities } from '../../src/activities/cleanup';
 import { createMyTrackerActivities } from '../../src/activities/mytracker';
 import type { ActivityDeps } from '../../src/activities/context';
 import { readConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { ALTCRAFT_PATHS, ALTCRAFT_TOKEN_PARAM } from '../../src/providers/altcraft/constants';
+import { APSIS_PATHS } from '../../src/providers/apsis/constants';
+import type { ApsisReportState } from '../../src/shared/apsis-inputs';
 import { FAILURE_TYPES } from '../../src/shared/failure-types';
 import { csvBytesOf } from '../../src/simulator';
 import { answerBytes, listenLoopback } from '../helpers/downloads';
@@ -29,6 +32,13 @@ import { tempDir } from '../helpers/processes';
  */
 
 const TOKEN = 'glue-test-token-5f1e';
+
+/** MockActivityEnvironment whose `exec` keeps the activity's own argument and result types. */
+class ActivityEnvironment extends MockActivityEnvironment {
+  exec<A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
+    return this.run<A, R, (...args: A) => Promise<R>>(fn, ...args);
+  }
+}
 
 /** One request as the panel saw it. */
 interface SeenRequest {
@@ -129,7 +139,7 @@ describe('activity glue', () => {
   };
   /** A mock activity context of a workflow of its own (so each test has its own export folder). */
   const environment = (workflowId = `glue-${++runs}`, more: { heartbeatDetails?: unknown; attempt?: number } = {}) =>
-    new MockActivityEnvironment(
+    new ActivityEnvironment(
       {
         activityType: 'altcraftDownload',
         workflowExecution: { workflowId, runId: '00000000-0000-0000-0000-00000000000' + (runs % 10) },
@@ -154,7 +164,7 @@ describe('activity glue', () => {
     test('a panel that refuses the Bearer header gets the same file once more with ?token=, and says so', async () => {
       const acts = activities();
       handler = panelTaking({ bearer: false, query: true });
-      const file = await environment().run(acts.altcraftDownload, download);
+      const file = await environment().exec(acts.altcraftDownload, download);
 
       assert.equal(file.tokenForm, 'query', 'the workflow learns the form that worked');
       assert.equal(file.sha256, sha256(body));
@@ -176,7 +186,7 @@ describe('activity glue', () => {
     test('a panel that takes the Bearer header is asked once', async () => {
       const acts = activities();
       handler = panelTaking({ bearer: true, query: false });
-      const file = await environment().run(acts.altcraftDownload, download);
+      const file = await environment().exec(acts.altcraftDownload, download);
       assert.equal(file.tokenForm, 'bearer');
       assert.equal(seen.length, 1);
       assert.equal(seen[0]!.queryToken, null, 'no token in the URL when the header works');
@@ -186,7 +196,7 @@ describe('activity glue', () => {
     test('the form an earlier file took goes first: one request, the token only in the query', async () => {
       const acts = activities();
       handler = panelTaking({ bearer: false, query: true });
-      const file = await environment().run(acts.altcraftDownload, { ...download, tokenForm: 'query' });
+      const file = await environment().exec(acts.altcraftDownload, { ...download, tokenForm: 'query' });
       assert.equal(file.tokenForm, 'query');
       assert.equal(seen.length, 1);
       assert.equal(seen[0]!.authorization, undefined);
@@ -197,7 +207,7 @@ describe('activity glue', () => {
       const acts = activities();
       handler = panelTaking({ bearer: true, query: false }, 403);
       const err = await environment()
-        .run(acts.altcraftDownload, { ...download, tokenForm: 'query' })
+        .exec(acts.altcraftDownload, { ...download, tokenForm: 'query' })
         .then(
           () => assert.fail('the download must fail'),
           (e: unknown) => e,
@@ -212,7 +222,7 @@ describe('activity glue', () => {
       const acts = activities();
       handler = panelTaking({ bearer: false, query: false }, 403);
       const err = await environment()
-        .run(acts.altcraftDownload, download)
+        .exec(acts.altcraftDownload, download)
         .then(
           () => assert.fail('the download must fail'),
           (e: unknown) => e,
@@ -237,7 +247,7 @@ describe('activity glue', () => {
       const acts = activities();
       handler = (_req, res) => void res.writeHead(503, { 'content-type': 'text/plain' }).end('busy');
       const err = await environment()
-        .run(acts.altcraftDownload, download)
+        .exec(acts.altcraftDownload, download)
         .then(
           () => assert.fail('the download must fail'),
           (e: unknown) => e,
@@ -253,7 +263,7 @@ describe('activity glue', () => {
       const acts = activities({ ALTCRAFT_TOKEN: '' });
       handler = panelTaking({ bearer: true, query: true });
       const err = await environment()
-        .run(acts.altcraftDownload, download)
+        .exec(acts.altcraftDownload, download)
         .then(
           () => assert.fail('the download must fail'),
           (e: unknown) => e,
@@ -284,7 +294,7 @@ describe('activity glue', () => {
       handler = panel.hold;
       const env = environment();
       const arrivedNow = nextRequest();
-      const run = env.run(acts.altcraftDownload, download);
+      const run = env.exec(acts.altcraftDownload, download);
       await within(10_000, arrivedNow, 'the download request');
       await new Promise((r) => setTimeout(r, 100)); // some of the body is on its way
       env.cancel();
@@ -312,7 +322,7 @@ describe('activity glue', () => {
       handler = panel.hold;
       const env = environment();
       const arrivedNow = nextRequest();
-      const run = env.run(acts.altcraftTaskStatus, { taskId: 'task-1' });
+      const run = env.exec(acts.altcraftTaskStatus, { taskId: 'task-1' });
       await within(10_000, arrivedNow, 'the status request');
       env.cancel();
       const err = await within(
@@ -333,7 +343,7 @@ describe('activity glue', () => {
       handler = panel.hold;
       const env = environment();
       const arrivedNow = nextRequest();
-      const run = env.run(acts.altcraftTaskStatus, { taskId: 'task-1' });
+      const run = env.exec(acts.altcraftTaskStatus, { taskId: 'task-1' });
       await within(10_000, arrivedNow, 'the status request');
       env.cancel('TIMED_OUT', new ActivityCancellationDetails({ timedOut: true }));
       const err = await within(
@@ -366,7 +376,7 @@ describe('activity glue', () => {
       const first = environment(workflowId);
       const beats: unknown[] = [];
       first.on('heartbeat', (details: unknown) => beats.push(details));
-      const err = await first.run(acts.altcraftDownload, viaQuery).then(
+      const err = await first.exec(acts.altcraftDownload, viaQuery).then(
         () => assert.fail('the cut download must fail'),
         (e: unknown) => e,
       );
@@ -382,7 +392,7 @@ describe('activity glue', () => {
       seen = [];
       handler = (req, res) => answerBytes(req, res, body, { 'content-type': 'text/csv' });
       const second = environment(workflowId, { heartbeatDetails: last, attempt: 2 });
-      const file = await second.run(acts.altcraftDownload, viaQuery);
+      const file = await second.exec(acts.altcraftDownload, viaQuery);
       assert.equal(seen.length, 1);
       assert.equal(seen[0]!.range, `bytes=${offset}-`, 'only the rest is asked for');
       assert.equal(seen[0]!.ifRange, '"v1"', 'and only if the file is still the one that was cut');
@@ -401,7 +411,7 @@ describe('activity glue', () => {
         heartbeatDetails: { offset: 1000, etag: '"v1"', total: body.length },
         attempt: 2,
       });
-      const file = await env.run(acts.altcraftDownload, download);
+      const file = await env.exec(acts.altcraftDownload, download);
       assert.equal(seen.length, 1);
       assert.equal(seen[0]!.range, undefined, 'no Range without the bytes it would continue');
       assert.equal(file.sha256, sha256(body));
@@ -413,7 +423,7 @@ describe('activity glue', () => {
       handler = (_req, res) =>
         void res.writeHead(429, { 'retry-after': '7', 'content-type': 'text/plain' }).end('slow');
       const err = await environment()
-        .run(acts.altcraftTaskStatus, { taskId: 'task-1' })
+        .exec(acts.altcraftTaskStatus, { taskId: 'task-1' })
         .then(
           () => assert.fail('the call must fail'),
           (e: unknown) => e,
@@ -437,11 +447,11 @@ describe('activity glue', () => {
       fs.writeFileSync(path.join(exportDir, 'wf-1', '.data2.csv.part'), 'b');
       fs.mkdirSync(path.join(exportDir, 'wf-2'));
       const env = environment('cleanup');
-      assert.deepEqual(await env.run(removeExportFiles, { workflowId: 'wf-1' }), { removed: true });
+      assert.deepEqual(await env.exec(removeExportFiles, { workflowId: 'wf-1' }), { removed: true });
       assert.deepEqual(fs.readdirSync(exportDir), ['wf-2']);
-      assert.deepEqual(await env.run(removeExportFiles, { workflowId: 'wf-1' }), { removed: false });
+      assert.deepEqual(await env.exec(removeExportFiles, { workflowId: 'wf-1' }), { removed: false });
       // A hostile id cannot reach past EXPORT_DIR: it names a folder inside it, here one that does not exist.
-      assert.deepEqual(await env.run(removeExportFiles, { workflowId: '../' + path.basename(exportDir) }), {
+      assert.deepEqual(await env.exec(removeExportFiles, { workflowId: '../' + path.basename(exportDir) }), {
         removed: false,
       });
       assert.deepEqual(fs.readdirSync(exportDir), ['wf-2']);
@@ -467,7 +477,7 @@ describe('activity glue', () => {
       const acts = mytracker();
       handler = serveGz;
       const link = { link: `${base}/f/a.csv.gz`, expiresAt: Math.floor(Date.now() / 1000) - 10, fileName: 'a.csv.gz' };
-      const out = await environment().run(acts.mytrackerDownload, link);
+      const out = await environment().exec(acts.mytrackerDownload, link);
       assert.ok('expired' in out, 'a refresh, not a failure');
       assert.equal(seen.length, 0);
     });
@@ -476,12 +486,12 @@ describe('activity glue', () => {
       const acts = mytracker();
       const link = { link: `${base}/f/a.csv.gz`, expiresAt: inAnHour(), fileName: 'a.csv.gz' };
       handler = (_req, res) => void res.writeHead(403).end('AccessDenied');
-      const out = await environment().run(acts.mytrackerDownload, link);
+      const out = await environment().exec(acts.mytrackerDownload, link);
       assert.ok('expired' in out && /403/.test(out.expired), 'the refresh says why');
 
       handler = (_req, res) => void res.writeHead(500).end('oops');
       const err = await environment()
-        .run(acts.mytrackerDownload, link)
+        .exec(acts.mytrackerDownload, link)
         .then(
           () => assert.fail('a 500 must fail the attempt'),
           (e: unknown) => e,
@@ -496,7 +506,7 @@ describe('activity glue', () => {
       const apiElsewhere = mytracker(base.replace('127.0.0.1', 'localhost'));
       handler = serveGz;
       const link = { link: `${base}/f/a.csv.gz`, expiresAt: inAnHour(), fileName: 'a.csv.gz' };
-      const out = await environment().run(apiElsewhere.mytrackerDownload, link);
+      const out = await environment().exec(apiElsewhere.mytrackerDownload, link);
       assert.ok('stored' in out, 'stored');
       assert.equal(seen[0]?.authorization, undefined, 'no AuthHMAC signature sent to another host');
       assert.equal(out.stored.encoding, 'gzip');
@@ -505,9 +515,119 @@ describe('activity glue', () => {
 
       seen = [];
       const sameHost = mytracker();
-      const signed = await environment().run(sameHost.mytrackerDownload, link);
+      const signed = await environment().exec(sameHost.mytrackerDownload, link);
       assert.ok('stored' in signed);
       assert.match(seen[0]?.authorization ?? '', /^AuthHMAC /, 'the API host gets the signature');
+    });
+  });
+  describe('APSIS One glue', () => {
+    let clients = 0;
+    /** APSIS activities with a client id of their own (the worker's token cache is shared by the process). */
+    const apsis = (env: Record<string, string> = {}) =>
+      createApsisActivities({
+        config: readConfig({
+          EXPORT_DIR: (exportDir = tempDir('glue')),
+          EXPORTFLOW_DATA_DIR: tempDir('glue-data'),
+          APSIS_BASE_URL: base,
+          APSIS_CLIENT_ID: `glue-client-${++clients}`,
+          APSIS_CLIENT_SECRET: 'glue-apsis-secret',
+          CALLBACK_SECRET: 'glue-callback-secret-0123456789',
+          CALLBACK_PUBLIC_URL: 'https://callbacks.example.test',
+          EXPORTFLOW_DOWNLOAD_CONNECTIONS: '1',
+          ...env,
+        }),
+        logger: createLogger('silent'),
+      });
+    /** Hands out tok-1, tok-2, ... at the token endpoint; `other` answers every other path. */
+    const withTokens = (other: Handler): Handler => {
+      let issued = 0;
+      return (req, res, entry) => {
+        if (entry.path !== APSIS_PATHS.token) return other(req, res, entry);
+        req.resume();
+        req.on('end', () => {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ access_token: `tok-${++issued}`, expires_in: 3600, token_type: 'Bearer' }));
+        });
+      };
+    };
+    const report = (): ApsisReportState => ({
+      reportId: 'r-1',
+      pollUrl: `${base}/poll/r-1`,
+      pollKind: 'v2',
+      validUntil: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+
+    test('a poll says "not ready" with the Retry-After, then stores the file when it is there', async () => {
+      const acts = apsis();
+      let ready = false;
+      handler = withTokens((req, res) => {
+        if (!ready) return void res.writeHead(202, { 'retry-after': '3' }).end();
+        answerBytes(req, res, body, { 'content-type': 'text/csv' });
+      });
+      const waiting = await environment().exec(acts.apsisPollSegmentReport, { report: report(), format: 'csv' });
+      assert.deepEqual(waiting, { state: 'notReady', status: 202, retryAfterMs: 3_000 });
+      ready = true;
+      const done = await environment().exec(acts.apsisPollSegmentReport, { report: report(), format: 'csv' });
+      assert.equal(done.state, 'stored');
+      assert.ok(done.state === 'stored' && done.file.sha256 === sha256(body) && done.file.rows === 4_000);
+      assert.equal(seen.filter((r) => r.path === APSIS_PATHS.token).length, 1, 'one token serves both polls');
+    });
+
+    test('a poll whose token is rejected gets one new token and one more try in the same attempt', async () => {
+      const acts = apsis();
+      handler = withTokens((req, res, entry) => {
+        if (entry.authorization !== 'Bearer tok-2') return void res.writeHead(401).end();
+        answerBytes(req, res, body, { 'content-type': 'text/csv' });
+      });
+      const done = await environment().exec(acts.apsisPollSegmentReport, { report: report(), format: 'csv' });
+      assert.equal(done.state, 'stored');
+      assert.deepEqual(
+        seen.map((r) => (r.path === APSIS_PATHS.token ? 'token' : r.authorization)),
+        ['token', 'Bearer tok-1', 'token', 'Bearer tok-2'],
+      );
+    });
+
+    test('the callback URL and its token go to APSIS only; the result (history) holds the public base', async () => {
+      const acts = apsis();
+      let sentBody = '';
+      handler = withTokens((req, res) => {
+        req.setEncoding('utf8');
+        req.on('data', (d: string) => (sentBody += d));
+        req.on('end', () => res.writeHead(202, { 'content-type': 'application/json' }).end('{}'));
+      });
+      const out = await environment('wf-profile').exec(acts.apsisRequestProfileExport, {
+        exportKey: 'profile-1',
+        history: false,
+        typeDefinitions: false,
+        merged: false,
+      });
+      assert.deepEqual(out, { callbackBase: 'https://callbacks.example.test' });
+      const sent: unknown = JSON.parse(sentBody);
+      assert.ok(typeof sent === 'object' && sent !== null && 'callback_url' in sent);
+      const callbackUrl = String(sent.callback_url);
+      assert.match(callbackUrl, /^https:\/\/callbacks\.example\.test\/.*wf-profile\/[A-Za-z0-9_-]{16,}$/);
+      const callbackToken = callbackUrl.split('/').pop() ?? '';
+      assert.ok(!JSON.stringify(out).includes(callbackToken), 'the callback token stays out of history');
+    });
+
+    test('CALLBACK_PUBLIC_URL on port 0 fails for good before asking APSIS', async () => {
+      const acts = apsis({ CALLBACK_PUBLIC_URL: 'http://127.0.0.1:0' });
+      handler = withTokens((_req, res) => void res.writeHead(202).end('{}'));
+      const err = await environment()
+        .exec(acts.apsisRequestProfileExport, {
+          exportKey: 'profile-1',
+          history: false,
+          typeDefinitions: false,
+          merged: false,
+        })
+        .then(
+          () => assert.fail('must fail'),
+          (e: unknown) => e,
+        );
+      assert.ok(err instanceof ApplicationFailure, `an ApplicationFailure, got ${String(err)}`);
+      assert.equal(err.type, FAILURE_TYPES.workerMisconfigured);
+      assert.match(err.message, /CALLBACK_PUBLIC_URL/);
+      assert.equal(seen.length, 0);
     });
   });
 });
