@@ -57,9 +57,10 @@ function downloadHeartbeating(
         },
         signal: AbortSignal.any([signal, draining]),
       }).catch((err: unknown) => {
+        // A failed attempt leaves its resume point for the next one even when it failed before keepAlive's first
+        // heartbeat: the failure report carries the last heartbeat's details to the server.
+        if (latest && latest !== resume) Context.current().heartbeat(latest);
         if (!draining.aborted || signal.aborted) throw err;
-        // The resume point goes out now, whether or not keepAlive's first heartbeat has: the next attempt reads it.
-        if (latest) Context.current().heartbeat(latest);
         throw ApplicationFailure.retryable(
           `the worker is shutting down: ${spec.fileName} stopped at byte ${latest?.offset ?? 0}; another worker resumes it`,
           WORKER_SHUTDOWN_FAILURE,

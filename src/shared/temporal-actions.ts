@@ -3,7 +3,7 @@ import type { temporal } from '@temporalio/proto';
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
 /**
- * What one run's history shows of the Temporal billable actions it cost (CONTRACT.md `temporal.actions`):
+ * What one run's history shows of the Temporal billable actions it cost (the manifest's `temporal.actions`, docs/usage.md and docs/cost.md):
  * its start (the first run's start, or the continue-as-new that began it), every timer, every activity attempt
  * (an activity retried three times shows one ActivityTaskStarted event with `attempt: 3`), every signal,
  * search-attribute and memo upsert, marker (a `patched()` or side effect) and update. Markers that one workflow

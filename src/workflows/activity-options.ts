@@ -1,10 +1,10 @@
 import {
   ActivityCancellationType,
-  patched,
   workflowInfo,
   type ActivityInterfaceFor,
   type ActivityOptions,
 } from '@temporalio/workflow';
+import { releasePatched } from './patches';
 import type { Duration } from '@temporalio/common';
 import { DEFAULT_ACCOUNT, type Timing } from '../shared/inputs';
 import { createHeartbeatTimeoutMs, proxyStepActivities, vendorQueue } from './steps';
@@ -45,9 +45,9 @@ export function vendorActivities<A extends object>(
   tuning: VendorActivityTuning,
 ): { call: ActivityInterfaceFor<A>; create: ActivityInterfaceFor<A>; stream: ActivityInterfaceFor<A> } {
   // New commands' options (fairness key, downloads queue) only for runs that started with this code.
-  const fair = tuning.account !== undefined && patched('vendor-fairness-key');
+  const fair = tuning.account !== undefined && releasePatched();
   const priority = fair ? { priority: { fairnessKey: fairnessKeyOf(tuning.account!) } } : {};
-  const offQuota = tuning.downloadsOffQuota === true && patched('downloads-queue');
+  const offQuota = tuning.downloadsOffQuota === true && releasePatched();
   const account = tuning.account ?? DEFAULT_ACCOUNT;
   const call: ActivityOptions = {
     taskQueue: vendorQueue(vendor),

@@ -1,4 +1,5 @@
 import { ApplicationFailure, patched } from '@temporalio/workflow';
+import { releasePatched } from './patches';
 import type { ApsisActivities } from '../activities';
 import {
   POLL_URL_VALIDITY_MS,
@@ -84,7 +85,7 @@ export async function apsisSegmentExport(rawInput: ApsisSegmentInput): Promise<E
               current.pollKind === 'v1' &&
               answer.status === 404 &&
               Date.now() >= v1NotFoundGoneAt(current) &&
-              patched('apsis-v1-404-gone')
+              releasePatched()
             ) {
               throw v1NotFoundGone(current);
             }

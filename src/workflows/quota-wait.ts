@@ -1,4 +1,5 @@
-import { ActivityFailure, ApplicationFailure, metricMeter, patched, sleep } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, metricMeter, sleep } from '@temporalio/workflow';
+import { releasePatched } from './patches';
 import type { Timing } from '../shared/inputs';
 import { FAILURE_TYPES, finalFailure } from '../shared/failure-types';
 import { METRIC_NAMES } from '../shared/metric-names';
@@ -33,7 +34,7 @@ export async function withQuotaWait<T>(scope: QuotaScope, step: () => Promise<T>
       return await step();
     } catch (err) {
       const resetAt = quotaResetAt(err);
-      if (resetAt === undefined || !patched('quota-wait')) throw err;
+      if (resetAt === undefined || !releasePatched()) throw err;
       await waitForQuota(scope, resetAt);
     }
   }

@@ -15,6 +15,7 @@ import {
   type ActivityOptions,
   type Workflow,
 } from '@temporalio/workflow';
+import { releasePatched } from './patches';
 import { RetryState, TimeoutType } from '@temporalio/common';
 import type { CommonActivities } from '../activities';
 import { LEGACY_POLLS_PER_RUN, type ResolvedTiming, type Timing } from '../shared/inputs';
@@ -162,11 +163,11 @@ export async function withinMaxWait<T>(
  * The marker of the cuts in actions per export: a step's deadline travels with its activity as a
  * schedule-to-close timeout (the server ends the activity, its retries included, when the budget is spent)
  * instead of a scope timer per step, so a poll costs one activity attempt and the loop's one timer; search
- * attributes are upserted only where they change (tracker.ts). Older runs replay as recorded. One id for all of
- * them: each patched() id costs a marker and an upsert of TemporalChangeVersion in every run that reaches it.
+ * attributes are upserted only where they change (tracker.ts). Older runs replay as recorded. It is this
+ * release's one patch id (RELEASE_PATCH), shared with its other workflow changes.
  */
 export function costCutsPatched(): boolean {
-  return patched('cost-cuts-actions-per-poll');
+  return releasePatched();
 }
 
 /** The budget a step's activity must keep, offered while withinMaxWait starts the step (see proxyStepActivities). */

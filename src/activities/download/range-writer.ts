@@ -35,6 +35,7 @@ export function writeBodyAt(
     let position = start; // next byte to write
     let pending: Buffer[] = [];
     let pendingBytes = 0;
+    let inFlight = 0; // bytes handed to the writev in progress
     let writing = false;
     let ended = false;
     let failed = false;
@@ -64,8 +65,10 @@ export function writeBodyAt(
       pending = [];
       pendingBytes = 0;
       writing = true;
+      inFlight = bytes;
       fs.writev(fd, chunks, position, (err, written) => {
         writing = false;
+        inFlight = 0;
         if (deferred) return reject(deferred);
         if (failed) return;
         if (err) return fail(err);
@@ -81,7 +84,9 @@ export function writeBodyAt(
     const onData = (chunk: Buffer) => {
       let piece = chunk;
       if (end !== undefined) {
-        const room = end - position - pendingBytes;
+        // Bytes of a write still in flight are not in `position` yet: without them a range would take more
+        // than its length (the first connection's whole-file answer overran into range 1 by a chunk).
+        const room = end - position - inFlight - pendingBytes;
         if (piece.length >= room) {
           piece = piece.subarray(0, room);
           // The range is complete: stop reading (the first connection may be a whole-file 200 answer).
