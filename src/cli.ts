@@ -132,8 +132,8 @@ function buildProgram(setExit: (code: number) => void): Command {
       const badName = accounts.find((a) => !/^[A-Za-z0-9_]{1,64}$/.test(a) || a.toLowerCase() === 'default');
       if (badName !== undefined)
         throw new UsageError(`--account: "${badName}" is not an account name (letters, digits, _)`);
-      const { startSimulator, simulatorEnv } = load('./simulator');
-      const sim = await startSimulator({ port: port(opts.port), accounts });
+      const { startSimulator, simulatorEnv, APSIS_DOCUMENTED_LIMITS } = load('./simulator');
+      const sim = await startSimulator({ port: port(opts.port), accounts, apsis: { ...APSIS_DOCUMENTED_LIMITS } });
       const c = sim.credentials;
       const named = Object.entries(simulatorEnv(sim, accounts)).filter(([k]) => k.includes('__'));
       process.stderr.write(

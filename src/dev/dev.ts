@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import { startSimulator } from '../simulator';
+import { APSIS_DOCUMENTED_LIMITS, startSimulator } from '../simulator';
 import { startWorker } from '../worker';
 import { startConfiguredCodecServer } from '../cli/codec-command';
 import { isSecured } from '../temporal/settings';
@@ -85,7 +85,11 @@ export async function runDev(
     if (server) cleanups.push(() => server.stop());
     let workerConfig = config;
     if (opts.simulate) {
-      const sim = await startSimulator({ port: opts.simulatorPort ?? SIMULATOR_DEFAULT_PORT });
+      // Every vendor's documented quotas, APSIS's included (myTracker's are on in any simulator).
+      const sim = await startSimulator({
+        port: opts.simulatorPort ?? SIMULATOR_DEFAULT_PORT,
+        apsis: { ...APSIS_DOCUMENTED_LIMITS },
+      });
       cleanups.push(() => sim.close());
       workerConfig = simulatedConfig(config, sim.url, sim.credentials);
       logger.info({ simulator: sim.url }, 'vendor simulator started; all providers point at it');

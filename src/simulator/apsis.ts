@@ -33,7 +33,8 @@ export interface ApsisSimConfig extends ApsisProfileConfig {
   tokenRequestsPerMinute: number;
   /**
    * "Profile exports - up to 1 request per second" per account: report requests and single-profile exports.
-   * 0 = not played. APSIS's limits are off by default (the suites poll APSIS faster than 60/min); set 1 and 60.
+   * 0 = not played. Off in the library's defaults (the test suites poll APSIS faster than 60/min); the simulator
+   * a person runs (`exportflow simulate`, `dev --simulate`) plays them: APSIS_DOCUMENTED_LIMITS.
    */
   profileExportsPerSecond: number;
   /** "Export downloads - up to 60 requests per minute" per account: poll URLs and profile data. */
@@ -57,6 +58,9 @@ export interface ApsisSimConfig extends ApsisProfileConfig {
   /** Refuse a report without `segments.filter` (the duplicates-export page's reading); see apsis-segment-body.ts. */
   requireFilter: boolean;
 }
+
+/** APSIS's documented per-account limits (developer.apsis.com/reference/limits), as the CLI's simulator plays them. */
+export const APSIS_DOCUMENTED_LIMITS = { profileExportsPerSecond: 1, exportDownloadsPerMinute: 60 } as const;
 
 export const APSIS_DEFAULTS: ApsisSimConfig = {
   clientId: 'sim-apsis-client',

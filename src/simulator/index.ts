@@ -22,7 +22,7 @@ export type { SimRequest, ServedFile, SimVendor } from './types';
 export { FaultControl } from './faults';
 export { csvRows, csvBytesOf, csvInfo, csvSize, countCsvRecords, rowFields, CSV_COLUMNS } from './datasets';
 export { mytrackerAuthorization, mytrackerBaseline, mytrackerSignature, mytrackerUrlencode } from './mytracker-auth';
-export { APSIS_CSV_TYPE, XLSX_TYPE } from './apsis';
+export { APSIS_CSV_TYPE, APSIS_DOCUMENTED_LIMITS, XLSX_TYPE } from './apsis';
 
 /** Default credentials the simulator accepts; `exportflow simulate`/`dev --simulate` give the same to the worker. */
 export const SIMULATOR_DEFAULTS = {

@@ -6,9 +6,10 @@ import { startStack, type TestStack } from '../helpers/stack';
 import { waitFor } from '../helpers/processes';
 
 /**
- * Vendor quotas across workers (issue 18): three worker processes share one myTracker account's documented
- * quota (10/s, 100/min, 1000/h), held by the Temporal server's task queue rate limits; the simulator counts
- * every accepted call per API user and window and must never see a window over its limit, nor answer a 429.
+ * Vendor quotas across workers (issue 18): three worker processes run 30 exports of one myTracker account and
+ * 10 of a second at once; each account's documented quota (10/s, 100/min, 1000/h) is held by the Temporal
+ * server's task-queue rate and fairness-key rate limits; the simulator counts every accepted call per API user
+ * and window and must never see a window over its limit, nor answer a 429.
  * Then a quota block: the simulator allows fewer calls than exportflow plans for, the export waits out the
  * documented 429 until the interval ends, saying so in its status, and completes.
  */
@@ -33,11 +34,12 @@ async function quotasOf(stack: TestStack): Promise<Record<string, UserFigures>> 
 describe('myTracker quota held by three workers together', { timeout: 900_000 }, () => {
   let stack: TestStack;
   const EXPORTS = 30;
+  const EXPORTS_B = 10;
 
   before(async () => {
     stack = await startStack('quota3', {
       worker: false,
-      sim: { mytracker: { exportDurationMs: 1000, files: 1, rowsPerFile: 20 } },
+      sim: { mytracker: { exportDurationMs: 1000, files: 1, rowsPerFile: 20 }, accounts: ['b'] },
       // The documented default, not the test environment's faster one.
       env: { EXPORTFLOW_QUOTA_MYTRACKER: '10/s,100/min,1000/h' },
     });
@@ -45,7 +47,7 @@ describe('myTracker quota held by three workers together', { timeout: 900_000 },
   });
   after(() => stack?.stop());
 
-  test('the server holds the rate; 30 concurrent exports complete with no window over its limit and no 429', async (t) => {
+  test('the server holds the rates; 30 + 10 concurrent exports of two accounts complete, no window over its limit, no 429', async (t) => {
     // The workers set the queue's config on the server (idempotently, three times).
     const connection = await Connection.connect({ address: stack.env.TEMPORAL_ADDRESS! });
     try {
@@ -56,7 +58,8 @@ describe('myTracker quota held by three workers together', { timeout: 900_000 },
         reportConfig: true,
       });
       const config = described.config!;
-      assert.ok(Math.abs(config.queueRateLimit!.rateLimit!.requestsPerSecond! - 0.249) < 0.001, JSON.stringify(config));
+      // The queue's rate is the sum of its accounts' (two here); each fairness key (account) gets its own.
+      assert.ok(Math.abs(config.queueRateLimit!.rateLimit!.requestsPerSecond! - 0.498) < 0.002, JSON.stringify(config));
       assert.ok(
         Math.abs(config.fairnessKeysRateLimitDefault!.rateLimit!.requestsPerSecond! - 0.249) < 0.001,
         JSON.stringify(config),
@@ -66,35 +69,48 @@ describe('myTracker quota held by three workers together', { timeout: 900_000 },
     }
 
     const started = Date.now();
-    const ids = await Promise.all(
-      Array.from({ length: EXPORTS }, (_, i) =>
+    const ids = await Promise.all([
+      ...Array.from({ length: EXPORTS }, (_, i) =>
         stack.client
           .start('mytracker', { segmentId: 500 + i }, { workflowId: `quota3-${i}` })
           .then((r) => r.workflowId),
       ),
-    );
+      ...Array.from({ length: EXPORTS_B }, (_, i) =>
+        stack.client
+          .start('mytracker', { segmentId: 600 + i, account: 'b' }, { workflowId: `quota3-b-${i}` })
+          .then((r) => r.workflowId),
+      ),
+    ]);
     const results = await Promise.allSettled(ids.map((id) => stack.client.result(id)));
     const seconds = Math.round((Date.now() - started) / 1000);
     const failed = results.filter((r) => r.status === 'rejected');
     const figures = await quotasOf(stack);
-    const user = figures[stack.env.MYTRACKER_API_USER_ID!]!;
-    const line =
-      `${EXPORTS} exports, 3 workers, ${seconds} s: ${user.accepted} calls accepted, ${user.refused} refused; ` +
-      Object.entries(user.windows)
-        .map(([name, w]) => `${name} max ${w.maxFixed} (sliding ${w.maxSliding}) of ${w.limit}`)
-        .join('; ');
-    t.diagnostic(line);
-    console.log(`quota measurement: ${line}`);
+    const users = [
+      { account: 'default', exports: EXPORTS, figures: figures[stack.env.MYTRACKER_API_USER_ID!]! },
+      { account: 'b', exports: EXPORTS_B, figures: figures[stack.env.MYTRACKER_API_USER_ID__B!]! },
+    ];
+    for (const { account, exports, figures: user } of users) {
+      const line =
+        `account ${account}: ${exports} exports (of ${EXPORTS + EXPORTS_B}), 3 workers, ${seconds} s: ` +
+        `${user.accepted} calls accepted, ${user.refused} refused; ` +
+        Object.entries(user.windows)
+          .map(([name, w]) => `${name} max ${w.maxFixed} (sliding ${w.maxSliding}) of ${w.limit}`)
+          .join('; ');
+      t.diagnostic(line);
+      console.log(`quota measurement: ${line}`);
+    }
     assert.deepEqual(
       failed.map((r) => String((r as PromiseRejectedResult).reason)),
       [],
       'no export failed',
     );
-    for (const [name, w] of Object.entries(user.windows)) {
-      assert.ok(w.maxFixed <= w.limit, `${name}: ${w.maxFixed} in one window, limit ${w.limit}`);
+    for (const { account, exports, figures: user } of users) {
+      for (const [name, w] of Object.entries(user.windows)) {
+        assert.ok(w.maxFixed <= w.limit, `${account} ${name}: ${w.maxFixed} in one window, limit ${w.limit}`);
+      }
+      assert.equal(user.refused, 0, `the vendor never had to refuse a call of ${account}`);
+      assert.ok(user.accepted >= exports * 2, `every export of ${account} created and polled`);
     }
-    assert.equal(user.refused, 0, 'the vendor never had to refuse a call');
-    assert.ok(user.accepted >= EXPORTS * 2, 'every export created and polled');
   });
 });
 
