@@ -128,11 +128,20 @@ export function simulatedConfig(
     mytrackerSecret: string;
   },
 ): Config {
+  const altcraft = { baseUrl: url, token: creds.altcraftToken };
+  const apsis = { baseUrl: url, clientId: creds.apsisClientId, clientSecret: creds.apsisClientSecret };
+  const mytracker = { baseUrl: url, userId: creds.mytrackerUserId, secret: creds.mytrackerSecret };
+  // The worker resolves every vendor call's credentials from `accounts` (the `default` account here).
   return {
     ...config,
-    altcraft: { baseUrl: url, token: creds.altcraftToken },
-    apsis: { baseUrl: url, clientId: creds.apsisClientId, clientSecret: creds.apsisClientSecret },
-    mytracker: { baseUrl: url, userId: creds.mytrackerUserId, secret: creds.mytrackerSecret },
+    altcraft,
+    apsis,
+    mytracker,
+    accounts: {
+      altcraft: { ...config.accounts.altcraft, default: altcraft },
+      apsis: { ...config.accounts.apsis, default: apsis },
+      mytracker: { ...config.accounts.mytracker, default: mytracker },
+    },
   };
 }
 
