@@ -24,6 +24,23 @@ describe('worker versioning (opt-in)', () => {
   const workers: WorkerProcess[] = [];
 
   const setCurrent = async (buildId: string) => {
+    // The server refuses a version whose pollers have not yet reached every task queue the current version
+    // serves ("missing active task queues"): a build that just started registers its five queues one by one.
+    await waitFor(
+      `build ${buildId} to be accepted as current`,
+      () =>
+        trySetCurrent(buildId).then(
+          () => true,
+          (err: Error) => {
+            if (/missing active task queues/.test(err.message)) return false;
+            throw err;
+          },
+        ),
+      30_000,
+      500,
+    );
+  };
+  const trySetCurrent = async (buildId: string) => {
     await promisify(execFile)(cli, [
       'worker',
       'deployment',

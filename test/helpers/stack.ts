@@ -26,35 +26,39 @@ export async function startStack(
   name: string,
   opts: { sim?: SimulatorOptions; env?: Record<string, string>; worker?: boolean; ui?: boolean } = {},
 ): Promise<TestStack> {
-  const temporal = await startTestTemporal({ ui: opts.ui });
-  const sim = await startSimulator(opts.sim);
-  // Named simulator accounts (opts.sim.accounts) come with their __<NAME> variables.
-  const env = {
-    ...testEnv(temporal.address, sim, name),
-    ...simulatorEnv(sim, opts.sim?.accounts ?? []),
-    ...(opts.env ?? {}),
+  // What started so far is stopped again when a later step fails: a test file whose `before` fails must still
+  // exit (a dev server or simulator left running kept one alive until the runner's 10-minute timeout).
+  const started: (() => Promise<void>)[] = [];
+  const stopStarted = async () => {
+    for (const stop of [...started].reverse()) await stop().catch(() => undefined);
   };
-  const client = await ExportClient.connect({}, readConfig(env));
-  const workers: WorkerProcess[] = [];
-  const newWorker = async () => {
-    const worker = spawnWorker(env);
-    workers.push(worker);
-    await worker.ready;
-    return worker;
-  };
-  if (opts.worker !== false) await newWorker();
-  return {
-    temporal,
-    sim,
-    env,
-    client,
-    workers,
-    newWorker,
-    async stop() {
-      await client.close();
+  try {
+    const temporal = await startTestTemporal({ ui: opts.ui });
+    started.push(() => temporal.stop());
+    const sim = await startSimulator(opts.sim);
+    started.push(() => sim.close());
+    // Named simulator accounts (opts.sim.accounts) come with their __<NAME> variables.
+    const env = {
+      ...testEnv(temporal.address, sim, name),
+      ...simulatorEnv(sim, opts.sim?.accounts ?? []),
+      ...(opts.env ?? {}),
+    };
+    const client = await ExportClient.connect({}, readConfig(env));
+    started.push(() => client.close());
+    const workers: WorkerProcess[] = [];
+    started.push(async () => {
       for (const w of workers) await w.kill('SIGKILL');
-      await sim.close();
-      await temporal.stop();
-    },
-  };
+    });
+    const newWorker = async () => {
+      const worker = spawnWorker(env);
+      workers.push(worker);
+      await worker.ready;
+      return worker;
+    };
+    if (opts.worker !== false) await newWorker();
+    return { temporal, sim, env, client, workers, newWorker, stop: stopStarted };
+  } catch (err) {
+    await stopStarted();
+    throw err;
+  }
 }

@@ -2,7 +2,17 @@ import net from 'node:net';
 import { ensureTemporalCli, startDevServer, type DevServer } from '../../src/dev/temporal-server';
 
 /** A free TCP port on 127.0.0.1 (the OS picks it; the tiny race before use is acceptable in tests). */
-export function freePort(): Promise<number> {
+/**
+ * A port nothing listens on now, for a child process to bind later. Drawn at random below Linux's ephemeral
+ * range (32768-60999): a port the kernel hands out by itself (listen(0)) is also what outgoing connections and
+ * other test files' servers get, so between this check and the child's bind another process took it now and
+ * then ("Address already in use" from a worker's metrics listener). Falls back to listen(0).
+ */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await canListen(port)) return port;
+  }
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
@@ -10,6 +20,14 @@ export function freePort(): Promise<number> {
       const { port } = server.address() as net.AddressInfo;
       server.close(() => resolve(port));
     });
+  });
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 
