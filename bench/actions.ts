@@ -9,7 +9,6 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,21 +20,11 @@ import { createExportSchedule } from '../src/schedules';
 import { simulatorEnv, startSimulator } from '../src/simulator';
 import { startWorker } from '../src/worker';
 import { describeMachine, printTable } from './machine';
+import { freePort } from '../test/helpers/temporal';
 
 const POLL_INITIAL_MS = 1000;
 const POLL_MAX_MS = 2000;
 const STATUS_ACTIVITIES = new Set(['altcraftTaskStatus', 'mytrackerExportStatus', 'apsisPollSegmentReport']);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The server's `action` counter for the default namespace, per action_type. */
 async function actions(metricsUrl: string): Promise<Map<string, number>> {

@@ -15,7 +15,6 @@
  * serve gigabytes, so these run the download engine (what the download activity runs) against bench/serve.ts.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,17 +26,7 @@ import { simulatorEnv, startSimulator } from '../src/simulator';
 import { startWorker, VENDOR_LIMITS } from '../src/worker';
 import { describeMachine, printTable } from './machine';
 import { startServer, type Run } from './tools';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../test/helpers/temporal';
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;

@@ -1,7 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ClassifiedError } from '../providers/errors';
 import { keepAlive } from './context';
-import { FAILURE_TYPES, finalFailure } from '../shared/failure-types';
 
 /** Turns a ClassifiedError into the ApplicationFailure Temporal retries (or not) by its type. */
 export function toFailure(err: unknown): unknown {
@@ -47,12 +46,4 @@ export async function asActivity<T>(body: () => Promise<T>): Promise<T> {
  */
 export function asVendorCall<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
   return asActivity(() => keepAlive(body));
-}
-
-/** A missing credential on the worker: final, and it says which variable to set. */
-export function missingSetting(name: string, vendor: string): ApplicationFailure {
-  return finalFailure(
-    FAILURE_TYPES.workerMisconfigured,
-    `${name} is not set in the worker's environment, so the worker cannot call ${vendor}`,
-  );
 }

@@ -1,3 +1,5 @@
+import { DEFAULT_ACCOUNT } from '../shared/inputs';
+
 /**
  * A hook through which vendor HTTP answers and download bytes become metrics, and vendor calls become spans,
  * without the provider clients depending on Temporal, a metrics library or OpenTelemetry. The worker installs
@@ -22,12 +24,9 @@ export interface VendorCallInfo {
 /** Runs one vendor call inside a span named after it; installed by src/telemetry when tracing is on. */
 export type VendorSpanner = <T extends { status: number }>(info: VendorCallInfo, call: () => Promise<T>) => Promise<T>;
 
-/** The account a call is labelled with when it names none: the plain (un-suffixed) credential variables. */
-export const DEFAULT_ACCOUNT = 'default';
-
 /**
- * The one place a vendor call's account label comes from. Until calls carry their account name everywhere,
- * every call without one is `default`.
+ * The one place a vendor call's account label comes from: the clients pass their account's name; a call that
+ * names none (a download reported without one) is `default`, the plain credential variables.
  */
 export function vendorAccountLabel(account?: string): string {
   return account !== undefined && account !== '' ? account : DEFAULT_ACCOUNT;

@@ -1,3 +1,5 @@
+import { DEFAULT_ACCOUNT } from '../shared/inputs';
+
 /**
  * The vendor account an export runs against: `input.account` as parsed (always set by the input schemas), or
  * `default` for inputs recorded before named accounts existed. Quota keys, fairness keys and counters are all
@@ -5,5 +7,5 @@
  */
 export function accountOf(input: unknown): string {
   const account = (input as { account?: unknown } | null | undefined)?.account;
-  return typeof account === 'string' && account !== '' ? account : 'default';
+  return typeof account === 'string' && account !== '' ? account : DEFAULT_ACCOUNT;
 }

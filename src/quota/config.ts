@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { accountVariable } from '../config';
 
 /**
  * Vendor quotas per account: `EXPORTFLOW_QUOTA_<VENDOR>[__<ACCOUNT>]`, e.g. `10/s,100/min,1000/h`. They are held
@@ -95,8 +96,7 @@ export function parseQuota(variable: string, text: string): Quota {
 
 /** The variable holding a vendor's quota for an account (`default` reads the plain one). */
 export function quotaVariable(vendor: QuotaVendor, account: string): string {
-  const base = `EXPORTFLOW_QUOTA_${vendor.toUpperCase()}`;
-  return account === 'default' ? base : `${base}__${account.toUpperCase()}`;
+  return accountVariable(`EXPORTFLOW_QUOTA_${vendor.toUpperCase()}`, account);
 }
 
 /**
