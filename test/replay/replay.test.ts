@@ -15,7 +15,10 @@ import { HISTORIES_DIR, labels, loadFixtures, readIndex, type Fixture } from './
  */
 
 // The replay workers' state changes would drown the one line that matters.
-Runtime.install({ logger: new DefaultLogger('WARN') });
+Runtime.install({
+  logger: new DefaultLogger('ERROR'),
+  telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+});
 
 /**
  * The workflow code of this tree: the bundle `scripts/test` prebuilt from it (EXPORTFLOW_WORKFLOW_BUNDLE_DIR,

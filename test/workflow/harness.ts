@@ -78,8 +78,12 @@ export class Harness {
 
   static async start(taskQueue = 'exportflow-test'): Promise<Harness> {
     if (!installed) {
-      // Worker state changes and replay notes at INFO would drown the test output.
-      Runtime.install({ logger: new DefaultLogger('WARN') });
+      // The tests fail activities and workflows on purpose: the SDK's WARN for each (and core's notes about the
+      // test server's capabilities) would bury a real failure in the runner's output. Errors still show.
+      Runtime.install({
+        logger: new DefaultLogger('ERROR'),
+        telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+      });
       installed = true;
     }
     const [env, bundle] = await Promise.all([
