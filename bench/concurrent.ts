@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { ExportClient } from '../src/client';
 import { readConfig } from '../src/config';
 import { ensureTemporalCli, startDevServer } from '../src/dev/temporal-server';
-import { createLogger } from '../src/logger';
+import { createLogger } from '../src/util/logger';
 import { simulatorEnv, startSimulator } from '../src/simulator';
 import { startWorker, VENDOR_LIMITS } from '../src/worker';
 import { describeMachine, printTable } from './machine';

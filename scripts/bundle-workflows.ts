@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
-import { workflowBundleName } from '../src/workflow-bundle-name';
+import { workflowBundleName } from '../src/worker/bundle-name';
 import { WORKFLOW_INTERCEPTOR_MODULES } from '../src/telemetry';
 
 const ROOT = path.resolve(__dirname, '..');

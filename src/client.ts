@@ -25,21 +25,21 @@ import {
   type ParsedInput,
   type ProviderInput,
   type SupportedProvider,
-} from './shared/providers';
+} from './shared/provider-specs';
 import { progressQuery } from './shared/contract';
 import { ACCOUNTS_WORKFLOW_TYPE, type AccountsReport } from './shared/accounts';
-import { exportStartOptions } from './start-options';
+import { exportStartOptions } from './client/start-options';
 import { clientTracingInterceptors } from './telemetry';
-import { followExport, type FollowReport, type FollowUpdate } from './follow';
+import { followExport, type FollowReport, type FollowUpdate } from './client/follow';
 import { countExportActions } from './shared/temporal-actions';
 
 export type { ExportManifest, ExportProgress, ManifestFile, Provider } from './shared/manifest';
 /** ExportFailedError.type of an export whose rows differed from the vendor's count under `requireTotal`. */
 export { ROW_COUNT_MISMATCH } from './shared/manifest';
-export { PROVIDER_SPECS } from './shared/providers';
-export type { SupportedProvider, ProviderInput } from './shared/providers';
+export { PROVIDER_SPECS } from './shared/provider-specs';
+export type { SupportedProvider, ProviderInput } from './shared/provider-specs';
 export type { AccountsReport, AccountReport, AccountCheck } from './shared/accounts';
-export type { FollowReport, FollowUpdate } from './follow';
+export type { FollowReport, FollowUpdate } from './client/follow';
 
 /** Bad input, rejected before anything starts. The message names the field. */
 export class InputError extends Error {
@@ -281,7 +281,7 @@ export class ExportClient {
   /**
    * Follows a running export until it ends (or `signal` aborts), calling `onUpdate` with its progress when
    * something changes: at about two billable actions per export instead of one query per look. See
-   * src/follow.ts. Resolves with the number of `progress` queries sent.
+   * src/client/follow.ts. Resolves with the number of `progress` queries sent.
    */
   async follow(
     workflowId: string,

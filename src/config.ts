@@ -7,6 +7,7 @@ import { formatS3Uri, isS3Uri, parseS3Uri } from './util/s3-uri';
 import { parseCodecKeys } from './temporal/codec';
 import { readTemporalSettings } from './temporal/settings';
 import { DEFAULT_ACCOUNT } from './shared/inputs';
+import { VENDORS, type Vendor } from './shared/vendors';
 
 /** Environment variables (docs/configuration.md), read once and validated; a `.env` in the working directory is read too. */
 let dotenvLoaded = false;
@@ -238,8 +239,6 @@ export function callbackSecret(config: Config): string {
 
 export { DEFAULT_ACCOUNT };
 
-export type Vendor = 'altcraft' | 'apsis' | 'mytracker';
-export const VENDORS: readonly Vendor[] = ['altcraft', 'apsis', 'mytracker'];
 export const VENDOR_LABELS: Record<Vendor, string> = {
   altcraft: 'Altcraft',
   apsis: 'APSIS One',

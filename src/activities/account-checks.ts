@@ -5,24 +5,25 @@ import { AltcraftClient } from '../providers/altcraft/client';
 import { ApsisTokenCache } from '../providers/apsis/token';
 import { ClassifiedError } from '../providers/errors';
 import { MyTrackerClient } from '../providers/mytracker/client';
-import { ACCOUNT_VENDORS, type AccountCheck, type AccountListing, type AccountVendor } from '../shared/accounts';
+import { type AccountCheck, type AccountListing } from '../shared/accounts';
 import { FAILURE_TYPES } from '../shared/failure-types';
 import type { ActivityDeps } from './context';
-import { asVendorCall } from './failures';
+import { asVendorCall } from './as-activity';
 import { vendorCredentials } from './accounts';
+import { VENDORS, type Vendor } from '../shared/vendors';
 
 /** The accounts this worker has variables for, per vendor (main task queue; no vendor call). */
 export function createAccountListActivities(deps: ActivityDeps) {
   return {
-    async listAccounts(): Promise<{ worker: string; vendors: Record<AccountVendor, AccountListing[]> }> {
-      const vendors = {} as Record<AccountVendor, AccountListing[]>;
-      for (const vendor of ACCOUNT_VENDORS) vendors[vendor] = listingOf(deps.config, vendor);
+    async listAccounts(): Promise<{ worker: string; vendors: Record<Vendor, AccountListing[]> }> {
+      const vendors = {} as Record<Vendor, AccountListing[]>;
+      for (const vendor of VENDORS) vendors[vendor] = listingOf(deps.config, vendor);
       return { worker: `${process.pid}@${os.hostname()}`, vendors };
     },
   };
 }
 
-export function listingOf(config: Pick<Config, 'accounts'>, vendor: AccountVendor): AccountListing[] {
+export function listingOf(config: Pick<Config, 'accounts'>, vendor: Vendor): AccountListing[] {
   return knownAccounts(config, vendor).map((account) => {
     const missing = missingVariables(config, vendor, account);
     return { account, complete: missing.length === 0, missing };
@@ -46,7 +47,7 @@ const QuotaAnswer = z.object({
  * `ok: false` answer (not a failure), so one bad account does not hide the others; the text never holds a secret.
  */
 export function createAccountCheckActivities(deps: ActivityDeps) {
-  const refused = (vendor: AccountVendor, err: unknown): AccountCheck | undefined =>
+  const refused = (vendor: Vendor, err: unknown): AccountCheck | undefined =>
     err instanceof ClassifiedError && (err.type === FAILURE_TYPES.auth || err.type === FAILURE_TYPES.request)
       ? { ok: false, detail: `${VENDOR_LABELS[vendor]} refused the credentials: ${err.message}` }
       : undefined;

@@ -1,10 +1,5 @@
-import {
-  accountCredentials,
-  MissingCredentialError,
-  type AccountCredentials,
-  type Config,
-  type Vendor,
-} from '../config';
+import { accountCredentials, MissingCredentialError, type AccountCredentials, type Config } from '../config';
+import type { Vendor } from '../shared/vendors';
 import { FAILURE_TYPES, finalFailure } from '../shared/failure-types';
 import { DEFAULT_ACCOUNT } from '../shared/inputs';
 

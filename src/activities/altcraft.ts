@@ -6,7 +6,7 @@ import { ClassifiedError } from '../providers/errors';
 export type { AltcraftTokenForm } from '../providers/altcraft/constants';
 import type { AltcraftInputParsed } from '../shared/inputs';
 import type { ManifestFile } from '../shared/manifest';
-import { asActivity, asVendorCall } from './failures';
+import { asActivity, asVendorCall } from './as-activity';
 import { vendorCredentials, type AccountRef } from './accounts';
 import { activityLogger, type ActivityDeps } from './context';
 import { downloadInActivity } from './download-in-activity';

@@ -13,7 +13,7 @@ import { namedSegments, reportFilter } from '../shared/apsis-filter';
 import type { ApsisProfileInputParsed, ApsisReportState, ApsisSegmentInputParsed } from '../shared/apsis-inputs';
 import type { ManifestFile } from '../shared/manifest';
 import { activityLogger, currentWorkflowId, type ActivityDeps } from './context';
-import { asActivity, asVendorCall } from './failures';
+import { asActivity, asVendorCall } from './as-activity';
 import { vendorCredentials, type AccountRef } from './accounts';
 import { downloadInActivity, fetchWhenReadyInActivity } from './download-in-activity';
 import { isS3Uri } from '../util/s3-uri';

@@ -1,7 +1,7 @@
 import fsp from 'node:fs/promises';
 import { exportDirFor, type ActivityDeps } from './context';
 import { loadS3Store } from './download/storage';
-import { asActivity } from './failures';
+import { asActivity } from './as-activity';
 import { isS3Uri } from '../util/s3-uri';
 
 /** Activities shared by every provider: cleaning up after a cancelled or failed export. */

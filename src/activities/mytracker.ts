@@ -3,7 +3,7 @@ import { ClassifiedError } from '../providers/errors';
 import { MyTrackerClient, isLinkExpired, type MyTrackerExportState } from '../providers/mytracker/client';
 import type { ManifestFile } from '../shared/manifest';
 import { activityLogger, type ActivityDeps } from './context';
-import { asActivity, asVendorCall } from './failures';
+import { asActivity, asVendorCall } from './as-activity';
 import { vendorCredentials, type AccountRef } from './accounts';
 import type { CsvFacts } from './download/row-counter';
 import { fetchWhenReadyInActivity } from './download-in-activity';

@@ -2,7 +2,7 @@ import { Client, type Connection, WorkflowNotFoundError } from '@temporalio/clie
 import { callbackSecret, type Config } from '../config';
 import { lazyClientConnection } from '../temporal/connect';
 import { exportflowDataConverter } from '../temporal/data-converter';
-import type { Logger } from '../logger';
+import type { Logger } from '../util/logger';
 import { apsisCallbackSignal } from '../shared/contract';
 import { startCallbackReceiver, type CallbackDelivery, type CallbackReceiver } from './receiver';
 

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { ApsisCallbackBody } from '../providers/apsis/schemas';
 import { CALLBACK_CODES } from '../providers/apsis/constants';
-import type { Logger } from '../logger';
+import type { Logger } from '../util/logger';
 import type { ApsisCallbackSignal } from '../shared/contract';
 import { parseCallbackPath, verifyCallbackToken } from '../providers/apsis/callback-url';
 

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { AccountsReport } from '../client';
-import { ACCOUNT_VENDORS } from '../shared/accounts';
 import { withClient } from './connect';
 import { EXIT } from './output';
+import { VENDORS } from '../shared/vendors';
 
 const LABELS = { altcraft: 'Altcraft', apsis: 'APSIS One', mytracker: 'myTracker' } as const;
 
@@ -32,7 +32,7 @@ export function registerAccountsCommand(program: Command, setExit: (code: number
           }
           throw err;
         }
-        const failed = ACCOUNT_VENDORS.some((v) => report.vendors[v].some((a) => a.check && !a.check.ok));
+        const failed = VENDORS.some((v) => report.vendors[v].some((a) => a.check && !a.check.ok));
         if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
         else process.stdout.write(formatReport(report));
         if (failed) setExit(EXIT.failed);
@@ -42,7 +42,7 @@ export function registerAccountsCommand(program: Command, setExit: (code: number
 
 function formatReport(report: AccountsReport): string {
   const lines: string[] = [];
-  for (const vendor of ACCOUNT_VENDORS) {
+  for (const vendor of VENDORS) {
     const accounts = report.vendors[vendor];
     lines.push(`${LABELS[vendor]}: ${accounts.length === 0 ? 'no account configured' : ''}`.trimEnd());
     for (const a of accounts) {

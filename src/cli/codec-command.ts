@@ -1,33 +1,8 @@
 import type { Command } from 'commander';
-import { readConfig, type Config } from '../config';
+import { readConfig } from '../config';
 import { untilSignal } from '../util/signals';
-import { AesGcmCodec } from '../temporal/codec';
-import { CODEC_DEFAULT_ORIGINS, startCodecServer, type CodecServer } from '../temporal/codec-server';
+import { startKeyedCodecServer } from '../temporal/codec-server';
 import { UsageError } from './output';
-
-/** Starts the codec endpoint with the configured keys, origins and token; a busy port is a clear error. */
-export async function startConfiguredCodecServer(
-  config: Config,
-  listen = config.codecServer.listen,
-  extraOrigins: string[] = [],
-): Promise<CodecServer> {
-  if (!/^[^\s:]+:\d{1,5}$/.test(listen)) throw new UsageError(`--listen: expected host:port, got "${listen}"`);
-  try {
-    return await startCodecServer({
-      listen,
-      codec: new AesGcmCodec(config.codecKeys),
-      corsOrigins: [...(config.codecServer.corsOrigins ?? CODEC_DEFAULT_ORIGINS), ...extraOrigins],
-      authToken: config.codecServer.authToken,
-    });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new Error(
-        `codec server: ${listen} is already in use; choose another with --listen or EXPORTFLOW_CODEC_LISTEN`,
-      );
-    }
-    throw err;
-  }
-}
 
 /** `exportflow codec-server [--listen host:port]`: the remote codec for the Temporal Web UI and CLI. */
 export function registerCodecCommand(program: Command): void {
@@ -49,7 +24,9 @@ export function registerCodecCommand(program: Command): void {
       if (config.codecKeys.length === 0) {
         throw new UsageError('EXPORTFLOW_CODEC_KEYS: not set; the codec server decodes with those keys');
       }
-      const server = await startConfiguredCodecServer(config, opts.listen);
+      const listen = opts.listen ?? config.codecServer.listen;
+      if (!/^[^\s:]+:\d{1,5}$/.test(listen)) throw new UsageError(`--listen: expected host:port, got "${listen}"`);
+      const server = await startKeyedCodecServer({ ...config.codecServer, listen, keys: config.codecKeys });
       process.stderr.write(
         `codec server at ${server.url} (POST /encode, /decode; keys ${config.codecKeys.map((k) => k.id).join(', ')}` +
           `${config.codecServer.authToken ? '; bearer token required' : ''}). Ctrl-C stops it.\n`,

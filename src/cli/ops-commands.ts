@@ -1,9 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { ExportClient, InputError, PROVIDER_SPECS, type ProviderInput, type SupportedProvider } from '../client';
 import { readConfig } from '../config';
-import { changeSchedule, createExportSchedule, listSchedules, type ScheduleSpecInput } from '../schedules';
-import { isSupportedProvider } from '../shared/providers';
-import { ensureSearchAttributes } from '../temporal-setup';
+import { changeSchedule, createExportSchedule, listSchedules, type ScheduleSpecInput } from '../client/schedules';
+import { isSupportedProvider } from '../shared/provider-specs';
+import { ensureSearchAttributes } from '../temporal/setup';
 import { applyVendorQueueConfigs, vendorQueueConfigs } from '../quota/task-queue-config';
 import { vendorTaskQueue } from '../shared/contract';
 import { withClient } from './connect';

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import type { Config } from '../config';
-import type { Logger } from '../logger';
+import type { Logger } from '../util/logger';
 import { APSIS_DOCUMENTED_LIMITS, startSimulator } from '../simulator';
 import { startWorker } from '../worker';
-import { startConfiguredCodecServer } from '../cli/codec-command';
+import { startKeyedCodecServer } from '../temporal/codec-server';
 import { isSecured } from '../temporal/settings';
 import { TemporalConnectError } from '../temporal/connect';
 import { acquireDevLock } from './lock';
@@ -76,7 +76,7 @@ export async function runDev(
     // With payload encryption on, the Web UI shows payloads through the codec server (in the browser, via CORS).
     let codecEndpoint: string | undefined;
     if (config.codecKeys.length > 0) {
-      const codec = await startConfiguredCodecServer(config);
+      const codec = await startKeyedCodecServer({ keys: config.codecKeys, ...config.codecServer });
       cleanups.push(() => codec.close());
       codecEndpoint = codec.url;
       logger.info({ codec: codec.url }, 'codec server started for the Web UI');

@@ -4,7 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
-import { requiredSearchAttributes } from '../temporal-setup';
+import { requiredSearchAttributes } from '../temporal/setup';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 

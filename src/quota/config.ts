@@ -1,13 +1,12 @@
 import { z } from 'zod';
 import { accountVariable } from '../config';
+import { VENDORS, type Vendor } from '../shared/vendors';
 
 /**
  * Vendor quotas per account: `EXPORTFLOW_QUOTA_<VENDOR>[__<ACCOUNT>]`, e.g. `10/s,100/min,1000/h`. They are held
  * for all workers together by the Temporal server (src/quota/task-queue-config.ts), as one request rate per
  * account sized so that every window holds (see `sustainedRate`).
  */
-export type QuotaVendor = 'altcraft' | 'apsis' | 'mytracker';
-export const QUOTA_VENDORS: readonly QuotaVendor[] = ['altcraft', 'apsis', 'mytracker'];
 
 export interface QuotaWindow {
   /** Calls allowed per window. */
@@ -31,7 +30,7 @@ export interface Quota {
  * - Altcraft documents no rate limit. 5/s,300/min is what exportflow always allowed (5 activities/s per queue)
  *   and a self-hosted panel serves it easily; it keeps a runaway fleet from hammering a customer's panel.
  */
-export const DEFAULT_QUOTAS: Record<QuotaVendor, string> = {
+export const DEFAULT_QUOTAS: Record<Vendor, string> = {
   mytracker: '10/s,100/min,1000/h',
   apsis: '1/s,60/min',
   altcraft: '5/s,300/min',
@@ -95,7 +94,7 @@ export function parseQuota(variable: string, text: string): Quota {
 }
 
 /** The variable holding a vendor's quota for an account (`default` reads the plain one). */
-export function quotaVariable(vendor: QuotaVendor, account: string): string {
+export function quotaVariable(vendor: Vendor, account: string): string {
   return accountVariable(`EXPORTFLOW_QUOTA_${vendor.toUpperCase()}`, account);
 }
 
@@ -103,7 +102,7 @@ export function quotaVariable(vendor: QuotaVendor, account: string): string {
  * The account's quota: its own variable, else the vendor's plain variable, else the documented default
  * (a named account is a separate user/panel with the same documented limits).
  */
-export function quotaFor(vendor: QuotaVendor, account: string, env: NodeJS.ProcessEnv = process.env): Quota {
+export function quotaFor(vendor: Vendor, account: string, env: NodeJS.ProcessEnv = process.env): Quota {
   for (const variable of [quotaVariable(vendor, account), quotaVariable(vendor, 'default')]) {
     const text = env[variable];
     if (text !== undefined && text.trim() !== '') return parseQuota(variable, text);
@@ -128,7 +127,7 @@ export function sustainedRate(quota: Quota, burst = QUEUE_BURST): number {
 }
 
 /** Accounts named for a vendor in the environment: `default` plus every `<VAR>__<NAME>` of that vendor. */
-export function accountsIn(vendor: QuotaVendor, env: NodeJS.ProcessEnv = process.env): string[] {
+export function accountsIn(vendor: Vendor, env: NodeJS.ProcessEnv = process.env): string[] {
   const prefixes = [`${vendor.toUpperCase()}_`, `EXPORTFLOW_QUOTA_${vendor.toUpperCase()}__`];
   const names = new Set<string>(['default']);
   for (const key of Object.keys(env)) {
@@ -140,9 +139,9 @@ export function accountsIn(vendor: QuotaVendor, env: NodeJS.ProcessEnv = process
 }
 
 /** Every configured quota, checked once at worker start so a bad variable stops it with the variable named. */
-export function readQuotas(env: NodeJS.ProcessEnv = process.env): Record<QuotaVendor, Record<string, Quota>> {
-  const out = {} as Record<QuotaVendor, Record<string, Quota>>;
-  for (const vendor of QUOTA_VENDORS) {
+export function readQuotas(env: NodeJS.ProcessEnv = process.env): Record<Vendor, Record<string, Quota>> {
+  const out = {} as Record<Vendor, Record<string, Quota>>;
+  for (const vendor of VENDORS) {
     out[vendor] = Object.fromEntries(accountsIn(vendor, env).map((a) => [a, quotaFor(vendor, a, env)]));
   }
   return out;

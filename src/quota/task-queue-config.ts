@@ -1,5 +1,6 @@
 import { temporal } from '@temporalio/proto';
-import { QUOTA_VENDORS, readQuotas, sustainedRate, type Quota, type QuotaVendor } from './config';
+import { readQuotas, sustainedRate, type Quota } from './config';
+import { VENDORS, type Vendor } from '../shared/vendors';
 
 /**
  * Vendor quotas held by the Temporal server for every worker together: each vendor's activity task queue gets
@@ -11,7 +12,7 @@ import { QUOTA_VENDORS, readQuotas, sustainedRate, type Quota, type QuotaVendor 
  * --fairness-key-rps-limit-default K`. Setting it again with the same values changes nothing (idempotent).
  */
 export interface VendorQueueConfig {
-  vendor: QuotaVendor;
+  vendor: Vendor;
   taskQueue: string;
   /** Requests per second for the whole queue (all accounts). */
   queueRps: number;
@@ -23,13 +24,13 @@ export interface VendorQueueConfig {
   accounts: Record<string, { quota: string; rps: number }>;
 }
 
-type Quotas = Record<QuotaVendor, Record<string, Quota>>;
+type Quotas = Record<Vendor, Record<string, Quota>>;
 
 export function vendorQueueConfigs(
-  queueOf: (vendor: QuotaVendor) => string,
+  queueOf: (vendor: Vendor) => string,
   quotas: Quotas = readQuotas(),
 ): VendorQueueConfig[] {
-  return QUOTA_VENDORS.map((vendor) => {
+  return VENDORS.map((vendor) => {
     const accounts = Object.fromEntries(
       Object.entries(quotas[vendor]).map(([name, q]) => [name, { quota: q.text, rps: sustainedRate(q) }]),
     );

@@ -4,9 +4,7 @@
  * Results hold account names, variable names and ok/error text only: never a credential.
  */
 export const ACCOUNTS_WORKFLOW_TYPE = 'accountsCheck';
-
-export type AccountVendor = 'altcraft' | 'apsis' | 'mytracker';
-export const ACCOUNT_VENDORS: readonly AccountVendor[] = ['altcraft', 'apsis', 'mytracker'];
+import { type Vendor } from './vendors';
 
 export interface AccountsCheckInput {
   /** Prove each complete account with one cheap authenticated call. */
@@ -38,5 +36,5 @@ export interface AccountsReport {
   /** The worker that listed the accounts (its identity, e.g. pid@host). */
   worker: string;
   checked: boolean;
-  vendors: Record<AccountVendor, AccountReport[]>;
+  vendors: Record<Vendor, AccountReport[]>;
 }

@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { ExportProgress } from './manifest';
+import { type Vendor } from './vendors';
 
 /**
  * Names other services rely on (docs/usage.md, "From other services"), defined once for the worker, the workflows, the client, the
@@ -23,11 +24,8 @@ export interface ApsisCallbackSignal {
 }
 export const apsisCallbackSignal = defineSignal<[ApsisCallbackSignal]>('apsisCallback');
 
-/** Vendors whose activities run on their own task queue (each with its own rate limits). */
-export type VendorQueue = 'altcraft' | 'apsis' | 'mytracker';
-
 /** A vendor's activity task queue: the workflow's own queue plus the vendor, e.g. `exportflow-altcraft`. */
-export function vendorTaskQueue(taskQueue: string, vendor: VendorQueue): string {
+export function vendorTaskQueue(taskQueue: string, vendor: Vendor): string {
   return `${taskQueue}-${vendor}`;
 }
 

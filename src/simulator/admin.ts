@@ -5,13 +5,14 @@
  */
 import { faultRuleFromJson, type FaultControl } from './faults';
 import { parseJson, sendEmpty, sendJson, type Ctx } from './http';
-import type { ServedFile, SimRequest, SimVendor } from './types';
+import type { ServedFile, SimRequest } from './types';
+import { type Vendor } from '../shared/vendors';
 
 export interface AdminTarget {
   requests: SimRequest[];
   faults: FaultControl;
   servedAll(): ServedFile[];
-  configs: Record<SimVendor, object>;
+  configs: Record<Vendor, object>;
   state(): Record<string, unknown>;
   /** Per-vendor, per-user quota counters (src/simulator/quotas.ts). */
   quotas(): Record<string, unknown>;

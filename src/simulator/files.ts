@@ -1,9 +1,10 @@
 /** Serving a file entity of known size: validators, single byte ranges (206/416), and the `served` record. */
 import { sendStream, takeBytes, type Ctx } from './http';
-import type { ServedFile, SimVendor } from './types';
+import type { ServedFile } from './types';
+import { type Vendor } from '../shared/vendors';
 
 export interface FileEntity {
-  vendor: SimVendor;
+  vendor: Vendor;
   size: number;
   /** The entity's bytes from `start` to the end. */
   chunksFrom(start: number): Iterable<Buffer> | AsyncIterable<Buffer>;

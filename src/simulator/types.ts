@@ -1,7 +1,7 @@
+import type { Vendor } from '../shared/vendors';
 /** Shared record types of the vendor simulator. */
 
-export type SimVendor = 'altcraft' | 'apsis' | 'mytracker';
-export type LoggedVendor = SimVendor | 'admin' | 'unknown';
+export type LoggedVendor = Vendor | 'admin' | 'unknown';
 
 /** One request as the simulator saw it; secrets in the query are replaced by '***'. */
 export interface SimRequest {
@@ -35,7 +35,7 @@ export interface SimRequest {
 
 /** A file body sent completely with status 200 (ranged 206 answers are not recorded here). */
 export interface ServedFile {
-  vendor: SimVendor;
+  vendor: Vendor;
   path: string;
   /** Bytes sent on the wire. */
   bytes: number;

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Payload, PayloadCodec } from '@temporalio/common';
+import { AesGcmCodec, type CodecKey } from './codec';
 
 export const CODEC_DEFAULT_LISTEN = '127.0.0.1:8888';
 /** Browser origins of the Web UI allowed to call the codec (CORS), by default the dev server's UI. */
@@ -126,4 +127,32 @@ function toJson(p: Payload): JsonPayload {
 function reply(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string>): void {
   if (res.headersSent) return void res.end();
   res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+}
+
+/**
+ * Starts the codec endpoint for the given encryption keys (EXPORTFLOW_CODEC_KEYS), the default origins of the dev
+ * Web UI plus any configured or extra ones, and the optional bearer token. A busy port is a clear error.
+ */
+export async function startKeyedCodecServer(opts: {
+  listen: string;
+  keys: CodecKey[];
+  corsOrigins?: string[];
+  extraOrigins?: string[];
+  authToken?: string;
+}): Promise<CodecServer> {
+  try {
+    return await startCodecServer({
+      listen: opts.listen,
+      codec: new AesGcmCodec(opts.keys),
+      corsOrigins: [...(opts.corsOrigins ?? CODEC_DEFAULT_ORIGINS), ...(opts.extraOrigins ?? [])],
+      authToken: opts.authToken,
+    });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new Error(
+        `codec server: ${opts.listen} is already in use; choose another with --listen or EXPORTFLOW_CODEC_LISTEN`,
+      );
+    }
+    throw err;
+  }
 }

@@ -1,14 +1,13 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { AccountCheckActivities, AccountListActivities } from '../activities/account-checks';
 import {
-  ACCOUNT_VENDORS,
   type AccountCheck,
   type AccountReport,
-  type AccountVendor,
   type AccountsCheckInput,
   type AccountsReport,
 } from '../shared/accounts';
 import { vendorQueue } from './steps';
+import { VENDORS, type Vendor } from '../shared/vendors';
 
 const listing = proxyActivities<AccountListActivities>({
   startToCloseTimeout: '30s',
@@ -16,7 +15,7 @@ const listing = proxyActivities<AccountListActivities>({
 });
 
 /** Each vendor's check activities on its own task queue (where its quota and its credentials live). */
-function checksOn(vendor: AccountVendor) {
+function checksOn(vendor: Vendor) {
   return proxyActivities<
     AccountCheckActivities['altcraft'] & AccountCheckActivities['apsis'] & AccountCheckActivities['mytracker']
   >({
@@ -33,13 +32,13 @@ function checksOn(vendor: AccountVendor) {
  */
 export async function accountsCheck(input: AccountsCheckInput = {}): Promise<AccountsReport> {
   const known = await listing.listAccounts();
-  const vendors = {} as Record<AccountVendor, AccountReport[]>;
+  const vendors = {} as Record<Vendor, AccountReport[]>;
   const pending: Promise<void>[] = [];
-  for (const vendor of ACCOUNT_VENDORS) {
+  for (const vendor of VENDORS) {
     vendors[vendor] = known.vendors[vendor].map((a) => ({ ...a }));
     if (!input.check) continue;
     const acts = checksOn(vendor);
-    const run: Record<AccountVendor, (i: { account: string }) => Promise<AccountCheck>> = {
+    const run: Record<Vendor, (i: { account: string }) => Promise<AccountCheck>> = {
       altcraft: acts.altcraftCheckAccount,
       apsis: acts.apsisCheckAccount,
       mytracker: acts.mytrackerCheckAccount,

@@ -9,6 +9,7 @@ import type { Duration } from '@temporalio/common';
 import { DEFAULT_ACCOUNT, type Timing } from '../shared/inputs';
 import { createHeartbeatTimeoutMs, proxyStepActivities, vendorQueue } from './steps';
 import { downloadsTaskQueue } from '../shared/contract';
+import { type Vendor } from '../shared/vendors';
 
 export interface VendorActivityTuning {
   /** How long one vendor API call may take. */
@@ -40,7 +41,7 @@ export interface VendorActivityTuning {
  * account's credentials; calls for `default` stay exactly as recorded histories hold them.
  */
 export function vendorActivities<A extends object>(
-  vendor: 'altcraft' | 'apsis' | 'mytracker',
+  vendor: Vendor,
   timing: Required<Timing>,
   tuning: VendorActivityTuning,
 ): { call: ActivityInterfaceFor<A>; create: ActivityInterfaceFor<A>; stream: ActivityInterfaceFor<A> } {

@@ -4,7 +4,7 @@ import type { AltcraftTokenForm } from '../activities/altcraft';
 import { fileNamesFor } from '../shared/file-names';
 import { AltcraftInputSchema, resolveTiming, type AltcraftInput } from '../shared/inputs';
 import type { ExportManifest, ManifestFile } from '../shared/manifest';
-import { parseInput } from './failures';
+import { parseInput } from './parse-input';
 import { requestAgainOrThrow } from './request-again';
 import { continueExport, pollUntilDone, runExport, withinMaxWait } from './steps';
 import { ExportTracker } from './tracker';

@@ -4,7 +4,7 @@ import { ApsisProfileInputSchema, type ApsisProfileInput } from '../shared/apsis
 import { resolveTiming } from '../shared/inputs';
 import type { ExportManifest } from '../shared/manifest';
 import { apsisCallbackSignal, type ApsisCallbackSignal } from '../shared/contract';
-import { parseInput } from './failures';
+import { parseInput } from './parse-input';
 import { requestAgainOrThrow } from './request-again';
 import { MAX_REMOTE_ATTEMPTS, runExport, withinMaxWait } from './steps';
 import { ExportTracker } from './tracker';

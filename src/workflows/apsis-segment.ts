@@ -12,7 +12,8 @@ import {
 import { resolveTiming } from '../shared/inputs';
 import type { JobPoll } from '../shared/job-poll';
 import type { ExportManifest, ManifestFile } from '../shared/manifest';
-import { failureType, parseInput } from './failures';
+import { failureType } from './activity-failures';
+import { parseInput } from './parse-input';
 import { requestAgainOrThrow } from './request-again';
 import { continueExport, pollUntilDone, runExport, withinMaxWait } from './steps';
 import { ExportTracker } from './tracker';

@@ -1,6 +1,6 @@
 import type { FailureType } from '../shared/failure-types';
 import { finalFailure } from '../shared/failure-types';
-import { failureType, userMessage } from './failures';
+import { failureType, userMessage } from './activity-failures';
 import { MAX_REMOTE_ATTEMPTS, discardRemote } from './steps';
 import type { ExportTracker } from './tracker';
 

@@ -23,10 +23,11 @@ import type { ExportManifest } from '../shared/manifest';
 import type { JobRunning } from '../shared/job-poll';
 import { nextPollDelayMs } from './backoff';
 import { inWorkflowSpan } from './trace-span';
-import { isTransient, userMessage } from './failures';
+import { isTransient, userMessage } from './activity-failures';
 import type { ExportTracker } from './tracker';
 import { FAILURE_TYPES, finalFailure } from '../shared/failure-types';
-import { vendorTaskQueue, type VendorQueue } from '../shared/contract';
+import { vendorTaskQueue } from '../shared/contract';
+import { type Vendor } from '../shared/vendors';
 
 /** How often a vendor job may be requested in one export (first try + re-requests after vendor failures). */
 export const MAX_REMOTE_ATTEMPTS = 3;
@@ -48,7 +49,7 @@ const common = proxyActivities<CommonActivities>({
 });
 
 /** The vendor's activity task queue beside this workflow's own queue. */
-export function vendorQueue(vendor: VendorQueue): string {
+export function vendorQueue(vendor: Vendor): string {
   return vendorTaskQueue(workflowInfo().taskQueue, vendor);
 }
 

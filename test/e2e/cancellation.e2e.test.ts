@@ -3,9 +3,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ExportFailedError, type SupportedProvider } from '../../src/client';
-import type { SimVendor, Simulator } from '../../src/simulator';
+import type { Simulator } from '../../src/simulator';
 import { runCli, waitFor } from '../helpers/processes';
 import { startStack, type TestStack } from '../helpers/stack';
+import { type Vendor } from '../../src/shared/vendors';
 
 /**
  * Cancellation and EXPORTFLOW_MAX_WAIT: an export cancelled while its vendor job is being created, while it polls,
@@ -41,7 +42,7 @@ describe('cancellation and EXPORTFLOW_MAX_WAIT', { concurrency: 5 }, () => {
     await stack?.stop();
   });
 
-  const requestsAbout = (vendor: SimVendor, subject: string) =>
+  const requestsAbout = (vendor: Vendor, subject: string) =>
     sim.requests.filter((r) => r.vendor === vendor && r.subject === subject);
 
   async function start(provider: SupportedProvider, input: object, workflowId: string, maxWaitMs = 120_000) {
@@ -74,7 +75,7 @@ describe('cancellation and EXPORTFLOW_MAX_WAIT', { concurrency: 5 }, () => {
    * After the export ended: Temporal lists no pending activity, every vendor call about it has ended (the running
    * one was aborted), its directory is gone, and a few seconds later still nothing new was requested or written.
    */
-  async function assertNothingLeft(workflowId: string, vendor: SimVendor, subject: string, closed: string) {
+  async function assertNothingLeft(workflowId: string, vendor: Vendor, subject: string, closed: string) {
     const description = await stack.client.temporal.workflow.getHandle(workflowId).describe();
     assert.equal(description.status.name, closed);
     assert.deepEqual(description.raw.pendingActivities ?? [], [], 'no activity pending after the export closed');
@@ -90,7 +91,7 @@ describe('cancellation and EXPORTFLOW_MAX_WAIT', { concurrency: 5 }, () => {
     assert.equal(requestsAbout(vendor, subject).length, calls, 'no vendor call after the export ended');
   }
 
-  async function assertCancelled(workflowId: string, vendor: SimVendor, subject: string) {
+  async function assertCancelled(workflowId: string, vendor: Vendor, subject: string) {
     const end = await ending(workflowId);
     assert.ok(end instanceof ExportFailedError, `expected a cancelled export, got ${String(end)}`);
     assert.equal(end.status, 'cancelled', `${end.type}: ${end.message}`);
@@ -98,7 +99,7 @@ describe('cancellation and EXPORTFLOW_MAX_WAIT', { concurrency: 5 }, () => {
   }
 
   /** Resolves once the simulator holds a request about `subject` on `endpoint` that has not been answered. */
-  const callInFlight = (vendor: SimVendor, subject: string, endpoint: string) =>
+  const callInFlight = (vendor: Vendor, subject: string, endpoint: string) =>
     waitFor(`a ${endpoint} call in flight`, () =>
       requestsAbout(vendor, subject).some((r) => r.endpoint === endpoint && r.endedAt === undefined),
     );

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ExportFailedError, type ExportManifest, type SupportedProvider } from '../../src/client';
 import { callbackSecret, readConfig } from '../../src/config';
-import { csvInfo, csvRows, type FaultAction, type SimVendor, type Simulator } from '../../src/simulator';
+import { csvInfo, csvRows, type FaultAction, type Simulator } from '../../src/simulator';
 import { APSIS_DEFAULTS, type ApsisSimConfig } from '../../src/simulator/apsis';
 import { profileDocument } from '../../src/simulator/apsis-profile';
 import { gzipInfo } from '../../src/simulator/gzip';
@@ -14,6 +14,7 @@ import { exportDirTexts, scanForSecrets } from '../helpers/secrets';
 import { waitFor } from '../helpers/processes';
 import { startStack, type TestStack } from '../helpers/stack';
 import { jobsFor } from '../helpers/vendor-jobs';
+import { type Vendor } from '../../src/shared/vendors';
 
 /**
  * The vendor fault matrix: for every export kind, each way a vendor misbehaves (5xx bursts, 429 with and without
@@ -60,7 +61,7 @@ interface FaultCase {
   apsisConfig?: Partial<ApsisSimConfig>;
 }
 
-const VENDOR: Record<SupportedProvider, SimVendor> = {
+const VENDOR: Record<SupportedProvider, Vendor> = {
   altcraft: 'altcraft',
   'apsis-segment': 'apsis',
   'apsis-profile': 'apsis',

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ensureTemporalCli, startDevServer, type DevServer } from '../../src/dev/temporal-server';
-import { requiredSearchAttributes } from '../../src/temporal-setup';
+import { requiredSearchAttributes } from '../../src/temporal/setup';
 import { startSimulator, type Simulator } from '../../src/simulator';
 import { testEnv } from '../helpers/env';
 import { startGrpcRefuser, type GrpcRefuser } from '../helpers/grpc-refuser';

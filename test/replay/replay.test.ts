@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { DefaultLogger, Runtime, Worker, type ReplayWorkerOptions } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { workflowBundleName } from '../../src/workflow-bundle-name';
+import { workflowBundleName } from '../../src/worker/bundle-name';
 import { WORKFLOW_INTERCEPTOR_MODULES, workflowSpansDropped } from '../../src/telemetry';
 import { HISTORIES_DIR, labels, loadFixtures, readIndex, type Fixture } from './fixtures';
 

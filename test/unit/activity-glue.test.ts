@@ -14,7 +14,7 @@ import { createFileActivities } from '../../src/activities/cleanup';
 import { createMyTrackerActivities } from '../../src/activities/mytracker';
 import type { ActivityDeps } from '../../src/activities/context';
 import { readConfig } from '../../src/config';
-import { createLogger } from '../../src/logger';
+import { createLogger } from '../../src/util/logger';
 import { ALTCRAFT_PATHS, ALTCRAFT_TOKEN_PARAM } from '../../src/providers/altcraft/constants';
 import { APSIS_PATHS } from '../../src/providers/apsis/constants';
 import type { ApsisReportState } from '../../src/shared/apsis-inputs';

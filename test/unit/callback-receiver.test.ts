@@ -7,7 +7,7 @@ import {
   parseCallbackPath,
   verifyCallbackToken,
 } from '../../src/providers/apsis/callback-url';
-import { createLogger } from '../../src/logger';
+import { createLogger } from '../../src/util/logger';
 import type { ApsisCallbackSignal } from '../../src/shared/contract';
 
 const SECRET = 'unit-test-callback-secret';

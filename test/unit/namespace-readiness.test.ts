@@ -6,7 +6,7 @@ import {
   ensureSearchAttributes,
   NamespaceNotReadyError,
   requiredSearchAttributes,
-} from '../../src/temporal-setup';
+} from '../../src/temporal/setup';
 
 /** An operator service double: a namespace's attributes, and whether adding is allowed. */
 function operator(existing: Record<string, number>, opts: { refuseAdd?: boolean; addRacer?: string[] } = {}) {

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { MetricMeter, MetricTags } from '@temporalio/common';
-import { METRIC_NAMES, installVendorMetrics, statusClass } from '../../src/metrics';
+import { METRIC_NAMES, installVendorMetrics, statusClass } from '../../src/telemetry/vendor-metrics';
 import { callVendor } from '../../src/providers/http';
 import { observeHttp, setVendorObserver } from '../../src/providers/observe';
 

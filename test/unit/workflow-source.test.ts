@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { ConfigError, readConfig } from '../../src/config';
 import { workflowSource } from '../../src/worker';
-import { workflowBundleName } from '../../src/workflow-bundle-name';
+import { workflowBundleName } from '../../src/worker/bundle-name';
 import { tempDir } from '../helpers/processes';
 
 describe('where the worker gets its workflow code', () => {

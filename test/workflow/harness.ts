@@ -8,7 +8,7 @@ import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type WorkflowBundle
 import { createActionActivities } from '../../src/activities/actions';
 import type { ManifestFile } from '../../src/shared/manifest';
 import { EXPORT_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
-import { workflowBundleName } from '../../src/workflow-bundle-name';
+import { workflowBundleName } from '../../src/worker/bundle-name';
 import { WORKFLOW_INTERCEPTOR_MODULES, workflowSpansDropped } from '../../src/telemetry';
 
 /**
@@ -93,7 +93,7 @@ export class Harness {
       workflowBundle(),
     ]);
     // The workflows set exportflow's search attributes. The test server implements AddSearchAttributes but not
-    // ListSearchAttributes, which src/temporal-setup.ts needs, so they are added here directly.
+    // ListSearchAttributes, which src/temporal/setup.ts needs, so they are added here directly.
     const { KEYWORD, INT } = {
       KEYWORD: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
       INT: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,

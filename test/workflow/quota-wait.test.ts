@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { toFailure } from '../../src/activities/failures';
+import { toFailure } from '../../src/activities/as-activity';
 import { ClassifiedError } from '../../src/providers/errors';
 import { quotaResetOf } from '../../src/quota/block';
 import { FAILURE_TYPES } from '../../src/shared/failure-types';

@@ -7,11 +7,11 @@ import {
   type ScheduleSummary,
 } from '@temporalio/client';
 import { z } from 'zod';
-import { ExportClient, InputError } from './client';
-import { describeIssues, type Timing } from './shared/inputs';
-import type { ProviderInput, SupportedProvider } from './shared/providers';
+import { ExportClient, InputError } from '../client';
+import { describeIssues, type Timing } from '../shared/inputs';
+import type { ProviderInput, SupportedProvider } from '../shared/provider-specs';
 import { exportStartOptions } from './start-options';
-import { parseDuration } from './util/duration';
+import { parseDuration } from '../util/duration';
 
 /** How a recurring export runs: a cron or an interval, with Temporal Schedule policies. */
 export const ScheduleSpecSchema = z

@@ -1,7 +1,6 @@
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
-import { z } from 'zod';
-import { describeIssues, protoKeyPath } from '../shared/inputs';
-import { FAILURE_TYPES, finalFailure } from '../shared/failure-types';
+
+// How a workflow reads the failures of its activities.
 
 /** The ApplicationFailure type behind an activity failure, e.g. `VendorJobGone`. */
 export function failureType(err: unknown): string | undefined {
@@ -15,19 +14,6 @@ export function isTransient(err: unknown): boolean {
   const cause = err.cause;
   if (cause instanceof TimeoutFailure) return true;
   return cause instanceof ApplicationFailure && !cause.nonRetryable;
-}
-
-/** Validates workflow input; bad input fails the workflow at once with the field named. */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const proto = protoKeyPath(input);
-  if (proto) {
-    throw finalFailure(FAILURE_TYPES.invalidInput, `${proto}: "__proto__" is not accepted as a field name`);
-  }
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) {
-    throw finalFailure(FAILURE_TYPES.invalidInput, describeIssues(parsed.error));
-  }
-  return parsed.data;
 }
 
 /** The message a user should see for a failure: the vendor's words, not the wrapper's. */

@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import { decodeOptionalSinglePayload } from '@temporalio/common/lib/internal-non-workflow';
 import type { temporal } from '@temporalio/proto';
-import { EXPORT_SEARCH_ATTRIBUTES as SA } from './shared/search-attributes';
-import { PHASES, type ExportProgress, type Phase } from './shared/manifest';
+import { EXPORT_SEARCH_ATTRIBUTES as SA } from '../shared/search-attributes';
+import { PHASES, type ExportProgress, type Phase } from '../shared/manifest';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 type Payload = temporal.api.common.v1.IPayload;

@@ -1,6 +1,6 @@
 import type { MetricMeter } from '@temporalio/common';
-import { setVendorObserver } from './providers/observe';
-import { METRIC_NAMES } from './shared/metric-names';
+import { setVendorObserver } from '../providers/observe';
+import { METRIC_NAMES } from '../shared/metric-names';
 
 export { METRIC_NAMES };
 

@@ -1,8 +1,8 @@
 import type { SearchAttributePair } from '@temporalio/common';
-import type { Timing } from './shared/inputs';
-import { EXPORT_SEARCH_ATTRIBUTES } from './shared/search-attributes';
-import type { WorkflowType } from './shared/contract';
-import { PROVIDER_SPECS, type ParsedInput, type ProviderInput, type SupportedProvider } from './shared/providers';
+import type { Timing } from '../shared/inputs';
+import { EXPORT_SEARCH_ATTRIBUTES } from '../shared/search-attributes';
+import type { WorkflowType } from '../shared/contract';
+import { PROVIDER_SPECS, type ParsedInput, type ProviderInput, type SupportedProvider } from '../shared/provider-specs';
 
 /** What Temporal needs to start one export: the same for ExportClient.start and a Schedule's action. */
 export interface ExportStartOptions<P extends SupportedProvider> {

@@ -1,7 +1,7 @@
 import type { Connection } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
-import { EXPORT_SEARCH_ATTRIBUTES } from './shared/search-attributes';
+import { EXPORT_SEARCH_ATTRIBUTES } from '../shared/search-attributes';
 
 type IndexedValueType = temporal.api.enums.v1.IndexedValueType;
 const IVT = temporal.api.enums.v1.IndexedValueType;
