@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { inVendorSpan, observeCallTime, observeHttp, vendorAccountLabel } from './observe';
 import { FAILURE_TYPES } from '../shared/failure-types';
 import { ClassifiedError, parseRetryAfter, snippet, where, type Vendor } from './errors';
-import { quotaResetOf } from '../quota/block';
+import { quotaResetOf } from './quota-reset';
 
 /** One connection pool for vendor API calls; timeouts keep a silent vendor from hanging an activity. */
 export const apiAgent = new Agent({

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { statusError } from '../../src/providers/http';
-import { quotaResetOf } from '../../src/quota/block';
+import { quotaResetOf } from '../../src/providers/quota-reset';
 import { accountsIn, parseQuota, quotaFor, readQuotas, sustainedRate } from '../../src/quota/config';
 import { accountOf } from '../../src/quota/account';
 import { applyVendorQueueConfigs, vendorQueueConfigs } from '../../src/quota/task-queue-config';

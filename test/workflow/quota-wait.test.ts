@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { toFailure } from '../../src/activities/as-activity';
 import { ClassifiedError } from '../../src/providers/errors';
-import { quotaResetOf } from '../../src/quota/block';
+import { quotaResetOf } from '../../src/providers/quota-reset';
 import { FAILURE_TYPES } from '../../src/shared/failure-types';
 import { Harness, storedFile, timerDurations, type Call } from './harness';
 import { runToEnd } from './run';
