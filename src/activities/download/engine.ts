@@ -21,6 +21,8 @@ export const downloadAgent = new Agent({ connectTimeout: 15_000, headersTimeout:
 
 /** The engine's entry: callers take these shapes from here (they live in types.ts, beside the sinks' interface). */
 export type { DownloadOutcome, DownloadSpec, ResumePoint } from './types';
+/** GC pressure for a worker's downloads: the caller turns it on, once (young-gc.ts, README.md "Memory"). */
+export { enableYoungGenerationCollection } from './young-gc';
 
 const PROGRESS_INTERVAL_MS = 1000;
 
