@@ -31,6 +31,7 @@ const PROGRESS_INTERVAL_MS = 1000;
  * `.part` file -> fsync -> rename, or an S3 multipart upload completed at the end). Memory stays constant; the
  * file appears under its final name only when complete and verified (length, gzip stream). With `resume`,
  * continues with a Range request when the server answers 206 for the same entity, and starts clean otherwise.
+ * The map of the engine (folders, the path of one download, who may import whom): ./README.md.
  */
 export function downloadToFile(spec: DownloadSpec): Promise<DownloadOutcome> {
   // One writer per file in this process: a newer attempt of the same download stops this one first.
