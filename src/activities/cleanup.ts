@@ -1,6 +1,6 @@
 import fsp from 'node:fs/promises';
 import { exportDirFor, type ActivityDeps } from './context';
-import { loadS3Store } from './download/storage';
+import { loadS3Store } from './download/sinks/sink-for';
 import { asActivity } from './as-activity';
 import { isS3Uri } from '../util/s3-uri';
 

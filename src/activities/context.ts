@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { Config } from '../config';
 import type { Logger } from '../util/logger';
-import type { ResumePoint } from './download/storage';
+import type { ResumePoint } from './download/types';
 import { sanitizeFileName } from '../shared/file-names';
 import { isS3Uri } from '../util/s3-uri';
 

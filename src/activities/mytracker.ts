@@ -5,7 +5,7 @@ import type { ManifestFile } from '../shared/manifest';
 import { activityLogger, type ActivityDeps } from './context';
 import { asActivity, asVendorCall } from './as-activity';
 import { vendorCredentials, type AccountRef } from './accounts';
-import type { CsvFacts } from './download/row-counter';
+import type { CsvFacts } from './download/checks/row-counter';
 import { fetchWhenReadyInActivity } from './download-in-activity';
 
 export type { MyTrackerLink } from '../providers/mytracker/client';

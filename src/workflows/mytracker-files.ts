@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { MyTrackerDownload, MyTrackerLink } from '../activities/mytracker';
-import type { CsvFacts } from '../activities/download/row-counter';
+import type { CsvFacts } from '../activities/download/checks/row-counter';
 import type { ManifestFile } from '../shared/manifest';
 import { PARALLEL_DOWNLOADS, forEachBounded } from './parallel';
 import { FAILURE_TYPES, finalFailure } from '../shared/failure-types';

@@ -13,7 +13,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { downloadToFile, type DownloadSpec } from '../../src/activities/download/engine';
-import { removeS3Directory } from '../../src/activities/download/s3-store';
+import { removeS3Directory } from '../../src/activities/download/sinks/s3-sink';
 import { ClassifiedError } from '../../src/providers/errors';
 import { csvBytesOf, csvInfo, type Simulator } from '../../src/simulator';
 import { runCli, waitFor, type WorkerProcess } from '../helpers/processes';

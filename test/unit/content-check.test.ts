@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import zlib from 'node:zlib';
 import { describe, test } from 'node:test';
-import { InlineContentChecker, type ContentChecker } from '../../src/activities/download/content-check';
-import { WorkerContentChecker } from '../../src/activities/download/worker-check';
+import { InlineContentChecker, type ContentChecker } from '../../src/activities/download/checks/content-check';
+import { WorkerContentChecker } from '../../src/activities/download/checks/content-check-thread';
 import { csvBytesOf } from '../../src/simulator';
 
 async function feed(checker: ContentChecker, data: Buffer, chunk = 65_536) {

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { downloadToFile, type DownloadSpec, type ResumePoint } from '../../src/activities/download/engine';
-import { hasProgress } from '../../src/activities/download/local-store';
+import { hasProgress } from '../../src/activities/download/sinks/local-sink';
 import { csvBytesOf } from '../../src/simulator';
 import { csvSpec } from '../helpers/downloads';
 import { rangeServerForSuite } from '../helpers/range-server';

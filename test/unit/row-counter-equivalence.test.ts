@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CsvRowCounter } from '../../src/activities/download/row-counter';
+import { CsvRowCounter } from '../../src/activities/download/checks/row-counter';
 
 /** The byte-by-byte definition of a CSV record count that the fast counter must match exactly. */
 function referenceRows(data: Buffer): number {

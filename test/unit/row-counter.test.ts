@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { CsvRowCounter } from '../../src/activities/download/row-counter';
+import { CsvRowCounter } from '../../src/activities/download/checks/row-counter';
 import { csvBytesOf } from '../../src/simulator';
 
 function count(text: string | Buffer, chunkSize = Infinity): number {

@@ -1,68 +1,28 @@
 import { pipeline } from 'node:stream/promises';
-import { Agent, type Dispatcher } from 'undici';
-import { requestFollowingRedirects } from './redirects';
-import { parseRetryAfter, type Vendor, type ClassifiedError } from '../../providers/errors';
+import { Agent } from 'undici';
+import { requestFollowingRedirects } from './fetch/redirects';
+import { parseRetryAfter } from '../../providers/errors';
 import { FAILURE_TYPES } from '../../shared/failure-types';
-import { contentCheckError, downloadFailure, integrityError, vendorLabel } from './failures';
+import { contentCheckError, downloadFailure, integrityError, vendorLabel } from './download-errors';
 import { observeBytes } from '../../providers/observe';
-import type { ManifestFile } from '../../shared/manifest';
-import type { CsvFacts } from './row-counter';
-import { runDirect } from './direct-run';
-import { LocalFileSink } from './local-store';
+import { runDirect } from './fetch/direct-run';
+import { LocalFileSink } from './sinks/local-sink';
 import { splitRanges } from './ranges';
-import { withFileClaim } from './file-claim';
-import { defaultDownloadError, header, numberHeader, parseContentRange, sameEntity } from './response-facts';
-import { fileSinkFor, type FileSink, type ResumePoint } from './storage';
-import { VerifyingStream, WORKER_CHECK_MIN_BYTES } from './verify';
+import { withFileClaim } from './sinks/file-claim';
+import { defaultDownloadError, header, numberHeader, parseContentRange, sameEntity } from './fetch/response-facts';
+import { fileSinkFor } from './sinks/sink-for';
+import type { DownloadOutcome, DownloadSpec, FileSink, ResumePoint } from './types';
+import { VerifyingStream, WORKER_CHECK_MIN_BYTES } from './checks/verify';
 
 const MULTI_RANGE_MIN_BYTES = 64 * 1024 * 1024;
 
 /** Long bodies may pause, but a connection silent for two minutes is dead. */
 export const downloadAgent = new Agent({ connectTimeout: 15_000, headersTimeout: 120_000, bodyTimeout: 120_000 });
 
-export type { ResumePoint } from './storage';
-
-export interface DownloadSpec {
-  vendor: Vendor;
-  url: string;
-  /** Credentials for the vendor; never logged, never returned. */
-  headers: Record<string, string>;
-  /** A local directory, or an `s3://bucket/prefix` URI (multipart upload; the manifest path is the URI). */
-  dir: string;
-  fileName: string;
-  /** Count CSV rows in the (decoded) content. */
-  countCsvRows: boolean;
-  contentTypeFallback?: string;
-  /** Statuses that mean "not ready yet" (APSIS poll URLs answer the file or 202/404 on the same URL). */
-  notReadyStatuses?: readonly number[];
-  /** Vendor-specific meaning of an error status; return undefined to use the default mapping. */
-  classifyStatus?: (status: number, bodyText: string) => ClassifiedError | undefined;
-  /** Vetoes a 200/206 answer before any byte is stored (e.g. not the format asked for). */
-  checkResponse?: (headers: Record<string, string | string[] | undefined>) => ClassifiedError | undefined;
-  /**
-   * Redirects to follow (0, the default, treats a redirect as an error status). Credentials in `headers` are
-   * dropped from the first hop that leaves the URL's origin; only https (or http from an http URL) is followed.
-   */
-  maxRedirects?: number;
-  /** Concurrent ranges for a large file when the server allows it (EXPORTFLOW_DOWNLOAD_CONNECTIONS); default 1. */
-  connections?: number;
-  /** Smallest file fetched as several ranges (default 64 MiB); also lowers the fast-path size (tests use this). */
-  multiRangeMinBytes?: number;
-  resume?: ResumePoint;
-  onProgress?: (point: ResumePoint) => void;
-  signal?: AbortSignal;
-  dispatcher?: Dispatcher;
-}
-
-export type DownloadOutcome =
-  | {
-      ready: true;
-      file: ManifestFile;
-      resumed: boolean;
-      /** With countCsvRows: CSV records including the first one, and the first record's sha256 (not in manifests). */
-      csv?: CsvFacts;
-    }
-  | { ready: false; status: number; retryAfterMs?: number };
+/** The engine's entry: callers take these shapes from here (they live in types.ts, beside the sinks' interface). */
+export type { DownloadOutcome, DownloadSpec, ResumePoint } from './types';
+/** GC pressure for a worker's downloads: the caller turns it on, once (young-gc.ts, README.md "Memory"). */
+export { enableYoungGenerationCollection } from './young-gc';
 
 const PROGRESS_INTERVAL_MS = 1000;
 
@@ -71,6 +31,7 @@ const PROGRESS_INTERVAL_MS = 1000;
  * `.part` file -> fsync -> rename, or an S3 multipart upload completed at the end). Memory stays constant; the
  * file appears under its final name only when complete and verified (length, gzip stream). With `resume`,
  * continues with a Range request when the server answers 206 for the same entity, and starts clean otherwise.
+ * The map of the engine (folders, the path of one download, who may import whom): ./README.md.
  */
 export function downloadToFile(spec: DownloadSpec): Promise<DownloadOutcome> {
   // One writer per file in this process: a newer attempt of the same download stops this one first.

@@ -1,9 +1,4 @@
-/** One byte range of a multi-connection download: [start, end) of the file, written up to `at`. */
-export interface RangeState {
-  start: number;
-  end: number;
-  at: number;
-}
+import type { RangeState } from './types';
 
 /** Ranges are cut on 1 MiB boundaries, so writes stay aligned with the page cache and the write batches. */
 const ALIGN = 1024 * 1024;

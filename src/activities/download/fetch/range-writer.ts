@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
-import { bytesMoved } from './young-gc';
+import { bytesMoved } from '../young-gc';
 
 /**
  * Network chunks are gathered into writes of about this size (one writev each, no copying in JavaScript). Each

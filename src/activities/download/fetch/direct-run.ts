@@ -1,10 +1,9 @@
-import { FAILURE_TYPES } from '../../shared/failure-types';
-import { observeBytes } from '../../providers/observe';
+import { FAILURE_TYPES } from '../../../shared/failure-types';
+import { observeBytes } from '../../../providers/observe';
 import { DirectDownload, UnstableEntity, type DirectJob } from './direct';
-import type { DownloadOutcome, DownloadSpec } from './engine';
-import type { ResumePoint } from './storage';
-import { contentCheckError, downloadFailure, integrityError, vendorLabel } from './failures';
-import type { LocalFileSink } from './local-store';
+import type { DownloadOutcome, DownloadSpec } from '../types';
+import { contentCheckError, downloadFailure, integrityError, vendorLabel } from '../download-errors';
+import type { LocalFileSink } from '../sinks/local-sink';
 
 const PROGRESS_INTERVAL_MS = 1000;
 
@@ -87,5 +86,3 @@ export async function runDirect(
     },
   };
 }
-
-export type { ResumePoint };

@@ -1,6 +1,6 @@
 import { ClassifiedError, redactUrl, snippet } from '../../providers/errors';
 import { FAILURE_TYPES } from '../../shared/failure-types';
-import type { DownloadSpec } from './engine';
+import type { DownloadSpec } from './types';
 
 export function integrityError(spec: DownloadSpec, message: string): ClassifiedError {
   return new ClassifiedError(FAILURE_TYPES.integrity, message, true, { vendor: spec.vendor, endpoint: 'download' });

@@ -1,10 +1,10 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { InlineContentChecker, type ContentChecker, type ContentFacts } from './content-check';
-import { WorkerContentChecker } from './worker-check';
+import { WorkerContentChecker } from './content-check-thread';
 
 /** Room for a few 64 KiB network chunks between stages, so each stage works on batches, not single chunks. */
 const STAGE_BUFFER = 1024 * 1024;
-/** From this size on, hashing and row counting run on a worker thread, beside the download (see worker-check). */
+/** From this size on, hashing and row counting run on a worker thread, beside the download (see content-check-thread). */
 export const WORKER_CHECK_MIN_BYTES = 32 * 1024 * 1024;
 
 /**

@@ -1,12 +1,11 @@
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { statusError } from '../../providers/http';
-import type { ContentFacts } from './content-check';
-import type { DownloadSpec } from './engine';
-import type { ResumePoint } from './storage';
-import { FileChecker } from './file-check';
-import type { LocalFileSink } from './local-store';
-import { contiguousEnd, type RangeState } from './ranges';
+import { statusError } from '../../../providers/http';
+import type { ContentFacts } from '../checks/content-check';
+import type { DownloadSpec, RangeState, ResumePoint } from '../types';
+import { FileChecker } from '../checks/file-check';
+import type { LocalFileSink } from '../sinks/local-sink';
+import { contiguousEnd } from '../ranges';
 import { requestFollowingRedirects } from './redirects';
 import { ShortBodyError, writeBodyAt } from './range-writer';
 

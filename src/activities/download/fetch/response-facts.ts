@@ -1,9 +1,8 @@
-import { ClassifiedError } from '../../providers/errors';
-import { FAILURE_TYPES } from '../../shared/failure-types';
-import { statusError } from '../../providers/http';
-import type { DownloadSpec } from './engine';
-import { vendorLabel } from './failures';
-import type { ResumePoint } from './storage';
+import { ClassifiedError } from '../../../providers/errors';
+import { FAILURE_TYPES } from '../../../shared/failure-types';
+import { statusError } from '../../../providers/http';
+import { vendorLabel } from '../download-errors';
+import type { DownloadSpec, ResumePoint } from '../types';
 
 type Headers = Record<string, string | string[] | undefined>;
 

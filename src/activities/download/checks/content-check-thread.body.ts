@@ -1,7 +1,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { InlineContentChecker } from './content-check';
 
-/** The worker side of WorkerContentChecker: checks batches in order and acknowledges each one. */
+/**
+ * The thread side of WorkerContentChecker (content-check-thread.ts), started through content-check-thread.entry.cjs:
+ * checks batches in order and acknowledges each one.
+ */
 const { countRows, gzipped } = workerData as { countRows: boolean; gzipped: boolean };
 const checker = new InlineContentChecker(countRows, gzipped);
 const port = parentPort!;

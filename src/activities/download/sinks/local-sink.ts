@@ -1,9 +1,8 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import type { ResumePoint } from './storage';
-import { validRanges } from './ranges';
-import type { FileSink } from './storage';
+import { validRanges } from '../ranges';
+import type { FileSink, ResumePoint } from '../types';
 
 const WRITE_BUFFER = 1024 * 1024;
 

@@ -2,6 +2,11 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ContentChecker, ContentFacts } from './content-check';
 
+/**
+ * The thread's entry, beside this file in src/ and in dist/ alike (scripts/build copies the .cjs unchanged): it
+ * loads content-check-thread.body (.js when built, .ts through tsx in a checkout).
+ */
+const THREAD_ENTRY = path.join(__dirname, 'content-check-thread.entry.cjs');
 /** Bytes are copied into batches of this size and handed (transferred, not copied again) to the worker. */
 const BATCH = 1024 * 1024;
 /** Batches the worker may lag behind before the download waits for it: bounds memory to ~4 MiB. */
@@ -24,7 +29,7 @@ export class WorkerContentChecker implements ContentChecker {
   private result: Promise<ContentFacts>;
 
   constructor(countRows: boolean, gzipped: boolean) {
-    this.worker = new Worker(path.join(__dirname, 'check-worker.cjs'), { workerData: { countRows, gzipped } });
+    this.worker = new Worker(THREAD_ENTRY, { workerData: { countRows, gzipped } });
     this.result = new Promise<ContentFacts>((resolve, reject) => {
       this.worker.on('message', (msg: FromWorker) => {
         if (msg.type === 'ack') {

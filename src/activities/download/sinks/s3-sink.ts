@@ -7,10 +7,10 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { ClassifiedError } from '../../providers/errors';
-import { FAILURE_TYPES } from '../../shared/failure-types';
-import { formatS3Uri, parseS3Uri, s3Child, type S3Location } from '../../util/s3-uri';
-import type { FileSink } from './storage';
+import { ClassifiedError } from '../../../providers/errors';
+import { FAILURE_TYPES } from '../../../shared/failure-types';
+import { formatS3Uri, parseS3Uri, s3Child, type S3Location } from '../../../util/s3-uri';
+import type { FileSink } from '../types';
 
 /** 8 MiB parts, two in flight: about 24 MiB of buffers per upload, whatever the file size. */
 const PART_SIZE = 8 * 1024 * 1024;

@@ -1,8 +1,8 @@
 import { request, type Dispatcher } from 'undici';
-import { ClassifiedError, redactUrl, type Vendor } from '../../providers/errors';
-import { FAILURE_TYPES } from '../../shared/failure-types';
-import { networkError } from '../../providers/http';
-import { observeHttp } from '../../providers/observe';
+import { ClassifiedError, redactUrl, type Vendor } from '../../../providers/errors';
+import { FAILURE_TYPES } from '../../../shared/failure-types';
+import { networkError } from '../../../providers/http';
+import { observeHttp } from '../../../providers/observe';
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 

@@ -1,4 +1,0 @@
-// Entry of the content-check worker thread (worker-check.ts): loads the TypeScript sources through tsx, as
-// bin/exportflow.cjs does for the main thread, unless the thread inherited a tsx loader already (--import tsx).
-if (!require.extensions['.ts']) require('tsx/cjs');
-require('./check-worker-main.ts');
