@@ -13,7 +13,7 @@ import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { request } from 'undici';
-import { downloadToFile } from '../src/activities/download/engine';
+import { downloadToFile, enableYoungGenerationCollection } from '../src/activities/download/engine';
 
 async function bare(url: string, file: string): Promise<{ bytes: number; sha256: string; rows: number }> {
   const res = await request(url);
@@ -53,6 +53,8 @@ async function main(): Promise<void> {
   let result: { bytes: number; sha256: string; rows: number | null };
   if (mode === 'bare') result = await bare(url, path.join(dir, fileName));
   else {
+    // As the worker's download activity does (src/activities/download-in-activity.ts), so the figures are a worker's.
+    enableYoungGenerationCollection();
     const outs = await Promise.all(
       Array.from({ length: Math.max(1, Number(parallel ?? 1)) }, async (_, i) => {
         const out = await downloadToFile({
