@@ -6,7 +6,7 @@ import {
   type AccountsCheckInput,
   type AccountsReport,
 } from '../shared/accounts';
-import { vendorQueue } from './steps';
+import { vendorQueue } from './activity-options';
 import { VENDORS, type Vendor } from '../shared/vendors';
 
 const listing = proxyActivities<AccountListActivities>({

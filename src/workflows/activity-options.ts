@@ -7,8 +7,8 @@ import {
 import { releasePatched } from './patches';
 import type { Duration } from '@temporalio/common';
 import { DEFAULT_ACCOUNT, type Timing } from '../shared/inputs';
-import { createHeartbeatTimeoutMs, proxyStepActivities, vendorQueue } from './steps';
-import { downloadsTaskQueue } from '../shared/contract';
+import type { ExportDeadline } from './deadline';
+import { downloadsTaskQueue, vendorTaskQueue } from '../shared/contract';
 import { type Vendor } from '../shared/vendors';
 
 export interface VendorActivityTuning {
@@ -29,6 +29,21 @@ export interface VendorActivityTuning {
   downloadsOffQuota?: boolean;
 }
 
+/** The vendor's activity task queue beside this workflow's own queue. */
+export function vendorQueue(vendor: Vendor): string {
+  return vendorTaskQueue(workflowInfo().taskQueue, vendor);
+}
+
+/**
+ * Heartbeat timeout of a call that creates a vendor job. No vendor API here takes an idempotency key, so a call
+ * that Temporal takes for dead while it still works (a loaded machine, a slow heartbeat) is retried and leaves
+ * the vendor holding a second job. Such calls get at least 30 s however short EXPORTFLOW_HEARTBEAT_TIMEOUT is;
+ * a create call on a worker that really died is retried after that.
+ */
+export function createHeartbeatTimeoutMs(timing: Required<Timing>): number {
+  return Math.max(timing.heartbeatTimeoutMs, 30_000);
+}
+
 /**
  * The three kinds of vendor activity every export runs, on the vendor's task queue:
  * - `call`: one vendor API call per attempt; final errors are non-retryable, so the retries only cover
@@ -37,6 +52,7 @@ export interface VendorActivityTuning {
  *   would leave a second vendor job;
  * - `stream`: long downloads that heartbeat their progress and resume on retry.
  * Cancelled activities are waited for, so an export ends (and cleans up) only once none of them still runs.
+ * All three are proxied by the run's `deadline`, so a step it runs (ExportDeadline.within) holds them to it.
  * Every call carries the export's `account` (its name only) when it is not `default`, so the worker resolves that
  * account's credentials; calls for `default` stay exactly as recorded histories hold them.
  */
@@ -44,6 +60,7 @@ export function vendorActivities<A extends object>(
   vendor: Vendor,
   timing: Required<Timing>,
   tuning: VendorActivityTuning,
+  deadline: ExportDeadline,
 ): { call: ActivityInterfaceFor<A>; create: ActivityInterfaceFor<A>; stream: ActivityInterfaceFor<A> } {
   // New commands' options (fairness key, downloads queue) only for runs that started with this code.
   const fair = tuning.account !== undefined && releasePatched();
@@ -65,10 +82,10 @@ export function vendorActivities<A extends object>(
   };
   const named = <T extends object>(activities: T): T => withAccount(activities, account);
   return {
-    call: named(proxyStepActivities<A>(call)),
-    create: named(proxyStepActivities<A>({ ...call, heartbeatTimeout: createHeartbeatTimeoutMs(timing) })),
+    call: named(deadline.proxyActivities<A>(call)),
+    create: named(deadline.proxyActivities<A>({ ...call, heartbeatTimeout: createHeartbeatTimeoutMs(timing) })),
     stream: named(
-      proxyStepActivities<A>({
+      deadline.proxyActivities<A>({
         taskQueue: offQuota ? downloadsTaskQueue(workflowInfo().taskQueue) : vendorQueue(vendor),
         ...(offQuota ? {} : priority),
         startToCloseTimeout: tuning.streamTimeout,

@@ -6,7 +6,10 @@ import { AltcraftInputSchema, resolveTiming, type AltcraftInput } from '../share
 import type { ExportManifest, ManifestFile } from '../shared/manifest';
 import { parseInput } from './parse-input';
 import { requestAgainOrThrow } from './request-again';
-import { continueExport, pollUntilDone, runExport, withinMaxWait } from './steps';
+import { continueExport } from './continue-as-new';
+import { ExportDeadline } from './deadline';
+import { JobPoller } from './poll';
+import { runExport } from './run-export';
 import { ExportTracker } from './tracker';
 import { vendorActivities } from './activity-options';
 import { withQuotaWait } from './quota-wait';
@@ -22,25 +25,32 @@ export async function altcraftExport(rawInput: AltcraftInput): Promise<ExportMan
   const input = parseInput(AltcraftInputSchema, rawInput);
   const timing = resolveTiming(input.timing);
   const tracker = new ExportTracker('altcraft', input.carryOver);
+  const deadline = new ExportDeadline(tracker, timing);
+  const poller = new JobPoller(tracker, timing, deadline);
   const {
     call: api,
     create,
     stream: download,
-  } = vendorActivities<AltcraftActivities>('altcraft', timing, {
-    callTimeout: '2m',
-    callInitialInterval: '1s',
-    streamTimeout: '12h',
-    streamAttempts: 20,
-    account: accountOf(input),
-    downloadsOffQuota: true,
-  });
+  } = vendorActivities<AltcraftActivities>(
+    'altcraft',
+    timing,
+    {
+      callTimeout: '2m',
+      callInitialInterval: '1s',
+      streamTimeout: '12h',
+      streamAttempts: 20,
+      account: accountOf(input),
+      downloadsOffQuota: true,
+    },
+    deadline,
+  );
   const quota = { tracker, timing, vendor: 'altcraft' as const, account: accountOf(input) };
 
   return runExport(tracker, async () => {
     for (;;) {
       if (!tracker.remoteId) {
         tracker.setPhase('creating');
-        const { taskId } = await withinMaxWait(tracker, timing, 'Altcraft export request (profiles/get_all)', () =>
+        const { taskId } = await deadline.within('Altcraft export request (profiles/get_all)', () =>
           withQuotaWait(quota, () =>
             create.altcraftCreateExport({
               sourceType: input.sourceType,
@@ -53,13 +63,11 @@ export async function altcraftExport(rawInput: AltcraftInput): Promise<ExportMan
         tracker.created(taskId);
       }
       const taskId = tracker.remoteId!;
-      const done = await pollUntilDone(
-        tracker,
-        timing,
-        () => withQuotaWait(quota, () => api.altcraftTaskStatus({ taskId })),
-        () => continueExport<typeof altcraftExport>({ ...rawInput, carryOver: tracker.carryOver() }),
-        `Altcraft task ${taskId}`,
-      );
+      const done = await poller.untilDone({
+        describeJob: `Altcraft task ${taskId}`,
+        pollOnce: () => withQuotaWait(quota, () => api.altcraftTaskStatus({ taskId })),
+        continueAsNew: () => continueExport<typeof altcraftExport>({ ...rawInput, carryOver: tracker.carryOver() }),
+      });
 
       const names = fileNamesFor(done.urls, `${input.sourceId}_${input.sourceType}_export`, '.csv');
       tracker.startDownloads(done.urls.length);

@@ -5,8 +5,9 @@ import { resolveTiming } from '../shared/inputs';
 import type { ExportManifest } from '../shared/manifest';
 import { apsisCallbackSignal, type ApsisCallbackSignal } from '../shared/contract';
 import { parseInput } from './parse-input';
-import { requestAgainOrThrow } from './request-again';
-import { MAX_REMOTE_ATTEMPTS, runExport, withinMaxWait } from './steps';
+import { MAX_REMOTE_ATTEMPTS, mayRequestAgain, requestAgainOrThrow } from './request-again';
+import { ExportDeadline } from './deadline';
+import { runExport } from './run-export';
 import { ExportTracker } from './tracker';
 import { vendorActivities } from './activity-options';
 import { withQuotaWait } from './quota-wait';
@@ -24,13 +25,19 @@ export async function apsisProfileExport(rawInput: ApsisProfileInput): Promise<E
   const input = parseInput(ApsisProfileInputSchema, rawInput);
   const timing = resolveTiming(input.timing);
   const tracker = new ExportTracker('apsis-profile', input.carryOver);
-  const { create, stream: download } = vendorActivities<ApsisActivities>('apsis', timing, {
-    callTimeout: '2m',
-    callInitialInterval: '1s',
-    streamTimeout: '1h',
-    streamAttempts: 10,
-    account: accountOf(input),
-  });
+  const deadline = new ExportDeadline(tracker, timing);
+  const { create, stream: download } = vendorActivities<ApsisActivities>(
+    'apsis',
+    timing,
+    {
+      callTimeout: '2m',
+      callInitialInterval: '1s',
+      streamTimeout: '1h',
+      streamAttempts: 10,
+      account: accountOf(input),
+    },
+    deadline,
+  );
   const quota = { tracker, timing, vendor: 'apsis' as const, account: accountOf(input) };
 
   // Set before anything else: a callback signalled while the request is still in flight is kept, not lost.
@@ -42,7 +49,6 @@ export async function apsisProfileExport(rawInput: ApsisProfileInput): Promise<E
     callback = signal;
   });
 
-  const deadline = Date.parse(tracker.progress.startedAt) + timing.maxWaitMs;
   // Each request gets an equal share of EXPORTFLOW_MAX_WAIT to be answered.
   const waitPerRequestMs = Math.max(1000, Math.floor(timing.maxWaitMs / MAX_REMOTE_ATTEMPTS));
   let callbackBase = '';
@@ -51,7 +57,7 @@ export async function apsisProfileExport(rawInput: ApsisProfileInput): Promise<E
     for (;;) {
       if (callback === undefined) {
         tracker.setPhase('creating');
-        ({ callbackBase } = await withinMaxWait(tracker, timing, 'APSIS One single-profile export request', () =>
+        ({ callbackBase } = await deadline.within('APSIS One single-profile export request', () =>
           withQuotaWait(quota, () =>
             create.apsisRequestProfileExport({
               exportKey: input.exportKey,
@@ -64,10 +70,12 @@ export async function apsisProfileExport(rawInput: ApsisProfileInput): Promise<E
         ));
         tracker.created(`export-single#${tracker.attempts + 1}`);
         tracker.waitingFor('waiting for the APSIS callback');
-        const waitMs = Math.min(waitPerRequestMs, Math.max(0, deadline - Date.now()));
+        // The callback wait is the workflow's own timer: its share, but not past the deadline.
+        const waitMs = deadline.capped(waitPerRequestMs);
         const answered = waitMs > 0 && (await condition(() => callback !== undefined, waitMs));
         if (!answered) {
-          if (tracker.attempts < MAX_REMOTE_ATTEMPTS && Date.now() < deadline) {
+          // Nothing was downloaded for an unanswered request: forget it (no clean-up call) and ask again.
+          if (mayRequestAgain(tracker) && !deadline.passed()) {
             tracker.dropRemote();
             continue;
           }

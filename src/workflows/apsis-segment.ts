@@ -15,7 +15,10 @@ import type { ExportManifest, ManifestFile } from '../shared/manifest';
 import { failureType } from './activity-failures';
 import { parseInput } from './parse-input';
 import { requestAgainOrThrow } from './request-again';
-import { continueExport, pollUntilDone, runExport, withinMaxWait } from './steps';
+import { continueExport } from './continue-as-new';
+import { ExportDeadline } from './deadline';
+import { JobPoller } from './poll';
+import { runExport } from './run-export';
 import { ExportTracker } from './tracker';
 import { vendorActivities } from './activity-options';
 import { withQuotaWait } from './quota-wait';
@@ -39,14 +42,21 @@ export async function apsisSegmentExport(rawInput: ApsisSegmentInput): Promise<E
   }
   const timing = resolveTiming(input.timing);
   const tracker = new ExportTracker('apsis-segment', input.carryOver);
+  const deadline = new ExportDeadline(tracker, timing);
+  const poller = new JobPoller(tracker, timing, deadline);
   // A poll may be streaming the file, so polls run as streaming activities.
-  const { create, stream: poll } = vendorActivities<ApsisActivities>('apsis', timing, {
-    callTimeout: '2m',
-    callInitialInterval: '1s',
-    streamTimeout: '12h',
-    streamAttempts: 10,
-    account: accountOf(input),
-  });
+  const { create, stream: poll } = vendorActivities<ApsisActivities>(
+    'apsis',
+    timing,
+    {
+      callTimeout: '2m',
+      callInitialInterval: '1s',
+      streamTimeout: '12h',
+      streamAttempts: 10,
+      account: accountOf(input),
+    },
+    deadline,
+  );
   const quota = { tracker, timing, vendor: 'apsis' as const, account: accountOf(input) };
   let report: ApsisReportState | undefined = input.carryOver?.remoteId ? input.report : undefined;
 
@@ -54,7 +64,7 @@ export async function apsisSegmentExport(rawInput: ApsisSegmentInput): Promise<E
     for (;;) {
       if (!report) {
         tracker.setPhase('creating');
-        report = await withinMaxWait(tracker, timing, 'APSIS One report request (profiles/reports/segments)', () =>
+        report = await deadline.within('APSIS One report request (profiles/reports/segments)', () =>
           withQuotaWait(quota, () =>
             create.apsisRequestSegmentReport({
               section: input.section,
@@ -70,10 +80,9 @@ export async function apsisSegmentExport(rawInput: ApsisSegmentInput): Promise<E
       const current = report;
       let file: ManifestFile;
       try {
-        const stored = await pollUntilDone(
-          tracker,
-          timing,
-          async (): Promise<JobPoll<{ file: ManifestFile }>> => {
+        const stored = await poller.untilDone({
+          describeJob: `APSIS One report ${current.reportId}`,
+          pollOnce: async (): Promise<JobPoll<{ file: ManifestFile }>> => {
             if (Date.now() >= Date.parse(current.validUntil)) throw pollUrlExpired(current, tracker);
             const answer = await withQuotaWait(quota, () =>
               poll.apsisPollSegmentReport({ report: current, format: input.format }),
@@ -93,10 +102,9 @@ export async function apsisSegmentExport(rawInput: ApsisSegmentInput): Promise<E
             const status = `not ready (HTTP ${answer.status})`;
             return { state: 'running', status, progress: null, retryAfterMs: answer.retryAfterMs };
           },
-          () =>
+          continueAsNew: () =>
             continueExport<typeof apsisSegmentExport>({ ...rawInput, carryOver: tracker.carryOver(), report: current }),
-          `APSIS One report ${current.reportId}`,
-        );
+        });
         file = stored.file;
       } catch (err) {
         // A URL that died of old age before the file was ready is the "not ready within a day" failure.

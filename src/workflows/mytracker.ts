@@ -7,7 +7,10 @@ import { failureType, userMessage } from './activity-failures';
 import { parseInput } from './parse-input';
 import { requestAgainOrThrow } from './request-again';
 import { downloadExportFiles, exportSpent } from './mytracker-files';
-import { continueExport, pollUntilDone, runExport, withinMaxWait } from './steps';
+import { continueExport } from './continue-as-new';
+import { ExportDeadline } from './deadline';
+import { JobPoller } from './poll';
+import { runExport } from './run-export';
 import { ExportTracker } from './tracker';
 import { vendorActivities } from './activity-options';
 import { withQuotaWait } from './quota-wait';
@@ -26,28 +29,34 @@ export async function mytrackerExport(rawInput: MyTrackerInput): Promise<ExportM
   const input = parseInput(MyTrackerInputSchema, rawInput);
   const timing = resolveTiming(input.timing);
   const tracker = new ExportTracker('mytracker', input.carryOver);
+  const deadline = new ExportDeadline(tracker, timing);
+  const poller = new JobPoller(tracker, timing, deadline);
   const {
     call: api,
     create,
     stream: files,
-  } = vendorActivities<MyTrackerActivities>('mytracker', timing, {
-    callTimeout: '1m',
-    callInitialInterval: '2s',
-    streamTimeout: '12h',
-    streamAttempts: 20,
-    account: accountOf(input),
-    downloadsOffQuota: true,
-  });
+  } = vendorActivities<MyTrackerActivities>(
+    'mytracker',
+    timing,
+    {
+      callTimeout: '1m',
+      callInitialInterval: '2s',
+      streamTimeout: '12h',
+      streamAttempts: 20,
+      account: accountOf(input),
+      downloadsOffQuota: true,
+    },
+    deadline,
+  );
   const quota = { tracker, timing, vendor: 'mytracker' as const, account: accountOf(input) };
   const handedOver = input.exportId;
 
   /** Polls until "Success!" and returns the links; "Error occurred" that persists throws MyTrackerExportSpent. */
   const untilSuccess = (exportId: string): Promise<MyTrackerLink[]> => {
     let errorPolls = 0;
-    const done = pollUntilDone(
-      tracker,
-      timing,
-      async () => {
+    const done = poller.untilDone({
+      describeJob: `myTracker export ${exportId}`,
+      pollOnce: async () => {
         const poll = await withQuotaWait(quota, () => api.mytrackerExportStatus({ exportId }));
         if (poll.state !== 'errorOccurred') {
           errorPolls = 0;
@@ -58,9 +67,8 @@ export async function mytrackerExport(rawInput: MyTrackerInput): Promise<ExportM
         }
         return { state: 'running', status: poll.status, progress: null };
       },
-      () => continueExport<typeof mytrackerExport>({ ...rawInput, carryOver: tracker.carryOver() }),
-      `myTracker export ${exportId}`,
-    );
+      continueAsNew: () => continueExport<typeof mytrackerExport>({ ...rawInput, carryOver: tracker.carryOver() }),
+    });
     return done.then((poll) => poll.files);
   };
 
@@ -71,7 +79,7 @@ export async function mytrackerExport(rawInput: MyTrackerInput): Promise<ExportM
           tracker.created(handedOver);
         } else {
           tracker.setPhase('creating');
-          const { exportId } = await withinMaxWait(tracker, timing, 'myTracker export request (create.json)', () =>
+          const { exportId } = await deadline.within('myTracker export request (create.json)', () =>
             withQuotaWait(quota, () =>
               create.mytrackerCreateExport({ segmentId: input.segmentId!, fields: input.fields }),
             ),

@@ -3,7 +3,7 @@ import { releasePatched } from './patches';
 import type { Timing } from '../shared/inputs';
 import { FAILURE_TYPES, finalFailure } from '../shared/failure-types';
 import { METRIC_NAMES } from '../shared/metric-names';
-import { exportDeadline } from './steps';
+import { exportDeadline } from './deadline';
 import { inWorkflowSpan } from './trace-span';
 import type { ExportTracker } from './tracker';
 

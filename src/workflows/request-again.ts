@@ -1,8 +1,17 @@
 import type { FailureType } from '../shared/failure-types';
 import { finalFailure } from '../shared/failure-types';
 import { failureType, userMessage } from './activity-failures';
-import { MAX_REMOTE_ATTEMPTS, discardRemote } from './steps';
+import { workflowInfo } from '@temporalio/workflow';
+import { common } from './common-activities';
 import type { ExportTracker } from './tracker';
+
+/** How often a vendor job may be requested in one export (first try + re-requests after vendor failures). */
+export const MAX_REMOTE_ATTEMPTS = 3;
+
+/** Whether the vendor job may be requested once more: fewer than MAX_REMOTE_ATTEMPTS requests so far. */
+export function mayRequestAgain(tracker: ExportTracker): boolean {
+  return tracker.attempts < MAX_REMOTE_ATTEMPTS;
+}
 
 /** When a failed vendor job may be replaced by a new request, and how to say it when attempts run out. */
 export interface RequestAgainRule {
@@ -25,7 +34,7 @@ export async function requestAgainOrThrow(tracker: ExportTracker, err: unknown, 
   const type = failureType(err);
   const spent = rule.on.find((t) => t === type);
   if (spent === undefined) throw err;
-  if (tracker.attempts >= MAX_REMOTE_ATTEMPTS) {
+  if (!mayRequestAgain(tracker)) {
     const lead = rule.lastError ?? userMessage(err);
     throw finalFailure(
       rule.finalType ?? spent,
@@ -33,4 +42,10 @@ export async function requestAgainOrThrow(tracker: ExportTracker, err: unknown, 
     );
   }
   await discardRemote(tracker);
+}
+
+/** Forgets a spent vendor job and removes the files already taken from it, before the export asks anew. */
+export async function discardRemote(tracker: ExportTracker): Promise<void> {
+  await common.removeExportFiles({ workflowId: workflowInfo().workflowId });
+  tracker.dropRemote();
 }

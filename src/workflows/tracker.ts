@@ -21,7 +21,7 @@ import {
 } from '../shared/manifest';
 import { progressQuery } from '../shared/contract';
 import { FAILURE_TYPES, finalFailure } from '../shared/failure-types';
-import { costCutsPatched } from './steps';
+import { costCutsPatched } from './patches';
 
 /**
  * The small state an export workflow keeps: vendor job id, how often it was requested, what is downloaded.
