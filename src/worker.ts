@@ -13,7 +13,8 @@ import type { MissingCodecKeyError } from './temporal/codec';
 import { downloadsTaskQueue, vendorTaskQueue } from './shared/contract';
 import { applyVendorQueueConfigs, vendorQueueConfigs, type VendorQueueConfig } from './quota/task-queue-config';
 import { workflowBundleName } from './worker/bundle-name';
-import { beginDraining, resetDraining, shutdownOptions } from './worker/shutdown';
+import { beginDraining, resetDraining } from './activities/draining';
+import { shutdownOptions } from './worker/shutdown';
 import { versioningOptions } from './worker/versioning';
 import { WORKFLOW_INTERCEPTOR_MODULES, shutdownTracing, workerTracing } from './telemetry';
 

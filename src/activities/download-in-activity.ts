@@ -1,5 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { WORKER_SHUTDOWN_FAILURE, workerDraining } from '../worker/shutdown';
+import { WORKER_SHUTDOWN_FAILURE, workerDraining } from './draining';
 import type { ManifestFile } from '../shared/manifest';
 import {
   downloadToFile,

@@ -1,6 +1,7 @@
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
-import { inVendorSpan, observeCallTime, observeHttp, vendorAccountLabel } from './observe';
+import { accountName } from '../shared/accounts';
+import { inVendorSpan, observeCallTime, observeHttp } from './observe';
 import { FAILURE_TYPES } from '../shared/failure-types';
 import { ClassifiedError, parseRetryAfter, snippet, where, type Vendor } from './errors';
 import { quotaResetOf } from './quota-reset';
@@ -38,7 +39,7 @@ export interface VendorAnswer {
 
 /** Sends one API call and returns its status and (bounded) body text; throws a classified ClassifiedError otherwise. */
 export async function callVendor(call: VendorCall): Promise<VendorAnswer> {
-  const info = { vendor: call.vendor, endpoint: call.endpoint, account: vendorAccountLabel(call.account) };
+  const info = { vendor: call.vendor, endpoint: call.endpoint, account: accountName(call.account) };
   const seen = { status: 0 };
   const started = performance.now();
   try {

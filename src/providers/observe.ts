@@ -1,4 +1,4 @@
-import { DEFAULT_ACCOUNT } from '../shared/inputs';
+import { accountName } from '../shared/accounts';
 
 /**
  * A hook through which vendor HTTP answers and download bytes become metrics, and vendor calls become spans,
@@ -6,7 +6,7 @@ import { DEFAULT_ACCOUNT } from '../shared/inputs';
  * the observer (and the tracing module the spanner, when tracing is on); elsewhere both are no-ops.
  */
 export interface VendorObserver {
-  /** Every vendor HTTP answer, API calls and downloads alike; `account` as vendorAccountLabel gives it. */
+  /** Every vendor HTTP answer, API calls and downloads alike; `account` as accountName gives it. */
   httpStatus(vendor: string, endpoint: string, status: number, account: string): void;
   bytesStored(vendor: string, bytes: number): void;
   /** One vendor call's latency (until its answer was read, or it failed) and status (0 = no answer). */
@@ -17,20 +17,12 @@ export interface VendorObserver {
 export interface VendorCallInfo {
   vendor: string;
   endpoint: string;
-  /** The named vendor account (docs/accounts-and-quotas.md); see vendorAccountLabel. */
+  /** The named vendor account (docs/accounts-and-quotas.md); a call that names none (a download reported without one) is `default` (accountName). */
   account: string;
 }
 
 /** Runs one vendor call inside a span named after it; installed by src/telemetry when tracing is on. */
 export type VendorSpanner = <T extends { status: number }>(info: VendorCallInfo, call: () => Promise<T>) => Promise<T>;
-
-/**
- * The one place a vendor call's account label comes from: the clients pass their account's name; a call that
- * names none (a download reported without one) is `default`, the plain credential variables.
- */
-export function vendorAccountLabel(account?: string): string {
-  return account !== undefined && account !== '' ? account : DEFAULT_ACCOUNT;
-}
 
 let observer: VendorObserver | null = null;
 let spanner: VendorSpanner | null = null;
@@ -45,7 +37,7 @@ export function setVendorSpanner(next: VendorSpanner | null): void {
 
 /** Records one vendor HTTP answer; status 0 means no answer (network error). */
 export function observeHttp(vendor: string, endpoint: string, status: number, account?: string): void {
-  observer?.httpStatus(vendor, endpoint, status, vendorAccountLabel(account));
+  observer?.httpStatus(vendor, endpoint, status, accountName(account));
 }
 
 /** Records one vendor call's latency in milliseconds with its status (0 = no answer). */

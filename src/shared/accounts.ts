@@ -1,10 +1,12 @@
+import { DEFAULT_ACCOUNT } from './inputs';
+import type { Vendor } from './vendors';
+
 /**
  * `exportflow accounts`: which vendor accounts the workers have credentials for and, with `--check`, whether each
  * credential works. Answered by a worker through the short `accountsCheck` workflow, so the CLI needs no secrets.
  * Results hold account names, variable names and ok/error text only: never a credential.
  */
 export const ACCOUNTS_WORKFLOW_TYPE = 'accountsCheck';
-import { type Vendor } from './vendors';
 
 export interface AccountsCheckInput {
   /** Prove each complete account with one cheap authenticated call. */
@@ -37,4 +39,20 @@ export interface AccountsReport {
   worker: string;
   checked: boolean;
   vendors: Record<Vendor, AccountReport[]>;
+}
+
+/**
+ * An account's name as quotas, fairness keys, metrics and counters key by it: the name given, or `default` (the
+ * plain credential variables) when none is.
+ */
+export function accountName(account: unknown): string {
+  return typeof account === 'string' && account !== '' ? account : DEFAULT_ACCOUNT;
+}
+
+/**
+ * The vendor account an export runs against: `input.account` as parsed (always set by the input schemas), or
+ * `default` for inputs recorded before named accounts existed.
+ */
+export function accountOf(input: unknown): string {
+  return accountName((input as { account?: unknown } | null | undefined)?.account);
 }

@@ -35,6 +35,8 @@ export const FAILURE_TYPES = {
   workerMisconfigured: 'WorkerMisconfigured',
   /** Rows stored differ from the vendor's own count and the caller required them equal. Final. */
   rowCountMismatch: 'RowCountMismatch',
+  /** A download stopped because its worker is shutting down; the next attempt resumes from its offset. Retryable. */
+  workerShutdown: 'WorkerShutdown',
 } as const;
 export type FailureType = (typeof FAILURE_TYPES)[keyof typeof FAILURE_TYPES];
 

@@ -9,7 +9,8 @@ import type { WorkerOptions } from '@temporalio/worker';
  *   `shutdownGraceTime`; its default 0 would cancel them the moment shutdown starts, reason WORKER_SHUTDOWN);
  * - vendor calls (create, status, get-URL) simply finish: each is bounded by its 2 min start-to-close timeout, and
  *   the default grace (150 s) is longer, so a call that began just before the signal still ends here;
- * - downloads are the exception: they can resume, and may run for hours, so they stop at once (`workerDraining`),
+ * - downloads are the exception: they can resume, and may run for hours, so they stop at once (`workerDraining`, in
+ *   src/activities/draining.ts),
  *   with their resume point (offset, ranges, ETag) in the failure's last heartbeat details, and fail retryably
  *   with type `WorkerShutdown`; the next attempt, on another worker, continues with `Range` from that offset;
  * - after the grace the SDK cancels what still runs (reported as a retryable failure), and `shutdownForceTime`
@@ -21,26 +22,6 @@ import type { WorkerOptions } from '@temporalio/worker';
 
 /** Time past the grace for the SDK to cancel leftovers and report them, before it stops waiting. */
 export const SHUTDOWN_FORCE_EXTRA_MS = 15_000;
-
-/** The failure type a download throws when it stops for its worker's shutdown (retryable). */
-export const WORKER_SHUTDOWN_FAILURE = 'WorkerShutdown';
-
-let drain = new AbortController();
-
-/** Aborted once this process's worker begins to shut down; downloads watch it to stop early and resume elsewhere. */
-export function workerDraining(): AbortSignal {
-  return drain.signal;
-}
-
-/** Marks this process as shutting down (idempotent). */
-export function beginDraining(): void {
-  if (!drain.signal.aborted) drain.abort(new Error('the worker is shutting down'));
-}
-
-/** A worker starting after an earlier one in this process stopped (tests, `dev` restarts): not draining. */
-export function resetDraining(): void {
-  if (drain.signal.aborted) drain = new AbortController();
-}
 
 /** The SDK options that make shutdown graceful. */
 export function shutdownOptions(graceMs: number): Pick<WorkerOptions, 'shutdownGraceTime' | 'shutdownForceTime'> {

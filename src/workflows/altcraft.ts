@@ -13,7 +13,7 @@ import { runExport } from './run-export';
 import { ExportTracker } from './tracker';
 import { vendorActivities } from './activity-options';
 import { withQuotaWait } from './quota-wait';
-import { accountOf } from '../quota/account';
+import { accountOf } from '../shared/accounts';
 import { FAILURE_TYPES } from '../shared/failure-types';
 import { PARALLEL_DOWNLOADS, forEachBounded } from './parallel';
 

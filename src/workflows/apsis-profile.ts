@@ -11,7 +11,7 @@ import { runExport } from './run-export';
 import { ExportTracker } from './tracker';
 import { vendorActivities } from './activity-options';
 import { withQuotaWait } from './quota-wait';
-import { accountOf } from '../quota/account';
+import { accountOf } from '../shared/accounts';
 import { FAILURE_TYPES, finalFailure } from '../shared/failure-types';
 
 const PROFILE_FILE = 'profile.json';

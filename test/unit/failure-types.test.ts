@@ -14,7 +14,7 @@ describe('failure types', () => {
     const contract =
       'AltcraftError DownloadIntegrityError InvalidInput MyTrackerExportSpent RowCountMismatch StorageError ' +
       'VendorAuthError VendorJobFailed VendorJobGone VendorRateLimited VendorRequestError VendorResponseError ' +
-      'VendorTimeout VendorUnavailable WorkerMisconfigured';
+      'VendorTimeout VendorUnavailable WorkerMisconfigured WorkerShutdown';
     assert.deepEqual(Object.values(FAILURE_TYPES).sort(), contract.split(' '));
     assert.equal(ROW_COUNT_MISMATCH, 'RowCountMismatch');
   });

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { statusError } from '../../src/providers/http';
 import { quotaResetOf } from '../../src/providers/quota-reset';
 import { accountsIn, parseQuota, quotaFor, readQuotas, sustainedRate } from '../../src/quota/config';
-import { accountOf } from '../../src/quota/account';
+import { accountOf } from '../../src/shared/accounts';
 import { applyVendorQueueConfigs, vendorQueueConfigs } from '../../src/quota/task-queue-config';
 import { startSimulator } from '../../src/simulator';
 import { describeStatus } from '../../src/cli/progress';
