@@ -34,7 +34,7 @@ export const DEFAULT_TIMING = {
   pollsPerRun: 120,
 } as const satisfies Required<Timing>;
 
-/** The pollsPerRun default of v0.1.0; runs it started must keep it on replay (see steps.ts pollsPerRunOf). */
+/** The pollsPerRun default of v0.1.0; runs it started must keep it on replay (see src/workflows/continue-as-new.ts pollsPerRunOf). */
 export const LEGACY_POLLS_PER_RUN = 500;
 
 /** Timing with every field filled, and whether pollsPerRun came from the default rather than the input. */
