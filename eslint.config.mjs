@@ -18,6 +18,30 @@ export default tseslint.config(
     },
   },
   {
+    // No casts that switch type checking off: `as any` (no-explicit-any, also on through recommended) and `as never`
+    // (assignable to everything). Type the value, parse it with zod, or go through a typed helper that takes
+    // `unknown` on purpose (test/helpers/export-request.ts startUnchecked).
+    files: ['src/**/*.ts', 'test/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'TSAsExpression > TSNeverKeyword',
+          message: '`as never` switches type checking off: type the value, or pass it through a typed helper.',
+        },
+        {
+          selector: 'TSTypeAssertion > TSNeverKeyword',
+          message: '`<never>` switches type checking off: type the value, or pass it through a typed helper.',
+        },
+        {
+          selector: 'TSAsExpression > TSAnyKeyword',
+          message: '`as any` switches type checking off: type the value, parse it (zod), or narrow it with a comment.',
+        },
+      ],
+    },
+  },
+  {
     // node:test runs describe/test itself; their returned promises are not ours to await.
     files: ['test/**/*.ts'],
     rules: {

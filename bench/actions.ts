@@ -20,6 +20,7 @@ import { createExportSchedule } from '../src/client/schedules';
 import { simulatorEnv, startSimulator } from '../src/simulator';
 import { startWorker } from '../src/worker';
 import { describeMachine, printTable } from './machine';
+import { exportRequest, type ExportRequest } from '../test/helpers/export-request';
 import { freePort } from '../test/helpers/temporal';
 
 const POLL_INITIAL_MS = 1000;
@@ -162,19 +163,22 @@ async function main(): Promise<void> {
     process.stderr.write(`${what}: ${all} actions (${breakdown(counted)})\n`);
   }
 
-  const cases: [string, Parameters<ExportClient['start']>[0], Record<string, unknown>][] = [
-    ['altcraft', 'altcraft', { sourceType: 'database', sourceId: 1 }],
-    [`altcraft, 3× the polls`, 'altcraft', { sourceType: 'database', sourceId: 4 }],
-    ['apsis-segment', 'apsis-segment', { section: 'com.example.section', segments: ['com.example.segment'] }],
-    ['mytracker', 'mytracker', { segmentId: 17 }],
-    ['apsis-profile (callback path)', 'apsis-profile', { exportKey: 'bench@example.com' }],
+  const cases: [string, ExportRequest][] = [
+    ['altcraft', exportRequest('altcraft', { sourceType: 'database', sourceId: 1 })],
+    [`altcraft, 3× the polls`, exportRequest('altcraft', { sourceType: 'database', sourceId: 4 })],
+    [
+      'apsis-segment',
+      exportRequest('apsis-segment', { section: 'com.example.section', segments: ['com.example.segment'] }),
+    ],
+    ['mytracker', exportRequest('mytracker', { segmentId: 17 })],
+    ['apsis-profile (callback path)', exportRequest('apsis-profile', { exportKey: 'bench@example.com' })],
   ];
   try {
     const marginal: { actions: number; polls: number }[] = [];
-    for (const [label, provider, input] of cases) {
+    for (const [label, { provider, input }] of cases) {
       sim.altcraft.config.taskDurationMs = label.includes('3×') ? 3 * jobMs : jobMs;
       const { value, counted } = await measure(async () => {
-        const { workflowId } = await client.start(provider, input as never);
+        const { workflowId } = await client.start(provider, input);
         return { workflowId, manifest: await client.result(workflowId) };
       });
       const n = provider === 'apsis-profile' ? 0 : await pollsOf(value.workflowId);

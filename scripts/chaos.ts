@@ -22,6 +22,7 @@ import { simulatorEnv, startSimulator, type SimRequest } from '../src/simulator'
 import { SIM_ACCESS_TOKEN, spawnCallbackReceiver } from '../test/helpers/apsis';
 import { spawnWorker, tempDir, type WorkerProcess } from '../test/helpers/processes';
 import { exportDirTexts, scanForSecrets } from '../test/helpers/secrets';
+import type { ExportRequest } from '../test/helpers/export-request';
 import { freePort } from '../test/helpers/temporal';
 import { checkExport, type ExportCheck, type PlannedExport } from './chaos-checks';
 
@@ -68,14 +69,17 @@ const MIX: SupportedProvider[] = [
   'apsis-profile',
 ];
 
+/** A planned export whose input is also checked against its provider's input type, so it starts without a cast. */
+type Planned = PlannedExport & ExportRequest;
+
 function planExports(): {
-  exports: PlannedExport[];
+  exports: Planned[];
   altcraftRows: Record<string, number>;
   apsisRows: Map<string, number>;
 } {
   const altcraftRows: Record<string, number> = {};
   const apsisRows = new Map<string, number>();
-  const exports = Array.from({ length: N }, (_, k): PlannedExport => {
+  const exports = Array.from({ length: N }, (_, k): Planned => {
     const provider = MIX[k % MIX.length]!;
     const workflowId = `chaos-${String(k).padStart(3, '0')}-${provider}`;
     switch (provider) {
@@ -202,7 +206,7 @@ async function main(): Promise<number> {
     for (const planned of plan.exports) {
       for (;;) {
         try {
-          await client.start(planned.provider, planned.input as never, { workflowId: planned.workflowId });
+          await client.start(planned.provider, planned.input, { workflowId: planned.workflowId });
           break;
         } catch (err) {
           if (Date.now() > deadline) throw err;

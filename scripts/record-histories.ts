@@ -97,7 +97,7 @@ async function record(scenario: Scenario, ctx: ScenarioContext): Promise<Fixture
   scenario.setup?.(ctx);
   const workflowId = `replay-${scenario.name}`;
   const input = { ...scenario.input, ...(scenario.timing ? { timing: scenario.timing } : {}) };
-  await ctx.client.start(scenario.provider, input as never, { workflowId });
+  await ctx.client.start(scenario.provider, input, { workflowId });
   const driving = scenario.drive?.(ctx, workflowId);
   let outcome: string;
   try {

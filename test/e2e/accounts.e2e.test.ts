@@ -7,6 +7,7 @@ import { historyText } from '../helpers/history';
 import { runCli, waitFor } from '../helpers/processes';
 import { startStack, type TestStack } from '../helpers/stack';
 import { freePort } from '../helpers/temporal';
+import { FAILURE_TYPES } from '../../src/shared/failure-types';
 
 /**
  * Named vendor accounts end to end (CONTRACT.md "Named vendor accounts"): one worker process serving the default
@@ -110,7 +111,7 @@ describe('named vendor accounts end to end', () => {
     assert.equal(res.code, 1, res.stderr);
     const out = JSON.parse(res.stdout);
     assert.equal(out.status, 'failed');
-    assert.equal(out.error.type, 'WorkerMisconfigured');
+    assert.equal(out.error.type, FAILURE_TYPES.workerMisconfigured);
     assert.match(out.error.message, /ALTCRAFT_TOKEN__NOSUCH is not set/);
     assert.ok(tookMs < 20_000, `took ${tookMs} ms`);
     const workflowId = /export (\S+) failed/.exec(res.stderr)?.[1] ?? '';

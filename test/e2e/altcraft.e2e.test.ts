@@ -8,6 +8,7 @@ import { type Simulator } from '../../src/simulator';
 import { startStack, type TestStack } from '../helpers/stack';
 import { historyText } from '../helpers/history';
 import { runCli, waitFor, type WorkerProcess } from '../helpers/processes';
+import { FAILURE_TYPES } from '../../src/shared/failure-types';
 
 /**
  * Altcraft end to end: the CLI starts exports on a real Temporal dev server, a separate worker process runs
@@ -143,7 +144,7 @@ describe('altcraft export end to end', () => {
     assert.equal(res.code, 1, res.stderr);
     const out = JSON.parse(res.stdout);
     assert.equal(out.status, 'failed');
-    assert.equal(out.error.type, 'AltcraftError');
+    assert.equal(out.error.type, FAILURE_TYPES.altcraft);
     assert.match(out.error.message, /error 3 "Invalid token"/);
     assert.equal(sim.count({ vendor: 'altcraft', endpoint: 'get_all' }), 1, 'a final error is not retried');
   });
@@ -182,7 +183,7 @@ describe('altcraft export end to end', () => {
       const res = await runCli([...exportArgs(6), '--wait', '--json'], env);
       assert.equal(res.code, 1, res.stderr);
       const out = JSON.parse(res.stdout);
-      assert.equal(out.error.type, 'VendorJobFailed');
+      assert.equal(out.error.type, FAILURE_TYPES.jobFailed);
       assert.match(out.error.message, new RegExp(sim.altcraft.config.failWord));
       assert.match(res.stderr, /VendorJobFailed/);
     } finally {
@@ -267,7 +268,7 @@ describe('altcraft export end to end', () => {
     const res = await runCli([...exportArgs(24), '--wait', '--json'], env);
     assert.equal(res.code, 1, res.stderr);
     const out = JSON.parse(res.stdout);
-    assert.equal(out.error.type, 'VendorAuthError');
+    assert.equal(out.error.type, FAILURE_TYPES.auth);
     assert.match(out.error.message, /both as an Authorization: Bearer header and as \?token=/);
     const token = sim.credentials.altcraftToken;
     assert.equal(res.stdout.includes(token) || res.stderr.includes(token), false);

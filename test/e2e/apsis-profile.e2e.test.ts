@@ -6,7 +6,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { callbackToken } from '../../src/providers/apsis/callback-url';
 import { ExportClient } from '../../src/client';
 import { callbackSecret, readConfig } from '../../src/config';
-import { startSimulator, type Simulator } from '../../src/simulator';
+import { startSimulator, type FaultAction, type Simulator } from '../../src/simulator';
 import { APSIS_DEFAULTS } from '../../src/simulator/apsis';
 import { profileDocument } from '../../src/simulator/apsis-profile';
 import {
@@ -20,6 +20,7 @@ import {
 import { testEnv } from '../helpers/env';
 import { runCli, spawnWorker, type CliResult, type WorkerProcess } from '../helpers/processes';
 import { startTestTemporal } from '../helpers/temporal';
+import { FAILURE_TYPES } from '../../src/shared/failure-types';
 
 /**
  * APSIS One single-profile export end to end: the worker requests the export with its own callback URL, the
@@ -191,16 +192,16 @@ describe('apsis-profile export end to end', () => {
   });
 
   test('given profile data that is an HTML page or JSON of another shape, the export fails and keeps no file', async () => {
-    const cases: [object, RegExp][] = [
+    const cases: [FaultAction, RegExp][] = [
       [{ kind: 'html', status: 200 }, /Content-Type "text\/html; charset=utf-8" instead of JSON/],
       [{ kind: 'json', body: { error: 'oops' } }, /not a profile export: profiles: /],
     ];
     for (const [fault, message] of cases) {
-      sim.faults.add({ vendor: 'apsis', endpoint: 'profile-data', ...fault } as never);
+      sim.faults.add({ vendor: 'apsis', endpoint: 'profile-data', ...fault });
       const res = await run(['export', 'apsis-profile', '--export-key', 'odd', '--wait', '--json']);
       assert.equal(res.code, 1, res.stderr);
       const out = JSON.parse(res.stdout);
-      assert.equal(out.error.type, 'VendorResponseError');
+      assert.equal(out.error.type, FAILURE_TYPES.response);
       assert.match(out.error.message, message);
       const workflowId = /export (\S+) failed/.exec(res.stderr)?.[1];
       assert.ok(workflowId, res.stderr);
@@ -213,7 +214,7 @@ describe('apsis-profile export end to end', () => {
     const res = await run(['export', 'apsis-profile', '--export-key', 'broken', '--wait', '--json']);
     assert.equal(res.code, 1, res.stderr);
     const out = JSON.parse(res.stdout);
-    assert.equal(out.error.type, 'VendorJobFailed');
+    assert.equal(out.error.type, FAILURE_TYPES.jobFailed);
     assert.match(out.error.message, /code 500 .*Export could not be generated/);
     sim.apsis.config.callbackFailure = undefined;
   });

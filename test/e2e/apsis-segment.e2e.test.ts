@@ -10,6 +10,7 @@ import { APSIS_DEFAULTS } from '../../src/simulator/apsis';
 import { SIM_ACCESS_TOKEN, historyText } from '../helpers/apsis';
 import { startStack, type TestStack } from '../helpers/stack';
 import { runCli, type CliResult, type WorkerProcess } from '../helpers/processes';
+import { FAILURE_TYPES } from '../../src/shared/failure-types';
 
 /**
  * APSIS One profiles-in-segment report end to end: the CLI starts exports on a real Temporal dev server, a
@@ -175,7 +176,7 @@ describe('apsis-segment export end to end', () => {
     const res = await run([...args(...many), '--wait', '--json']);
     assert.equal(res.code, 1, res.stderr);
     const out = JSON.parse(res.stdout);
-    assert.equal(out.error.type, 'VendorRequestError');
+    assert.equal(out.error.type, FAILURE_TYPES.request);
     assert.match(out.error.message, /HTTP 413.*ask for fewer attributes and tags/);
     assert.equal(sim.count({ vendor: 'apsis', endpoint: 'segment-report' }), 1, 'a final error is not retried');
   });
@@ -185,7 +186,7 @@ describe('apsis-segment export end to end', () => {
     const res = await run([...args(), '--wait', '--json']);
     assert.equal(res.code, 1, res.stderr);
     const out = JSON.parse(res.stdout);
-    assert.equal(out.error.type, 'VendorResponseError');
+    assert.equal(out.error.type, FAILURE_TYPES.response);
     assert.match(out.error.message, /invalid \(HTTP 404\)/);
     assert.equal(polls().length, 1);
   });
@@ -196,7 +197,7 @@ describe('apsis-segment export end to end', () => {
     const res = await run([...args(), '--wait', '--json']);
     assert.equal(res.code, 1, res.stderr);
     const out = JSON.parse(res.stdout);
-    assert.equal(out.error.type, 'VendorTimeout');
+    assert.equal(out.error.type, FAILURE_TYPES.timeout);
     assert.match(out.error.message, /was not ready before its poll URL expired/);
     assert.equal(sim.apsis.reports().length, 1, 'an expired URL is not a reason to poll or request forever');
     assert.ok(Date.now() - started < 60_000);
@@ -222,7 +223,7 @@ describe('apsis-segment export end to end', () => {
     const res = await run([...args(), '--wait', '--json']);
     assert.equal(res.code, 1, res.stderr);
     const out = JSON.parse(res.stdout);
-    assert.equal(out.error.type, 'VendorAuthError');
+    assert.equal(out.error.type, FAILURE_TYPES.auth);
     assert.match(out.error.message, /oauth\/token refused the client credentials \(HTTP 401\); check APSIS_CLIENT_ID/);
     assert.equal(sim.count({ vendor: 'apsis', endpoint: 'token' }), 1, 'not retried');
   });
@@ -323,7 +324,7 @@ describe('apsis-segment export end to end', () => {
     const res = await run([...args(), '--wait', '--json']);
     assert.equal(res.code, 1, res.stderr);
     const out = JSON.parse(res.stdout);
-    assert.equal(out.error.type, 'VendorRequestError');
+    assert.equal(out.error.type, FAILURE_TYPES.request);
     assert.match(
       out.error.message,
       /rejected the report request body \(HTTP 400\): APSIS says "segments.filter: Unknown operator 'XOR'."/,

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ExportClient, InputError, type SupportedProvider } from '../../src/client';
 import { REPO_ROOT, childEnv, runCli, type CliResult } from '../helpers/processes';
+import { startUnchecked } from '../helpers/export-request';
 import { startStack, type TestStack } from '../helpers/stack';
 
 /**
@@ -397,9 +398,10 @@ describe('bad input is rejected before anything starts', () => {
         }
       }
       try {
-        await stack.client.start(
+        await startUnchecked(
+          stack.client,
           c.provider,
-          c.input as never,
+          c.input,
           c.workflowId !== undefined ? { workflowId: c.workflowId } : {},
         );
         wrong.push(`${c.label}: start accepted it`);

@@ -12,6 +12,7 @@ import { forgeCallbackUrl, profileDocument } from '../../src/simulator/apsis-pro
 import { historyEvents, startSpyServer, type RecordingServer } from '../helpers/apsis';
 import { waitFor } from '../helpers/processes';
 import { startStack, type TestStack } from '../helpers/stack';
+import { FAILURE_TYPES } from '../../src/shared/failure-types';
 
 /**
  * The APSIS callback receiver faces the internet. Forged tokens, replays for a finished export, oversized and
@@ -197,7 +198,7 @@ describe('callback receiver under attack', () => {
       () => assert.fail('the export should fail'),
       (e: unknown) => e as ExportFailedError,
     );
-    assert.equal(err.type, 'VendorResponseError');
+    assert.equal(err.type, FAILURE_TYPES.response);
     assert.match(err.message, /redirect.*not followed/);
     assert.equal((await signals('cb-redirect')).length, 1, 'the genuine callback (APSIS host) was signalled');
     assert.equal(fs.existsSync(path.join(stack.env.EXPORT_DIR!, 'cb-redirect')), false);

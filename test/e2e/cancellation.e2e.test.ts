@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ExportFailedError, type SupportedProvider } from '../../src/client';
+import { ExportFailedError, type ProviderInput, type SupportedProvider } from '../../src/client';
 import type { Simulator } from '../../src/simulator';
 import { runCli, waitFor } from '../helpers/processes';
 import { startStack, type TestStack } from '../helpers/stack';
 import { type Vendor } from '../../src/shared/vendors';
+import { FAILURE_TYPES } from '../../src/shared/failure-types';
 
 /**
  * Cancellation and EXPORTFLOW_MAX_WAIT: an export cancelled while its vendor job is being created, while it polls,
@@ -45,8 +46,13 @@ describe('cancellation and EXPORTFLOW_MAX_WAIT', { concurrency: 5 }, () => {
   const requestsAbout = (vendor: Vendor, subject: string) =>
     sim.requests.filter((r) => r.vendor === vendor && r.subject === subject);
 
-  async function start(provider: SupportedProvider, input: object, workflowId: string, maxWaitMs = 120_000) {
-    await stack.client.start(provider, { ...input, timing: { ...timing, maxWaitMs } } as never, { workflowId });
+  async function start<P extends SupportedProvider>(
+    provider: P,
+    input: ProviderInput<P>,
+    workflowId: string,
+    maxWaitMs = 120_000,
+  ) {
+    await stack.client.start(provider, { ...input, timing: { ...timing, maxWaitMs } }, { workflowId });
     return workflowId;
   }
 
@@ -228,7 +234,7 @@ describe('cancellation and EXPORTFLOW_MAX_WAIT', { concurrency: 5 }, () => {
     assert.equal(res.code, 1, res.stderr);
     const out = JSON.parse(res.stdout) as { status: string; error: { type: string; message: string } };
     assert.equal(out.status, 'failed');
-    assert.equal(out.error.type, 'VendorTimeout');
+    assert.equal(out.error.type, FAILURE_TYPES.timeout);
     assert.match(
       out.error.message,
       /^Altcraft task task_\S+ did not finish within EXPORTFLOW_MAX_WAIT \(5s\) \(last status "processing", 42%\)$/,
@@ -246,7 +252,7 @@ describe('cancellation and EXPORTFLOW_MAX_WAIT', { concurrency: 5 }, () => {
     const id = await start('mytracker', { segmentId: 7104 }, 'maxwait-mytracker', 12_000);
     const end = await ending(id);
     assert.ok(end instanceof ExportFailedError);
-    assert.equal(end.type, 'VendorTimeout');
+    assert.equal(end.type, FAILURE_TYPES.timeout);
     assert.match(
       end.message,
       /myTracker export \d+ did not finish within EXPORTFLOW_MAX_WAIT \(12s\) \(last status "In progress", 99%\)/,
@@ -268,7 +274,7 @@ describe('cancellation and EXPORTFLOW_MAX_WAIT', { concurrency: 5 }, () => {
     const id = await start('apsis-segment', { section: subject, segments: ['com.maxwait.seg'] }, 'maxwait-apsis', 5000);
     const end = await ending(id);
     assert.ok(end instanceof ExportFailedError);
-    assert.equal(end.type, 'VendorTimeout');
+    assert.equal(end.type, FAILURE_TYPES.timeout);
     assert.match(
       end.message,
       /APSIS One report \S+ did not finish within EXPORTFLOW_MAX_WAIT \(5s\) \(last status "not ready \(HTTP 202\)"\)/,

@@ -13,8 +13,10 @@ import { SIM_ACCESS_TOKEN } from '../helpers/apsis';
 import { exportDirTexts, scanForSecrets } from '../helpers/secrets';
 import { waitFor } from '../helpers/processes';
 import { startStack, type TestStack } from '../helpers/stack';
+import { exportRequest, type ExportRequest } from '../helpers/export-request';
 import { jobsFor } from '../helpers/vendor-jobs';
 import { type Vendor } from '../../src/shared/vendors';
+import { FAILURE_TYPES } from '../../src/shared/failure-types';
 
 /**
  * The vendor fault matrix: for every export kind, each way a vendor misbehaves (5xx bursts, 429 with and without
@@ -132,7 +134,10 @@ const CASES: FaultCase[] = [
     fault: 'timeout',
     what: 'tasks/status never answers',
     faults: [{ endpoint: 'status', ...never }],
-    expect: { type: 'VendorTimeout', message: /Altcraft task \S+ did not finish within EXPORTFLOW_MAX_WAIT \(8s\)/ },
+    expect: {
+      type: FAILURE_TYPES.timeout,
+      message: /Altcraft task \S+ did not finish within EXPORTFLOW_MAX_WAIT \(8s\)/,
+    },
     maxWaitMs: SHORT_MAX_WAIT_MS,
     maxRequests: 6,
   },
@@ -141,7 +146,7 @@ const CASES: FaultCase[] = [
     fault: 'timeout',
     what: 'get_all never answers',
     faults: [{ endpoint: 'get_all', ...never }],
-    expect: { type: 'VendorTimeout', message: /Altcraft .*EXPORTFLOW_MAX_WAIT \(8s\)/ },
+    expect: { type: FAILURE_TYPES.timeout, message: /Altcraft .*EXPORTFLOW_MAX_WAIT \(8s\)/ },
     maxWaitMs: SHORT_MAX_WAIT_MS,
     jobs: 0,
     maxRequests: 4,
@@ -182,7 +187,7 @@ const CASES: FaultCase[] = [
     fault: 'HTML error page',
     what: 'an HTML page with HTTP 200 on get_all',
     faults: [{ endpoint: 'get_all', kind: 'html', status: 200, times: Infinity }],
-    expect: { type: 'VendorResponseError', message: HTML_502 },
+    expect: { type: FAILURE_TYPES.response, message: HTML_502 },
     jobs: 0,
     maxRequests: 1,
   },
@@ -201,7 +206,7 @@ const CASES: FaultCase[] = [
       },
     ],
     expect: {
-      type: 'VendorTimeout',
+      type: FAILURE_TYPES.timeout,
       message: /Altcraft task \S+ did not finish within EXPORTFLOW_MAX_WAIT \(8s\) \(last status "paused", 40%\)/,
     },
     maxWaitMs: SHORT_MAX_WAIT_MS,
@@ -220,7 +225,7 @@ const CASES: FaultCase[] = [
       },
     ],
     expect: {
-      type: 'VendorResponseError',
+      type: FAILURE_TYPES.response,
       message: /Altcraft tasks\/status answered with an unexpected shape \(status:/,
     },
     maxRequests: 2,
@@ -255,7 +260,7 @@ const CASES: FaultCase[] = [
         times: Infinity,
       },
     ],
-    expect: { type: 'VendorJobFailed', message: /ended with status "error".*segment is being rebuilt/ },
+    expect: { type: FAILURE_TYPES.jobFailed, message: /ended with status "error".*segment is being rebuilt/ },
     maxRequests: 2,
   },
   {
@@ -270,7 +275,7 @@ const CASES: FaultCase[] = [
         times: Infinity,
       },
     ],
-    expect: { type: 'AltcraftError', message: /error 4 "Payment required: export limit reached"/ },
+    expect: { type: FAILURE_TYPES.altcraft, message: /error 4 "Payment required: export limit reached"/ },
     jobs: 0,
     maxRequests: 1,
   },
@@ -327,7 +332,10 @@ const CASES: FaultCase[] = [
     fault: 'timeout',
     what: 'the poll URL never answers',
     faults: [{ endpoint: 'poll', ...never }],
-    expect: { type: 'VendorTimeout', message: /APSIS One report \S+ did not finish within EXPORTFLOW_MAX_WAIT \(8s\)/ },
+    expect: {
+      type: FAILURE_TYPES.timeout,
+      message: /APSIS One report \S+ did not finish within EXPORTFLOW_MAX_WAIT \(8s\)/,
+    },
     maxWaitMs: SHORT_MAX_WAIT_MS,
     maxRequests: 6,
   },
@@ -345,7 +353,7 @@ const CASES: FaultCase[] = [
     fault: 'HTML error page',
     what: 'an HTML page with HTTP 200 instead of the CSV',
     faults: [{ endpoint: 'poll', kind: 'html', status: 200, times: Infinity }],
-    expect: { type: 'VendorResponseError', message: /asked for csv but answered with a text\/html page/ },
+    expect: { type: FAILURE_TYPES.response, message: /asked for csv but answered with a text\/html page/ },
     maxRequests: 3,
   },
   {
@@ -361,7 +369,7 @@ const CASES: FaultCase[] = [
         times: Infinity,
       },
     ],
-    expect: { type: 'VendorRequestError', message: /HTTP 409.*Report is locked by another export/ },
+    expect: { type: FAILURE_TYPES.request, message: /HTTP 409.*Report is locked by another export/ },
     maxRequests: 3,
   },
   {
@@ -377,7 +385,7 @@ const CASES: FaultCase[] = [
       },
     ],
     expect: {
-      type: 'VendorResponseError',
+      type: FAILURE_TYPES.response,
       message: /expected one of file_download_url_v2, file_download_url, poll_url/,
     },
     jobs: 0,
@@ -406,7 +414,7 @@ const CASES: FaultCase[] = [
       },
     ],
     expect: {
-      type: 'VendorJobFailed',
+      type: FAILURE_TYPES.jobFailed,
       message: /HTTP 503.*Report processing failed.*gave up after requesting the report 3 times/,
     },
     jobs: 3,
@@ -463,7 +471,7 @@ const CASES: FaultCase[] = [
     fault: 'timeout',
     what: 'export-single never answers',
     faults: [{ endpoint: 'export-single', ...never }],
-    expect: { type: 'VendorTimeout', message: /APSIS One .*EXPORTFLOW_MAX_WAIT \(8s\)/ },
+    expect: { type: FAILURE_TYPES.timeout, message: /APSIS One .*EXPORTFLOW_MAX_WAIT \(8s\)/ },
     maxWaitMs: SHORT_MAX_WAIT_MS,
     jobs: 0,
     maxRequests: 4,
@@ -481,7 +489,7 @@ const CASES: FaultCase[] = [
     fault: 'HTML error page',
     what: 'an HTML page instead of the profile JSON',
     faults: [{ endpoint: 'profile-data', kind: 'html', status: 200, times: Infinity }],
-    expect: { type: 'VendorResponseError', message: /Content-Type "text\/html; charset=utf-8" instead of JSON/ },
+    expect: { type: FAILURE_TYPES.response, message: /Content-Type "text\/html; charset=utf-8" instead of JSON/ },
     maxRequests: 3,
   },
   {
@@ -490,7 +498,7 @@ const CASES: FaultCase[] = [
     what: 'the callback carries code 300',
     faults: [],
     apsisConfig: { callbackFailure: { code: 300, message: 'Export postponed: profile is being merged' } },
-    expect: { type: 'VendorJobFailed', message: /code 300 .*Export postponed: profile is being merged/ },
+    expect: { type: FAILURE_TYPES.jobFailed, message: /code 300 .*Export postponed: profile is being merged/ },
     maxRequests: 1,
   },
   {
@@ -498,7 +506,7 @@ const CASES: FaultCase[] = [
     fault: 'schema drift',
     what: 'the data URL answers JSON of another shape',
     faults: [{ endpoint: 'profile-data', kind: 'json', body: { profile: { id: 1 } }, times: Infinity }],
-    expect: { type: 'VendorResponseError', message: /not a profile export: profiles:/ },
+    expect: { type: FAILURE_TYPES.response, message: /not a profile export: profiles:/ },
     maxRequests: 3,
   },
   {
@@ -516,7 +524,7 @@ const CASES: FaultCase[] = [
     what: 'the callback carries code 500',
     faults: [],
     apsisConfig: { callbackFailure: { code: 500, message: 'Export could not be generated' } },
-    expect: { type: 'VendorJobFailed', message: /code 500 .*Export could not be generated/ },
+    expect: { type: FAILURE_TYPES.jobFailed, message: /code 500 .*Export could not be generated/ },
     maxRequests: 1,
   },
 
@@ -586,7 +594,7 @@ const CASES: FaultCase[] = [
     what: 'get.json never answers',
     faults: [{ endpoint: 'get', ...never }],
     expect: {
-      type: 'VendorTimeout',
+      type: FAILURE_TYPES.timeout,
       message: /myTracker export \S+ did not finish within EXPORTFLOW_MAX_WAIT \(20s\)/,
     },
     maxWaitMs: MYTRACKER_MAX_WAIT_MS,
@@ -606,7 +614,7 @@ const CASES: FaultCase[] = [
     fault: 'HTML error page',
     what: 'an HTML page with HTTP 200 on get.json',
     faults: [{ endpoint: 'get', kind: 'html', status: 200, times: Infinity }],
-    expect: { type: 'VendorResponseError', message: HTML_502 },
+    expect: { type: FAILURE_TYPES.response, message: HTML_502 },
     maxRequests: 2,
   },
   {
@@ -621,7 +629,7 @@ const CASES: FaultCase[] = [
         times: Infinity,
       },
     ],
-    expect: { type: 'VendorResponseError', message: /unknown status "Paused"/ },
+    expect: { type: FAILURE_TYPES.response, message: /unknown status "Paused"/ },
     maxRequests: 2,
   },
   {
@@ -637,7 +645,7 @@ const CASES: FaultCase[] = [
       },
     ],
     expect: {
-      type: 'VendorResponseError',
+      type: FAILURE_TYPES.response,
       message: /myTracker get\.json answered with an unexpected shape \(files\.0\.link/,
     },
     maxRequests: 2,
@@ -667,7 +675,7 @@ const CASES: FaultCase[] = [
         times: Infinity,
       },
     ],
-    expect: { type: 'VendorJobFailed', message: /User error occurred: Segment is archived/ },
+    expect: { type: FAILURE_TYPES.jobFailed, message: /User error occurred: Segment is archived/ },
     maxRequests: 2,
   },
 ];
@@ -707,19 +715,22 @@ describe('vendor fault matrix', () => {
 
   const sha256 = (data: Buffer | string): string => crypto.createHash('sha256').update(data).digest('hex');
 
-  function inputFor(c: FaultCase, i: number): { subject: string; input: Record<string, unknown> } {
+  function inputFor(c: FaultCase, i: number): { subject: string } & ExportRequest {
     switch (c.provider) {
       case 'altcraft':
-        return { subject: `segment:${1000 + i}`, input: { sourceType: 'segment', sourceId: 1000 + i } };
+        return {
+          subject: `segment:${1000 + i}`,
+          ...exportRequest(c.provider, { sourceType: 'segment', sourceId: 1000 + i }),
+        };
       case 'apsis-segment':
         return {
           subject: `com.fm.section${i}`,
-          input: { section: `com.fm.section${i}`, segments: [`com.fm.segment${i}`] },
+          ...exportRequest(c.provider, { section: `com.fm.section${i}`, segments: [`com.fm.segment${i}`] }),
         };
       case 'apsis-profile':
-        return { subject: `fm-${i}@example.test`, input: { exportKey: `fm-${i}@example.test` } };
+        return { subject: `fm-${i}@example.test`, ...exportRequest(c.provider, { exportKey: `fm-${i}@example.test` }) };
       case 'mytracker':
-        return { subject: String(5000 + i), input: { segmentId: 5000 + i } };
+        return { subject: String(5000 + i), ...exportRequest(c.provider, { segmentId: 5000 + i }) };
     }
   }
 
@@ -777,17 +788,17 @@ describe('vendor fault matrix', () => {
   }
 
   async function runCase(c: FaultCase, i: number): Promise<void> {
-    const { subject, input } = inputFor(c, i);
+    const { subject, provider, input } = inputFor(c, i);
     const vendor = VENDOR[c.provider];
     for (const f of c.faults) sim.faults.add({ vendor, subject, ...f });
     const maxWaitMs = c.maxWaitMs ?? 60_000;
     const started = Date.now();
     const { workflowId } = await stack.client.start(
-      c.provider,
+      provider,
       {
         ...input,
         timing: { pollInitialMs: 200, pollMaxMs: 600, maxWaitMs, heartbeatTimeoutMs: HEARTBEAT_MS },
-      } as never,
+      },
       { workflowId: `fm-${i}-${c.provider}-${c.fault.replace(/[^A-Za-z0-9]+/g, '-')}` },
     );
     // Bounded well below the case's own timeouts: an export that outlives it is hanging.

@@ -62,7 +62,7 @@ describe('mytracker export survives a worker crash mid-download', () => {
     for (const activity of description.raw.pendingActivities ?? []) {
       const payload = activity.heartbeatDetails?.payloads?.[0];
       if (!payload) continue;
-      const point = defaultPayloadConverter.fromPayload<{ offset?: number; total?: number }>(payload as never);
+      const point = defaultPayloadConverter.fromPayload<{ offset?: number; total?: number }>(payload);
       if (point?.total === fileBytes) return point.offset ?? 0;
     }
     return 0;

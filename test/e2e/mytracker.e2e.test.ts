@@ -10,6 +10,7 @@ import { csvBytesOf, mytrackerAuthorization, type Simulator } from '../../src/si
 import { MYTRACKER_DEFAULTS } from '../../src/simulator/mytracker';
 import { startStack, type TestStack } from '../helpers/stack';
 import { runCli, spawnWorker, waitFor, type WorkerProcess } from '../helpers/processes';
+import { FAILURE_TYPES } from '../../src/shared/failure-types';
 
 /**
  * myTracker end to end: the CLI starts exports on a real Temporal dev server, a separate worker process signs
@@ -240,7 +241,7 @@ describe('mytracker export end to end', () => {
       const seconds = (Date.now() - t0) / 1000;
       assert.equal(res.code, 1, res.stderr);
       assert.equal(out.status, 'failed');
-      assert.equal(out.error.type, 'VendorAuthError');
+      assert.equal(out.error.type, FAILURE_TYPES.auth);
       assert.match(out.error.message, /myTracker create\.json: Access denied \(HTTP 403\).*MYTRACKER_API_SECRET/);
       assert.equal(mt(), 1, 'no retries: one signed call, one 403');
       assert.ok(seconds < 20, `failed after ${seconds}s`);
@@ -253,7 +254,7 @@ describe('mytracker export end to end', () => {
     sim.mytracker.config.userError = 'Segment is too large';
     const user = await exportWait(['--segment', '12']);
     assert.equal(user.res.code, 1);
-    assert.equal(user.out.error.type, 'VendorJobFailed');
+    assert.equal(user.out.error.type, FAILURE_TYPES.jobFailed);
     assert.match(user.out.error.message, /User error occurred: Segment is too large/);
     delete sim.mytracker.config.userError;
     sim.mytracker.config.canceled = true;
@@ -278,7 +279,7 @@ describe('mytracker export end to end', () => {
 
     const unknown = await exportWait(['--export-id', '987654']);
     assert.equal(unknown.res.code, 1);
-    assert.equal(unknown.out.error.type, 'VendorRequestError');
+    assert.equal(unknown.out.error.type, FAILURE_TYPES.request);
     assert.match(unknown.out.error.message, /export 987654 not found \(HTTP 404\): "Segment export request not found"/);
     assert.equal(sim.requests.filter((r) => r.path.endsWith('=987654')).length, 1, 'a 404 is not retried');
   });
@@ -292,7 +293,7 @@ describe('mytracker export end to end', () => {
     const id = ((await made.json()) as { data: { idSegmentExport: string } }).data.idSegmentExport;
     const { res, out } = await exportWait(['--export-id', id]);
     assert.equal(res.code, 1);
-    assert.equal(out.error.type, 'VendorJobFailed');
+    assert.equal(out.error.type, FAILURE_TYPES.jobFailed);
     assert.match(out.error.message, /Error occurred.*--export-id.*--segment/);
     assert.equal(mt('create'), 1, 'only the test created an export');
   });

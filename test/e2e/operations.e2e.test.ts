@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ExportClient } from '../../src/client';
+import { WORKFLOW_TYPES } from '../../src/shared/contract';
 import { type Simulator } from '../../src/simulator';
 import { startStack, type TestStack } from '../helpers/stack';
 import { REPO_ROOT, runCli, waitFor } from '../helpers/processes';
@@ -73,7 +74,7 @@ describe('operations', () => {
   });
 
   test('a service with only @temporalio/client starts an export by workflow type name', async () => {
-    const handle = await client.temporal.workflow.start('altcraftExport', {
+    const handle = await client.temporal.workflow.start(WORKFLOW_TYPES.altcraft, {
       taskQueue: env.EXPORTFLOW_TASK_QUEUE!,
       workflowId: 'bare-client-export-23',
       args: [{ sourceType: 'database', sourceId: 23 }],
@@ -84,7 +85,7 @@ describe('operations', () => {
       crypto.createHash('sha256').update(fs.readFileSync(manifest.files[0]!.path)).digest('hex'),
       manifest.files[0]!.sha256,
     );
-    const bad = await client.temporal.workflow.start('altcraftExport', {
+    const bad = await client.temporal.workflow.start(WORKFLOW_TYPES.altcraft, {
       taskQueue: env.EXPORTFLOW_TASK_QUEUE!,
       workflowId: 'bare-client-bad-input',
       args: [{ sourceType: 'table', sourceId: -1 }],
@@ -161,7 +162,7 @@ describe('operations', () => {
       assert.ok(
         listed.some(
           (s: { scheduleId: string; workflowType: string }) =>
-            s.scheduleId === 'every-second' && s.workflowType === 'altcraftExport',
+            s.scheduleId === 'every-second' && s.workflowType === WORKFLOW_TYPES.altcraft,
         ),
       );
       const runs = await waitFor(

@@ -8,6 +8,7 @@ import { MYTRACKER_DEFAULTS } from '../../src/simulator/mytracker';
 import { SIM_ACCESS_TOKEN } from '../helpers/apsis';
 import { startStack, type TestStack } from '../helpers/stack';
 import { runCli, type CliResult, type WorkerProcess } from '../helpers/processes';
+import { FAILURE_TYPES } from '../../src/shared/failure-types';
 
 /**
  * Tokens and links as the vendors document them, end to end (CLI -> Temporal dev server -> worker process ->
@@ -83,7 +84,7 @@ describe('vendor tokens and links end to end', () => {
     sim.faults.add({ vendor: 'apsis', endpoint: 'segment-report', kind: 'status', status: 403, times: 10 });
     const { res, out } = await run(apsisExport);
     assert.equal(res.code, 1, res.stderr);
-    assert.equal(out.error.type, 'VendorAuthError');
+    assert.equal(out.error.type, FAILURE_TYPES.auth);
     assert.match(
       out.error.message,
       /refused the access token \(HTTP 403\) and then a newly issued one too \(HTTP 403\)/,
@@ -119,7 +120,7 @@ describe('vendor tokens and links end to end', () => {
     sim.faults.add({ vendor: 'mytracker', endpoint: 'download', kind: 'status', status: 401, times: 2 });
     const refused = await run(['export', 'mytracker', '--segment', '33']);
     assert.equal(refused.res.code, 1, refused.res.stderr);
-    assert.equal(refused.out.error.type, 'VendorAuthError');
+    assert.equal(refused.out.error.type, FAILURE_TYPES.auth);
     assert.match(refused.out.error.message, /storage refused the signed link too \(HTTP 401\)/);
     assert.deepEqual(
       sim.requests.filter((r) => r.storageHost).map((r) => [r.status, r.hadAuthorization]),
@@ -156,7 +157,7 @@ describe('vendor tokens and links end to end', () => {
     const started = Date.now();
     const { res, out } = await run(['export', 'altcraft', '--source-type', 'database', '--source-id', '4']);
     assert.equal(res.code, 1, res.stderr);
-    assert.equal(out.error.type, 'AltcraftError');
+    assert.equal(out.error.type, FAILURE_TYPES.altcraft);
     assert.match(out.error.message, /error 402 "Tariff limit reached"/);
     assert.equal(sim.count({ vendor: 'altcraft', endpoint: 'get_all' }), 1, 'not retried');
     assert.ok(Date.now() - started < 60_000);
@@ -166,7 +167,7 @@ describe('vendor tokens and links end to end', () => {
     sim.faults.add({ ...altcraftTariffLimitFault('get_all', 402, 10), endpoint: 'download' });
     const download = await run(['export', 'altcraft', '--source-type', 'database', '--source-id', '5']);
     assert.equal(download.res.code, 1, download.res.stderr);
-    assert.equal(download.out.error.type, 'AltcraftError');
+    assert.equal(download.out.error.type, FAILURE_TYPES.altcraft);
     assert.match(download.out.error.message, /^Altcraft download: error 402 "Tariff limit reached"/);
     assert.equal(sim.count({ vendor: 'altcraft', endpoint: 'download' }), 1, 'not retried, no ?token= try');
   });

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
+import { z } from 'zod';
 import { REPO_ROOT, childEnv } from './processes';
 
 /**
@@ -151,3 +152,24 @@ export function spawnCallbackReceiver(env: Record<string, string>): {
  * (`eyJ<header>.eyJ<claims>.<43-char signature>`), or `sim.<32>` with `jwtTokens: false`.
  */
 export const SIM_ACCESS_TOKEN = /sim\.[A-Za-z0-9_-]{32}|eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}/;
+
+/**
+ * The parts of an APSIS single-profile export document (src/simulator/apsis-profile.ts) the tests read: the
+ * profiles by key, their sections by discriminator, and the optional metadata; everything else passes through.
+ */
+export const ProfileDocumentSchema = z.looseObject({
+  profiles: z.record(
+    z.string(),
+    z.looseObject({
+      sections: z.record(
+        z.string(),
+        z.looseObject({
+          attributes: z.looseObject({ history: z.unknown().optional() }),
+          events: z.unknown().optional(),
+        }),
+      ),
+    }),
+  ),
+  metadata: z.looseObject({ sections: z.record(z.string(), z.unknown()) }).optional(),
+});
+export type ProfileDocument = z.infer<typeof ProfileDocumentSchema>;

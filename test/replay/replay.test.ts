@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { DefaultLogger, Runtime, Worker, type ReplayWorkerOptions } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
+import { WORKFLOW_TYPES } from '../../src/shared/contract';
 import { workflowBundleName } from '../../src/worker/bundle-name';
 import { WORKFLOW_INTERCEPTOR_MODULES, workflowSpansDropped } from '../../src/telemetry';
 import { HISTORIES_DIR, labels, loadFixtures, readIndex, type Fixture } from './fixtures';
@@ -75,7 +76,7 @@ describe('replay of recorded histories', () => {
       const fixtures = loadFixtures(label);
       // Every workflow type and the paths named in the README are covered, so a gap shows up here.
       const types = new Set(fixtures.map((f) => f.workflowType));
-      for (const t of ['altcraftExport', 'apsisSegmentExport', 'apsisProfileExport', 'mytrackerExport']) {
+      for (const t of Object.values(WORKFLOW_TYPES)) {
         assert.ok(types.has(t), `${label} has no ${t} history`);
       }
       const failures = await replay(fixtures, currentWorkflows());

@@ -1,6 +1,7 @@
-import type { ExportClient, SupportedProvider } from '../../src/client';
+import type { ExportClient, ProviderInput, SupportedProvider } from '../../src/client';
 import type { Timing } from '../../src/shared/inputs';
 import type { Simulator } from '../../src/simulator';
+import { exportRequest, type ExportRequest } from '../helpers/export-request';
 import { waitFor } from '../helpers/processes';
 
 /** What a scenario may touch while it runs: the simulator, the proxy in front of APSIS, the client. */
@@ -16,10 +17,11 @@ export interface ScenarioContext {
  * take (each vendor's happy path, each re-request, link refresh, callbacks early and late, continue-as-new,
  * deadlines and cancellation in each phase), so a change that breaks any of them fails the replay test.
  */
-export interface Scenario {
+export type Scenario<P extends SupportedProvider = SupportedProvider> = ScenarioRun & ExportRequest<P>;
+
+/** A scenario apart from what it exports (its provider and input, paired by ExportRequest). */
+interface ScenarioRun {
   name: string;
-  provider: SupportedProvider;
-  input: Record<string, unknown>;
   timing?: Timing;
   /** Simulator settings and faults for this run (the simulator is reset before each scenario). */
   setup?(ctx: ScenarioContext): void;
@@ -48,20 +50,20 @@ function cancelWhen(phase: string, status?: RegExp): Scenario['drive'] {
 }
 
 /** The one input each provider's scenarios export with. */
-const INPUTS: Record<SupportedProvider, Record<string, unknown>> = {
+const INPUTS: { [P in SupportedProvider]: ProviderInput<P> } = {
   altcraft: { sourceType: 'segment', sourceId: 42 },
   'apsis-segment': { section: 'com.example.sec', segments: ['com.example.seg'] },
   'apsis-profile': { exportKey: 'replay@example.test' },
   mytracker: { segmentId: 7001 },
 };
 
-function scenario(
-  provider: SupportedProvider,
+function scenario<P extends SupportedProvider>(
+  provider: P,
   name: string,
   expect: Scenario['expect'],
-  more: Pick<Scenario, 'timing' | 'setup' | 'drive' | 'minRuns'> = {},
-): Scenario {
-  return { name, provider, input: INPUTS[provider], expect, ...more };
+  more: Pick<ScenarioRun, 'timing' | 'setup' | 'drive' | 'minRuns'> = {},
+): Scenario<P> {
+  return { name, ...exportRequest(provider, INPUTS[provider]), expect, ...more };
 }
 
 export const SCENARIOS: Scenario[] = [

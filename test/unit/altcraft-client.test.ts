@@ -4,6 +4,7 @@ import { AltcraftClient, interpretStatus, resolveDownloadUrl } from '../../src/p
 import { ClassifiedError } from '../../src/providers/errors';
 import { startSimulator, type Simulator } from '../../src/simulator';
 import { altcraftTariffLimitFault } from '../../src/simulator/altcraft';
+import { FAILURE_TYPES } from '../../src/shared/failure-types';
 
 const isClassifiedError = (type: string, retryable: boolean, message?: RegExp) => (err: unknown) =>
   err instanceof ClassifiedError &&
@@ -31,18 +32,18 @@ describe('Altcraft status mapping', () => {
     for (const status of ['error', 'failed', 'canceled', 'cancelled', 'aborted', 'FAILED']) {
       assert.throws(
         () => interpretStatus('t1', { status, result: { errors: ['disk quota'], urls: [] } }),
-        isClassifiedError('VendorJobFailed', false, /disk quota/),
+        isClassifiedError(FAILURE_TYPES.jobFailed, false, /disk quota/),
       );
     }
     assert.throws(
       () => interpretStatus('t1', { status: 'aborted' }),
-      isClassifiedError('VendorJobFailed', false, /aborted/),
+      isClassifiedError(FAILURE_TYPES.jobFailed, false, /aborted/),
     );
   });
   test('errors with total 0 is a failed export, not an empty success', () => {
     assert.throws(
       () => interpretStatus('t1', { status: 'completed', result: { errors: ['bad segment'], total: 0, urls: [] } }),
-      isClassifiedError('VendorJobFailed', false, /bad segment/),
+      isClassifiedError(FAILURE_TYPES.jobFailed, false, /bad segment/),
     );
   });
   test('given an undocumented word without a result, the task is still running and the word is flagged unknown', () => {
@@ -57,13 +58,13 @@ describe('Altcraft status mapping', () => {
     assert.deepEqual(state, { state: 'done', status: 'finished', urls: done.urls, total: 3 });
     assert.throws(
       () => interpretStatus('t1', { status: 'finished', result: { errors: ['no such segment'], total: 0, urls: [] } }),
-      isClassifiedError('VendorJobFailed', false, /no such segment/),
+      isClassifiedError(FAILURE_TYPES.jobFailed, false, /no such segment/),
     );
   });
   test('a finished word without a result is still a typed response error', () => {
     assert.throws(
       () => interpretStatus('t1', { status: 'completed' }),
-      isClassifiedError('VendorResponseError', false),
+      isClassifiedError(FAILURE_TYPES.response, false),
     );
   });
   test('the download token goes as a Bearer header, or in the query for v72 panels; never both', () => {
@@ -110,7 +111,7 @@ describe('Altcraft client against the simulator over HTTP', () => {
     const bad = new AltcraftClient({ baseUrl: sim.url, token: 'wrong-token-value' });
     await assert.rejects(bad.createExport({ source_type: 'database', source_id: 1 }), (err: unknown) => {
       assert.ok(
-        isClassifiedError('AltcraftError', false, /^Altcraft profiles\/get_all: error \d+ ".+"$/)(err),
+        isClassifiedError(FAILURE_TYPES.altcraft, false, /^Altcraft profiles\/get_all: error \d+ ".+"$/)(err),
         String(err),
       );
       assert.ok(!(err as Error).message.includes('wrong-token-value'));
@@ -118,18 +119,18 @@ describe('Altcraft client against the simulator over HTTP', () => {
     });
   });
   test('an unknown task id is an error, not "still running"', async () => {
-    await assert.rejects(api.taskStatus('task_does-not-exist'), isClassifiedError('AltcraftError', false));
+    await assert.rejects(api.taskStatus('task_does-not-exist'), isClassifiedError(FAILURE_TYPES.altcraft, false));
   });
   test('5xx and connection resets are retryable; a 429 with Retry-After is a quota block until then', async () => {
     sim.faults.add({ vendor: 'altcraft', endpoint: 'get_all', kind: 'status', status: 502 });
     await assert.rejects(
       api.createExport({ source_type: 'database', source_id: 1 }),
-      isClassifiedError('VendorUnavailable', true, /HTTP 502/),
+      isClassifiedError(FAILURE_TYPES.unavailable, true, /HTTP 502/),
     );
     sim.faults.add({ vendor: 'altcraft', endpoint: 'get_all', kind: 'reset' });
     await assert.rejects(
       api.createExport({ source_type: 'database', source_id: 1 }),
-      isClassifiedError('VendorUnavailable', true),
+      isClassifiedError(FAILURE_TYPES.unavailable, true),
     );
     sim.faults.add({
       vendor: 'altcraft',
@@ -141,7 +142,7 @@ describe('Altcraft client against the simulator over HTTP', () => {
     // A 429 that says when it ends is a quota block: not retried by the activity, waited out by the workflow.
     const asked = Date.now();
     await assert.rejects(api.createExport({ source_type: 'database', source_id: 1 }), (err: unknown) => {
-      assert.ok(isClassifiedError('VendorRateLimited', false)(err));
+      assert.ok(isClassifiedError(FAILURE_TYPES.rateLimited, false)(err));
       const resetAt = (err as ClassifiedError).details.resetAt ?? 0;
       assert.ok(resetAt >= asked + 7_000 && resetAt <= Date.now() + 7_000, `resetAt ${resetAt}`);
       return true;
@@ -152,15 +153,15 @@ describe('Altcraft client against the simulator over HTTP', () => {
     sim.faults.add(altcraftTariffLimitFault('get_all', 402));
     await assert.rejects(
       api.createExport({ source_type: 'database', source_id: 1 }),
-      isClassifiedError('AltcraftError', false, tariff),
+      isClassifiedError(FAILURE_TYPES.altcraft, false, tariff),
     );
     sim.faults.add(altcraftTariffLimitFault('status', 200));
-    await assert.rejects(api.taskStatus('t'), isClassifiedError('AltcraftError', false, tariff));
+    await assert.rejects(api.taskStatus('t'), isClassifiedError(FAILURE_TYPES.altcraft, false, tariff));
     // A bare 402 without Altcraft's body still says what the code means.
     sim.faults.add({ vendor: 'altcraft', endpoint: 'get_all', kind: 'status', status: 402, body: '' });
     await assert.rejects(
       api.createExport({ source_type: 'database', source_id: 1 }),
-      isClassifiedError('AltcraftError', false, tariff),
+      isClassifiedError(FAILURE_TYPES.altcraft, false, tariff),
     );
     assert.deepEqual(
       sim.requests.filter((r) => r.vendor === 'altcraft').map((r) => r.status),
@@ -169,13 +170,13 @@ describe('Altcraft client against the simulator over HTTP', () => {
   });
   test('401/403 are final credential errors', async () => {
     sim.faults.add({ vendor: 'altcraft', endpoint: 'status', kind: 'status', status: 403 });
-    await assert.rejects(api.taskStatus('t'), isClassifiedError('VendorAuthError', false, /HTTP 403/));
+    await assert.rejects(api.taskStatus('t'), isClassifiedError(FAILURE_TYPES.auth, false, /HTTP 403/));
   });
   test('an HTML page or a drifted schema is a typed response error showing what was seen', async () => {
     sim.faults.add({ vendor: 'altcraft', endpoint: 'get_all', kind: 'html' });
     await assert.rejects(
       api.createExport({ source_type: 'database', source_id: 1 }),
-      isClassifiedError('VendorResponseError', false, /HTML/),
+      isClassifiedError(FAILURE_TYPES.response, false, /HTML/),
     );
     sim.faults.add({
       vendor: 'altcraft',
@@ -185,7 +186,7 @@ describe('Altcraft client against the simulator over HTTP', () => {
     });
     await assert.rejects(
       api.createExport({ source_type: 'database', source_id: 1 }),
-      isClassifiedError('VendorResponseError', false, /task_id/),
+      isClassifiedError(FAILURE_TYPES.response, false, /task_id/),
     );
   });
 });

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { ExportClient, InputError } from '../../src/client';
 import { inputFromOptions } from '../../src/cli/export-options';
 import { ROW_COUNT_MISMATCH, rowsMatch } from '../../src/shared/manifest';
+import { FAILURE_TYPES } from '../../src/shared/failure-types';
 
 describe('vendor totals against rows', () => {
   test('rowsMatchVendor is true/false when both counts are known, null when either is not', () => {
@@ -28,6 +29,6 @@ describe('vendor totals against rows', () => {
       requireTotal: true,
     });
     assert.equal('requireTotal' in (inputFromOptions('altcraft', cli) as object), false);
-    assert.equal(ROW_COUNT_MISMATCH, 'RowCountMismatch');
+    assert.equal(ROW_COUNT_MISMATCH, FAILURE_TYPES.rowCountMismatch);
   });
 });

@@ -11,6 +11,7 @@ import {
 import { XLSX_CONTENT_TYPE } from '../../src/providers/apsis/constants';
 import { ApsisCallbackBody, ApsisReportAnswer } from '../../src/providers/apsis/schemas';
 import { ApsisProfileInputSchema, ApsisSegmentInputSchema } from '../../src/shared/apsis-inputs';
+import { FAILURE_TYPES } from '../../src/shared/failure-types';
 
 const BASE = 'https://api.apsis.one';
 const NOW = Date.parse('2026-01-10T12:00:00Z');
@@ -75,7 +76,7 @@ describe('APSIS report answer: which poll URL', () => {
       () => answer({ id: 'r1', url: 'https://api.apsis.one/x' }),
       (err: unknown) =>
         err instanceof ClassifiedError &&
-        err.type === 'VendorResponseError' &&
+        err.type === FAILURE_TYPES.response &&
         /file_download_url_v2, file_download_url, poll_url/.test(err.message),
     );
   });
@@ -95,14 +96,14 @@ describe('APSIS poll URL statuses', () => {
   const meaning = (kind: 'v1' | 'v2', status: number) => classifyPollStatus('r1', kind, status, '');
   test('v2: 404 means an invalid id (final, not "not ready")', () => {
     const err = meaning('v2', 404)!;
-    assert.equal(err.type, 'VendorResponseError');
+    assert.equal(err.type, FAILURE_TYPES.response);
     assert.equal(err.retryable, false);
     assert.match(err.message, /invalid/);
   });
   test('410 is gone and 503 is a failed job: both final for the activity, so the workflow requests anew', () => {
-    assert.equal(meaning('v1', 410)!.type, 'VendorJobGone');
-    assert.equal(meaning('v2', 410)!.type, 'VendorJobGone');
-    assert.equal(meaning('v1', 503)!.type, 'VendorJobFailed');
+    assert.equal(meaning('v1', 410)!.type, FAILURE_TYPES.gone);
+    assert.equal(meaning('v2', 410)!.type, FAILURE_TYPES.gone);
+    assert.equal(meaning('v1', 503)!.type, FAILURE_TYPES.jobFailed);
     assert.equal(meaning('v2', 503)!.retryable, false);
   });
   test('other statuses keep the default mapping (429 and 5xx retryable, 401 refresh)', () => {

@@ -4,6 +4,7 @@ import { segmentsBody } from '../../src/activities/apsis';
 import { ExportClient, InputError } from '../../src/client';
 import { reportBodyRejected } from '../../src/providers/apsis/client';
 import { filterReferences, namedSegments } from '../../src/shared/apsis-filter';
+import { FAILURE_TYPES } from '../../src/shared/failure-types';
 
 describe('APSIS segment report body: names and filter', () => {
   test('unnamed segments are s1, s2, ... in order; a name=discriminator keeps its own name', () => {
@@ -70,7 +71,7 @@ describe('APSIS segment report body: names and filter', () => {
         errors: { 'segments.filter': ['Bad token.'] },
       }),
     );
-    assert.equal(err.type, 'VendorRequestError');
+    assert.equal(err.type, FAILURE_TYPES.request);
     assert.equal(err.retryable, false);
     assert.match(err.message, /HTTP 400\): APSIS says "segments\.filter: Bad token\."/);
     assert.match(reportBodyRejected('{"detail":"filter is invalid"}').message, /APSIS says "filter is invalid"/);

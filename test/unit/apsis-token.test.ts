@@ -5,6 +5,7 @@ import { ApsisClient } from '../../src/providers/apsis/client';
 import { ApsisTokenCache, jwtExpiry, tokenLifetime, type ApsisCredentials } from '../../src/providers/apsis/token';
 import { startSimulator, type Simulator } from '../../src/simulator';
 import { APSIS_DEFAULTS, simJwt } from '../../src/simulator/apsis';
+import { FAILURE_TYPES } from '../../src/shared/failure-types';
 
 const b64 = (value: unknown) =>
   Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
@@ -150,7 +151,7 @@ describe('APSIS OAuth token cache', () => {
     sim.faults.add({ vendor: 'apsis', endpoint: 'segment-report', kind: 'status', status: 403, times: 5 });
     await assert.rejects(api.requestSegmentReport(report), (err: unknown) => {
       assert.ok(err instanceof ClassifiedError);
-      assert.equal(err.type, 'VendorAuthError');
+      assert.equal(err.type, FAILURE_TYPES.auth);
       assert.equal(err.retryable, false);
       assert.match(err.message, /refused the access token \(HTTP 403\) and then a newly issued one too \(HTTP 403\)/);
       assert.equal(err.message.includes('Bearer'), false);
@@ -177,7 +178,7 @@ describe('APSIS OAuth token cache', () => {
     const api = new ApsisClient(creds, cache);
     sim.faults.add({ vendor: 'apsis', endpoint: 'segment-report', kind: 'status', status: 401, times: 5 });
     await assert.rejects(api.requestSegmentReport(report), (err: unknown) => {
-      return err instanceof ClassifiedError && err.type === 'VendorAuthError' && !err.retryable;
+      return err instanceof ClassifiedError && err.type === FAILURE_TYPES.auth && !err.retryable;
     });
     assert.equal(sim.count({ vendor: 'apsis', endpoint: 'segment-report' }), 2);
     assert.equal(tokenRequests(), 2);
@@ -187,7 +188,7 @@ describe('APSIS OAuth token cache', () => {
     const wrong = { ...creds, clientSecret: 'not-the-secret-x9' };
     await assert.rejects(cache.get(wrong), (err: unknown) => {
       assert.ok(err instanceof ClassifiedError);
-      assert.equal(err.type, 'VendorAuthError');
+      assert.equal(err.type, FAILURE_TYPES.auth);
       assert.equal(err.retryable, false);
       assert.match(
         err.message,
@@ -202,7 +203,7 @@ describe('APSIS OAuth token cache', () => {
     sim.apsis.config.tokenRequestsPerMinute = 0;
     await assert.rejects(cache.get(creds), (err: unknown) => {
       assert.ok(err instanceof ClassifiedError);
-      assert.equal(err.type, 'VendorRateLimited');
+      assert.equal(err.type, FAILURE_TYPES.rateLimited);
       assert.equal(err.retryable, true);
       assert.ok((err.details.retryAfterMs ?? 0) >= 1000);
       assert.match(err.message, /rate limiting token requests \(HTTP 429; APSIS allows about 10 a minute/);
@@ -219,7 +220,7 @@ describe('APSIS OAuth token cache', () => {
     });
     await assert.rejects(cache.get(creds), (err: unknown) => {
       assert.ok(err instanceof ClassifiedError);
-      assert.equal(err.type, 'VendorResponseError');
+      assert.equal(err.type, FAILURE_TYPES.response);
       assert.match(err.message, /token_type/);
       assert.equal(err.message.includes('leaky-token-value'), false);
       return true;

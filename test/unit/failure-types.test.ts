@@ -22,7 +22,7 @@ describe('failure types', () => {
   test('finalFailure makes a non-retryable ApplicationFailure of that type and message', () => {
     const failure = finalFailure(FAILURE_TYPES.timeout, 'report r1 did not finish');
     assert.ok(failure instanceof ApplicationFailure);
-    assert.equal(failure.type, 'VendorTimeout');
+    assert.equal(failure.type, FAILURE_TYPES.timeout);
     assert.equal(failure.message, 'report r1 did not finish');
     assert.equal(failure.nonRetryable, true);
   });
@@ -30,6 +30,6 @@ describe('failure types', () => {
   test('a ClassifiedError carries its type, retryability and where it happened', () => {
     const err = new ClassifiedError(FAILURE_TYPES.storage, 'disk full', false, { vendor: 'altcraft' });
     assert.equal(err.name, 'ClassifiedError');
-    assert.deepEqual([err.type, err.retryable, err.details.vendor], ['StorageError', false, 'altcraft']);
+    assert.deepEqual([err.type, err.retryable, err.details.vendor], [FAILURE_TYPES.storage, false, 'altcraft']);
   });
 });

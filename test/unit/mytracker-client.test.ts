@@ -11,6 +11,7 @@ import {
 import { MyTrackerInputSchema } from '../../src/shared/inputs';
 import { startSimulator, type Simulator } from '../../src/simulator';
 import { MYTRACKER_DEFAULTS } from '../../src/simulator/mytracker';
+import { FAILURE_TYPES } from '../../src/shared/failure-types';
 
 const isClassifiedError = (type: string, retryable: boolean, message?: RegExp) => (err: unknown) =>
   err instanceof ClassifiedError &&
@@ -44,11 +45,11 @@ describe('myTracker status mapping table', () => {
   test('"User error occurred" and "Canceled by user" are final failures with those words', () => {
     assert.throws(
       () => interpretStatus('9', { status: 'User error occurred', errorMessage: 'Segment is empty' }, now),
-      isClassifiedError('VendorJobFailed', false, /export 9: User error occurred: Segment is empty/),
+      isClassifiedError(FAILURE_TYPES.jobFailed, false, /export 9: User error occurred: Segment is empty/),
     );
     assert.throws(
       () => interpretStatus('9', { status: 'Canceled by user' }, now),
-      isClassifiedError('VendorJobFailed', false, /Canceled by user/),
+      isClassifiedError(FAILURE_TYPES.jobFailed, false, /Canceled by user/),
     );
   });
 
@@ -71,14 +72,14 @@ describe('myTracker status mapping table', () => {
     ]);
     assert.throws(
       () => interpretStatus('1', { status: 'Success!', files: [] }, now),
-      isClassifiedError('VendorResponseError', false, /no files/),
+      isClassifiedError(FAILURE_TYPES.response, false, /no files/),
     );
   });
 
   test('an unknown status word is a typed failure naming the word', () => {
     assert.throws(
       () => interpretStatus('1', { status: 'Exploded' }, now),
-      isClassifiedError('VendorResponseError', false, /"Exploded"/),
+      isClassifiedError(FAILURE_TYPES.response, false, /"Exploded"/),
     );
   });
 
@@ -96,14 +97,18 @@ describe('myTracker status mapping table', () => {
     assert.equal(resolveLink('https://tracker.my.com', storage), storage);
     assert.throws(
       () => resolveLink('https://tracker.my.com', 'http://rawdata.hb.bizmrg.com/1.csv.gz'),
-      isClassifiedError('VendorResponseError', false, /scheme "http:".*only https links/),
+      isClassifiedError(FAILURE_TYPES.response, false, /scheme "http:".*only https links/),
     );
     assert.equal(
       resolveLink('http://127.0.0.1:1', 'http://127.0.0.2:2/segment/1.csv.gz'),
       'http://127.0.0.2:2/segment/1.csv.gz',
     );
     for (const bad of ['file:///etc/passwd', 'ftp://rawdata.hb.bizmrg.com/1.csv.gz', 'javascript:alert(1)']) {
-      assert.throws(() => resolveLink('http://127.0.0.1:1', bad), isClassifiedError('VendorResponseError', false), bad);
+      assert.throws(
+        () => resolveLink('http://127.0.0.1:1', bad),
+        isClassifiedError(FAILURE_TYPES.response, false),
+        bad,
+      );
     }
     assert.equal(
       resolveLink('https://tracker.my.com', 'https://u:p@s3.example/1.csv.gz'),
@@ -203,7 +208,7 @@ describe('myTracker client against the simulator over HTTP', () => {
     await assert.rejects(
       api.exportStatus('999999'),
       isClassifiedError(
-        'VendorRequestError',
+        FAILURE_TYPES.request,
         false,
         /export 999999 not found \(HTTP 404\): "Segment export request not found"/,
       ),
@@ -214,7 +219,7 @@ describe('myTracker client against the simulator over HTTP', () => {
     const wrong = new MyTrackerClient({ baseUrl: sim.url, userId: sim.credentials.mytrackerUserId, secret: 'nope' });
     await assert.rejects(
       wrong.createExport({ segmentId: 1 }),
-      isClassifiedError('VendorAuthError', false, /Access denied \(HTTP 403\).*MYTRACKER_API_SECRET/),
+      isClassifiedError(FAILURE_TYPES.auth, false, /Access denied \(HTTP 403\).*MYTRACKER_API_SECRET/),
     );
   });
 
@@ -230,7 +235,7 @@ describe('myTracker client against the simulator over HTTP', () => {
     const asked = Date.now();
     await assert.rejects(api.exportStatus('1'), (err: unknown) => {
       assert.ok(err instanceof ClassifiedError);
-      assert.equal(err.type, 'VendorRateLimited');
+      assert.equal(err.type, FAILURE_TYPES.rateLimited);
       // A quota block with a known end: the workflow waits it out on a timer, the activity does not retry it.
       assert.equal(err.retryable, false);
       const resetAt = err.details.resetAt ?? 0;
@@ -241,6 +246,6 @@ describe('myTracker client against the simulator over HTTP', () => {
 
   test('an HTML error page is a typed response error, not a crash', async () => {
     sim.faults.add({ vendor: 'mytracker', endpoint: 'get', kind: 'html' });
-    await assert.rejects(api.exportStatus('1'), isClassifiedError('VendorResponseError', false, /HTML/));
+    await assert.rejects(api.exportStatus('1'), isClassifiedError(FAILURE_TYPES.response, false, /HTML/));
   });
 });

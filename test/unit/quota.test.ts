@@ -7,6 +7,7 @@ import { accountOf } from '../../src/shared/accounts';
 import { applyVendorQueueConfigs, vendorQueueConfigs } from '../../src/quota/task-queue-config';
 import { startSimulator } from '../../src/simulator';
 import { describeStatus } from '../../src/cli/progress';
+import { FAILURE_TYPES } from '../../src/shared/failure-types';
 
 const NOW = Date.parse('2026-12-06T14:00:00Z');
 
@@ -43,7 +44,7 @@ describe('quota blocks: when a 429 says the quota resets', () => {
   test('statusError: an API 429 with a reset is a final VendorRateLimited with resetAt; without one it is retried', () => {
     const text = JSON.stringify({ data: { error: { info: { quotas: [{ resetInSecond: 75, exceeded: true }] } } } });
     const block = statusError('mytracker', 'get.json', { status: 429, headers: {}, text });
-    assert.equal(block.type, 'VendorRateLimited');
+    assert.equal(block.type, FAILURE_TYPES.rateLimited);
     assert.equal(block.retryable, false);
     assert.ok(block.details.resetAt! >= Date.now() + 70_000 && block.details.resetAt! <= Date.now() + 76_000);
     assert.match(block.message, /refuses calls over the vendor's quota until .*resetInSecond/);

@@ -1,8 +1,13 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- vendor JSON is read field by field */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { simulatorEnv, startSimulator, type Simulator } from '../../src/simulator';
+import { z } from 'zod';
 import { json, postJson, rawRequest, signedRequest } from '../../src/simulator/probe';
+
+/** myTracker's quotas/get.json answer, as far as the test reads it. */
+const QuotasAnswerSchema = z.object({
+  data: z.object({ quotas: z.array(z.looseObject({ name: z.string(), count: z.number(), limit: z.number() })) }),
+});
 
 describe('simulator: several accounts per vendor', () => {
   let sim: Simulator;
@@ -75,10 +80,8 @@ describe('simulator: several accounts per vendor', () => {
     const quotas = async (creds: { userId: string; secret: string }) => {
       const res = await signedRequest(`${sim.url}/api/open/user/v1/quotas/get.json`, creds);
       assert.equal(res.status, 200, res.body.toString());
-      return Object.fromEntries((json(res).data.quotas as any[]).map((q) => [q.name, [q.count, q.limit]])) as Record<
-        string,
-        [number, number]
-      >;
+      const { quotas } = QuotasAnswerSchema.parse(json(res)).data;
+      return Object.fromEntries(quotas.map((q): [string, [number, number]] => [q.name, [q.count, q.limit]]));
     };
     // eu made create + get (2); default made one refused get (404 still counts: it was an accepted request).
     assert.deepEqual((await quotas(euCreds)).RequestsByUserPerHour, [2, 1000]);

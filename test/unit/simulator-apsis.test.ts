@@ -8,6 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import { APSIS_CSV_TYPE, XLSX_TYPE, csvBytesOf, startSimulator, type Simulator } from '../../src/simulator';
 import { APSIS_DEFAULTS } from '../../src/simulator/apsis';
 import { json, postJson, rawRequest } from '../../src/simulator/probe';
+import { ProfileDocumentSchema } from '../helpers/apsis';
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -258,12 +259,12 @@ describe('simulator: APSIS One', () => {
     assert.deepEqual(receiver.got[0], { path: '/cb/tok123', body: { code: 100, message: 'Callback verified' } });
     assert.ok(String(final.body.message).startsWith(`${sim.url}/`));
     assert.equal((await rawRequest(final.body.message)).status, 401);
-    const doc = json(await rawRequest(final.body.message, { headers: auth }));
+    const doc = ProfileDocumentSchema.parse(json(await rawRequest(final.body.message, { headers: auth })));
     assert.ok(Object.keys(doc.profiles).length >= 2, 'merged profiles add keys');
-    const section = Object.values(doc.profiles[key].sections)[0] as any;
+    const section = Object.values(doc.profiles[key]!.sections)[0]!;
     assert.ok(Array.isArray(section.attributes.history));
     assert.ok(Array.isArray(section.events));
-    assert.ok(doc.metadata.sections);
+    assert.ok(doc.metadata?.sections);
     const plain = await postJson(
       api(`/audience/profiles/export-single/${encodeURIComponent(key)}`),
       { callback_url: `${receiver.url}/cb/t2` },
@@ -271,10 +272,10 @@ describe('simulator: APSIS One', () => {
     );
     assert.equal(plain.status, 202);
     const second = await until(() => receiver.got.find((g) => g.path === '/cb/t2' && g.body.code === 200));
-    const doc2 = json(await rawRequest(second.body.message, { headers: auth }));
+    const doc2 = ProfileDocumentSchema.parse(json(await rawRequest(second.body.message, { headers: auth })));
     assert.deepEqual(Object.keys(doc2.profiles), [key]);
     assert.equal(doc2.metadata, undefined);
-    assert.equal((Object.values(doc2.profiles[key].sections)[0] as any).attributes.history, undefined);
+    assert.equal(Object.values(doc2.profiles[key]!.sections)[0]!.attributes.history, undefined);
     assert.equal(sim.count({ vendor: 'apsis', endpoint: 'export-single' }), 2);
   });
 

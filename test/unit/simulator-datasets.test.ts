@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- vendor JSON is read field by field */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
@@ -6,6 +5,7 @@ import { countCsvRecords, csvBytesOf, csvInfo, csvRows, csvSize, FaultControl } 
 import { forgeCallbackUrl, profileDocument } from '../../src/simulator/apsis-profile';
 import { parseRange } from '../../src/simulator/files';
 import { redactPath } from '../../src/simulator/http';
+import { ProfileDocumentSchema } from '../helpers/apsis';
 
 describe('simulator data sets', () => {
   it('are deterministic per seed and differ between seeds', () => {
@@ -91,16 +91,18 @@ describe('simulator helpers', () => {
       includeMergedProfiles: false,
     };
     assert.deepEqual(profileDocument(base), profileDocument(base));
-    const all = profileDocument({
-      ...base,
-      section: 's1',
-      includeAttributeHistory: true,
-      includeTypeDefinitions: true,
-      includeMergedProfiles: true,
-    }) as any;
-    assert.deepEqual(Object.keys(all.profiles.k.sections), ['s1']);
-    assert.ok(Array.isArray(all.profiles.k.sections.s1.attributes.history));
-    assert.ok(all.metadata.sections.s1);
+    const all = ProfileDocumentSchema.parse(
+      profileDocument({
+        ...base,
+        section: 's1',
+        includeAttributeHistory: true,
+        includeTypeDefinitions: true,
+        includeMergedProfiles: true,
+      }),
+    );
+    assert.deepEqual(Object.keys(all.profiles.k!.sections), ['s1']);
+    assert.ok(Array.isArray(all.profiles.k!.sections.s1!.attributes.history));
+    assert.ok(all.metadata?.sections.s1);
     assert.equal(Object.keys(all.profiles).length, 2);
   });
 });

@@ -3,7 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { FAILURE_TYPES } from '../../src/shared/failure-types';
-import { HOUR, Harness, storedFile, type Call } from './harness';
+import type { ProviderInput } from '../../src/shared/provider-specs';
+import { HOUR, Harness, altcraftFile, type ActivityResult } from './harness';
 import { runToEnd, running } from './run';
 
 /**
@@ -19,8 +20,13 @@ function count(runs: History[], has: (e: temporal.api.history.v1.IHistoryEvent) 
   return runs.reduce((n, r) => n + (r.events ?? []).filter(has).length, 0);
 }
 
-const altcraftInput = { sourceType: 'segment', sourceId: 7 };
-const done = () => ({ state: 'done', status: 'completed', urls: ['https://files.example/a.csv'], total: 1 });
+const altcraftInput = { sourceType: 'segment', sourceId: 7 } satisfies ProviderInput<'altcraft'>;
+const done = (): ActivityResult<'altcraftTaskStatus'> => ({
+  state: 'done',
+  status: 'completed',
+  urls: ['https://files.example/a.csv'],
+  total: 1,
+});
 
 describe('actions per poll under time skipping', { timeout: 300_000 }, () => {
   let h: Harness;
@@ -36,18 +42,18 @@ describe('actions per poll under time skipping', { timeout: 300_000 }, () => {
       let polls = 0;
       h.script(id, {
         altcraftCreateExport: () => ({ taskId: 't' }),
-        altcraftTaskStatus: (_i, call: Call) => {
+        altcraftTaskStatus: (_i, call) => {
           // One retried attempt, so temporal.actions must count attempts, not activities.
           if (polls === 5 && call.attempt === 1) {
             throw ApplicationFailure.create({ type: FAILURE_TYPES.unavailable, message: 'HTTP 503 from Altcraft' });
           }
           return ++polls > 40 ? done() : running();
         },
-        altcraftDownload: (i: { fileName: string }) => storedFile(i.fileName),
+        altcraftDownload: (i) => altcraftFile(i.fileName),
       });
       // pollsPerRun 15: the 41 polls span three runs, so continue-as-new is part of what is counted.
       const timing = { pollInitialMs: 1000, pollMaxMs: 2000, maxWaitMs, pollsPerRun: 15 };
-      const result = await runToEnd(h, 'altcraftExport', id, { ...altcraftInput, timing });
+      const result = await runToEnd(h, 'altcraft', id, { ...altcraftInput, timing });
       assert.equal(result.kind, 'completed', JSON.stringify(result));
       const runs = await h.runs(id);
       assert.equal(runs.length, 3);
@@ -102,15 +108,15 @@ describe('actions per poll under time skipping', { timeout: 300_000 }, () => {
     const id = 'day-cost';
     let createdAt = 0;
     h.script(id, {
-      altcraftCreateExport: (_i, call: Call) => {
+      altcraftCreateExport: (_i, call) => {
         createdAt = call.at;
         return { taskId: 'day' };
       },
-      altcraftTaskStatus: (_i, call: Call) => (call.at >= createdAt + 24 * HOUR ? done() : running()),
-      altcraftDownload: (i: { fileName: string }) => storedFile(i.fileName),
+      altcraftTaskStatus: (_i, call) => (call.at >= createdAt + 24 * HOUR ? done() : running()),
+      altcraftDownload: (i) => altcraftFile(i.fileName),
     });
     // The deadline is moved past the job only (it would otherwise end the wait exactly when the file is ready).
-    const result = await runToEnd(h, 'altcraftExport', id, { ...altcraftInput, timing: { maxWaitMs: 30 * HOUR } });
+    const result = await runToEnd(h, 'altcraft', id, { ...altcraftInput, timing: { maxWaitMs: 30 * HOUR } });
     assert.equal(result.kind, 'completed', JSON.stringify(result));
     const actions = result.kind === 'completed' ? result.manifest.temporal?.actions : undefined;
     const polls = h.callsOf(id, 'altcraftTaskStatus').length;
@@ -125,7 +131,7 @@ describe('actions per poll under time skipping', { timeout: 300_000 }, () => {
     const id = 'deadline-on-activity';
     let created = 0;
     h.script(id, {
-      altcraftCreateExport: (_i, call: Call) => {
+      altcraftCreateExport: (_i, call) => {
         created = call.at;
         return { taskId: 'slow' };
       },
@@ -134,8 +140,8 @@ describe('actions per poll under time skipping', { timeout: 300_000 }, () => {
       },
     });
     const timing = { pollInitialMs: 1000, pollMaxMs: 2000, maxWaitMs: 3 * 60_000 };
-    const result = await runToEnd(h, 'altcraftExport', id, { ...altcraftInput, timing });
-    assert.equal(result.kind === 'failed' && result.type, 'VendorTimeout', JSON.stringify(result));
+    const result = await runToEnd(h, 'altcraft', id, { ...altcraftInput, timing });
+    assert.equal(result.kind === 'failed' && result.type, FAILURE_TYPES.timeout, JSON.stringify(result));
     const runs = await h.runs(id);
     const last = runs.at(-1)!.events!;
     const closedAt = Number(last.at(-1)!.eventTime!.seconds) * 1000;

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { V1_NOT_FOUND_READY_WINDOW_MS } from '../../src/providers/apsis/constants';
 import { HOUR, Harness, storedFile, type Call } from './harness';
 import { runToEnd } from './run';
+import { FAILURE_TYPES } from '../../src/shared/failure-types';
 
 /**
  * An older (v1) APSIS poll URL answers 404 both while the report is not ready and when it is "no longer
@@ -39,11 +40,11 @@ describe('APSIS older poll URL: a 404 past its readiness window is gone', { time
     const id = 'v1-404-forever';
     let reports = 0;
     h.script(id, {
-      apsisRequestSegmentReport: (_i, call: Call) => report(`rep-${++reports}`, call, 'v1', reports !== 2),
+      apsisRequestSegmentReport: (_i, call) => report(`rep-${++reports}`, call, 'v1', reports !== 2),
       apsisPollSegmentReport: () => ({ state: 'notReady', status: 404 }),
     });
-    const result = await runToEnd(h, 'apsisSegmentExport', id, input);
-    assert.equal(result.kind === 'failed' && result.type, 'VendorJobGone', JSON.stringify(result));
+    const result = await runToEnd(h, 'apsis-segment', id, input);
+    assert.equal(result.kind === 'failed' && result.type, FAILURE_TYPES.gone, JSON.stringify(result));
     assert.match(
       result.kind === 'failed' ? result.message : '',
       /report rep-3: its poll URL still answers HTTP 404 6 h after the request; .*"no longer available or the ID provided is invalid".*\(gave up after requesting the report 3 times\)/,
@@ -69,16 +70,16 @@ describe('APSIS older poll URL: a 404 past its readiness window is gone', { time
     const id = 'v1-404-slow';
     let requestedAt = 0;
     h.script(id, {
-      apsisRequestSegmentReport: (_i, call: Call) => {
+      apsisRequestSegmentReport: (_i, call) => {
         requestedAt = call.at;
         return report('slow', call, 'v1');
       },
-      apsisPollSegmentReport: (_i, call: Call) =>
+      apsisPollSegmentReport: (_i, call) =>
         call.at - requestedAt >= 5 * HOUR
           ? { state: 'stored', file: storedFile('segment-report.csv') }
           : { state: 'notReady', status: 404 },
     });
-    const result = await runToEnd(h, 'apsisSegmentExport', id, input);
+    const result = await runToEnd(h, 'apsis-segment', id, input);
     assert.equal(result.kind, 'completed', JSON.stringify(result));
     assert.equal(h.callsOf(id, 'apsisRequestSegmentReport').length, 1);
     assert.equal(result.kind === 'completed' && result.manifest.remote.attempts, 1);
@@ -88,29 +89,29 @@ describe('APSIS older poll URL: a 404 past its readiness window is gone', { time
     const lost = 'v1-404-once';
     let reports = 0;
     h.script(lost, {
-      apsisRequestSegmentReport: (_i, call: Call) => report(`r${++reports}`, call, 'v1'),
+      apsisRequestSegmentReport: (_i, call) => report(`r${++reports}`, call, 'v1'),
       apsisPollSegmentReport: (i: { report: { reportId: string } }) =>
         i.report.reportId === 'r1'
           ? { state: 'notReady', status: 404 }
           : { state: 'stored', file: storedFile('segment-report.csv') },
     });
-    const once = await runToEnd(h, 'apsisSegmentExport', lost, input);
+    const once = await runToEnd(h, 'apsis-segment', lost, input);
     assert.equal(once.kind, 'completed', JSON.stringify(once));
     assert.equal(once.kind === 'completed' && once.manifest.remote.attempts, 2);
 
     const v2 = 'v2-202-slow';
     let requestedAt = 0;
     h.script(v2, {
-      apsisRequestSegmentReport: (_i, call: Call) => {
+      apsisRequestSegmentReport: (_i, call) => {
         requestedAt = call.at;
         return report('v2', call, 'v2');
       },
-      apsisPollSegmentReport: (_i, call: Call) =>
+      apsisPollSegmentReport: (_i, call) =>
         call.at - requestedAt >= 7 * HOUR
           ? { state: 'stored', file: storedFile('segment-report.csv') }
           : { state: 'notReady', status: 202 },
     });
-    const slow = await runToEnd(h, 'apsisSegmentExport', v2, input);
+    const slow = await runToEnd(h, 'apsis-segment', v2, input);
     assert.equal(slow.kind, 'completed', JSON.stringify(slow));
     assert.equal(h.callsOf(v2, 'apsisRequestSegmentReport').length, 1);
   });

@@ -1,18 +1,34 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Context } from '@temporalio/activity';
-import { HOUR, Harness, storedFile, type Call, type Script } from './harness';
-import { outcome, running, start, until } from './run';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { ProviderInput, SupportedProvider } from '../../src/shared/provider-specs';
+import {
+  HOUR,
+  Harness,
+  progressOf,
+  startExport,
+  storedFile,
+  type ActivityResult,
+  type Call,
+  type Script,
+} from './harness';
+import { outcome, running, until } from './run';
 
 /**
  * Cancelling an export in every phase: the workflow cancels what runs, waits until it has stopped, removes the
  * export's files through the common removeExportFiles activity, and ends cancelled.
  */
 
+/** What a case exports, started through the contract with the case's timing. */
+interface Export {
+  provider: SupportedProvider;
+  start(h: Harness, workflowId: string): Promise<WorkflowHandle>;
+}
+
 interface Case {
   name: string;
-  workflowType: string;
-  input: object;
+  export: Export;
   /** Doubles; `hang` marks the activity that is in flight when the cancel comes. */
   script(hang: () => Promise<never>): Script;
   /** The moment to cancel. */
@@ -22,7 +38,7 @@ interface Case {
 }
 
 const called = (name: Call['name']) => (h: Harness, id: string) => h.callsOf(id, name).length > 0;
-const report = (_i: unknown, call: Call) => ({
+const report = (_i: unknown, call: Call): ActivityResult<'apsisRequestSegmentReport'> => ({
   reportId: 'rep',
   pollUrl: 'https://api.example/poll/rep',
   pollKind: 'v2',
@@ -33,35 +49,35 @@ const links = [1, 2, 3].map((n) => ({ link: `https://dl.example/${n}.csv.gz`, ex
 // keep a 30 s leash whatever this says (steps.ts createHeartbeatTimeoutMs), so cancelling one takes ~24 s.
 const timing = { pollInitialMs: 60_000, heartbeatTimeoutMs: 1000 };
 
+function exportOf<P extends SupportedProvider>(provider: P, input: ProviderInput<P>): Export {
+  return { provider, start: (h, workflowId) => startExport(h, provider, workflowId, { timing, ...input }) };
+}
+
 const CASES: Case[] = [
   {
     name: 'Altcraft, creating (get_all in flight)',
-    workflowType: 'altcraftExport',
-    input: { sourceType: 'segment', sourceId: 1 },
+    export: exportOf('altcraft', { sourceType: 'segment', sourceId: 1 }),
     script: (hang) => ({ altcraftCreateExport: hang }),
     ready: called('altcraftCreateExport'),
     hangs: true,
   },
   {
     name: 'Altcraft, waiting (between polls, on a timer)',
-    workflowType: 'altcraftExport',
-    input: { sourceType: 'segment', sourceId: 1 },
+    export: exportOf('altcraft', { sourceType: 'segment', sourceId: 1 }),
     script: () => ({ altcraftCreateExport: () => ({ taskId: 't' }), altcraftTaskStatus: () => running() }),
     ready: called('altcraftTaskStatus'),
     hangs: false,
   },
   {
     name: 'Altcraft, polling (status call in flight)',
-    workflowType: 'altcraftExport',
-    input: { sourceType: 'segment', sourceId: 1 },
+    export: exportOf('altcraft', { sourceType: 'segment', sourceId: 1 }),
     script: (hang) => ({ altcraftCreateExport: () => ({ taskId: 't' }), altcraftTaskStatus: hang }),
     ready: called('altcraftTaskStatus'),
     hangs: true,
   },
   {
     name: 'Altcraft, downloading',
-    workflowType: 'altcraftExport',
-    input: { sourceType: 'segment', sourceId: 1 },
+    export: exportOf('altcraft', { sourceType: 'segment', sourceId: 1 }),
     script: (hang) => ({
       altcraftCreateExport: () => ({ taskId: 't' }),
       altcraftTaskStatus: () => ({ state: 'done', status: 'completed', urls: ['u1'], total: 1 }),
@@ -72,8 +88,7 @@ const CASES: Case[] = [
   },
   {
     name: 'APSIS segment, waiting for the report',
-    workflowType: 'apsisSegmentExport',
-    input: { section: 'com.example.sec', segments: ['com.example.seg'] },
+    export: exportOf('apsis-segment', { section: 'com.example.sec', segments: ['com.example.seg'] }),
     script: () => ({
       apsisRequestSegmentReport: report,
       apsisPollSegmentReport: () => ({ state: 'notReady', status: 202 }),
@@ -83,31 +98,26 @@ const CASES: Case[] = [
   },
   {
     name: 'APSIS segment, poll streaming the file',
-    workflowType: 'apsisSegmentExport',
-    input: { section: 'com.example.sec', segments: ['com.example.seg'] },
+    export: exportOf('apsis-segment', { section: 'com.example.sec', segments: ['com.example.seg'] }),
     script: (hang) => ({ apsisRequestSegmentReport: report, apsisPollSegmentReport: hang }),
     ready: called('apsisPollSegmentReport'),
     hangs: true,
   },
   {
     name: 'APSIS profile, waiting for the callback',
-    workflowType: 'apsisProfileExport',
-    input: { exportKey: 'k' },
+    export: exportOf('apsis-profile', { exportKey: 'k' }),
     script: () => ({ apsisRequestProfileExport: () => ({ callbackBase: 'https://cb.example/apsis' }) }),
     ready: async (h, id) =>
-      (await h.env.client.workflow.getHandle(id).query<{ vendorStatus: string | null }>('progress')).vendorStatus ===
-      'waiting for the APSIS callback',
+      (await progressOf(h.env.client.workflow.getHandle(id))).vendorStatus === 'waiting for the APSIS callback',
     hangs: false,
   },
   {
     name: 'myTracker, downloading three files in parallel',
-    workflowType: 'mytrackerExport',
-    input: { segmentId: 4 },
+    export: exportOf('mytracker', { segmentId: 4 }),
     script: (hang) => ({
       mytrackerCreateExport: () => ({ exportId: '9' }),
       mytrackerExportStatus: () => ({ state: 'done', status: 'Success!', files: links }),
-      mytrackerDownload: (i: { link: string; fileName: string }) =>
-        i.link.endsWith('/1.csv.gz') ? { stored: storedFile(i.fileName) } : hang(),
+      mytrackerDownload: (i) => (i.link.endsWith('/1.csv.gz') ? { stored: storedFile(i.fileName) } : hang()),
     }),
     ready: (h, id) => h.callsOf(id, 'mytrackerDownload').length >= 3,
     hangs: true,
@@ -143,13 +153,13 @@ describe('cancellation in every phase under time skipping', { timeout: 300_000 }
         },
       });
       const result = await h.run(async () => {
-        await start(h, c.workflowType, id, { timing, ...c.input });
+        await c.export.start(h, id);
         await until(`${c.name} to be reached`, () => c.ready(h, id));
         await h.env.client.workflow.getHandle(id).cancel();
         return outcome(h, id);
       });
       assert.equal(result.kind, 'cancelled', JSON.stringify(result));
-      const hung = c.hangs ? (c.workflowType === 'mytrackerExport' ? 2 : 1) : 0;
+      const hung = c.hangs ? (c.export.provider === 'mytracker' ? 2 : 1) : 0;
       assert.deepEqual(order, [...Array<string>(hung).fill('activity stopped'), 'files removed']);
       assert.equal(h.callsOf(id, 'removeExportFiles')[0]?.input.workflowId, id);
     });

@@ -3,9 +3,16 @@ import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActionActivities } from '../../src/activities/actions';
+import type { AltcraftActivities, ApsisActivities, CommonActivities, MyTrackerActivities } from '../../src/activities';
+import { downloadsTaskQueue, progressQuery, vendorTaskQueue, type WORKFLOW_TYPES } from '../../src/shared/contract';
+import type { ExportProgress } from '../../src/shared/manifest';
+import { PROVIDER_SPECS, type ProviderInput, type SupportedProvider } from '../../src/shared/provider-specs';
+import type * as workflows from '../../src/workflows';
+import type { Vendor } from '../../src/shared/vendors';
 import type { ManifestFile } from '../../src/shared/manifest';
 import { EXPORT_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
 import { workflowBundleName } from '../../src/worker/bundle-name';
@@ -20,29 +27,71 @@ import { WORKFLOW_INTERCEPTOR_MODULES, workflowSpansDropped } from '../../src/te
 
 const REPO = path.resolve(__dirname, '..', '..');
 
-/** Activity names, as exported by src/activities/*.ts; the doubles must match them exactly. */
+/** The activities the worker registers, by name (src/activities/index.ts): the doubles stand in for these. */
+type Activities = AltcraftActivities & ApsisActivities & MyTrackerActivities & CommonActivities;
+
+/**
+ * Activity names the workflows call, per vendor queue; typed against the real activity objects, so a renamed
+ * activity breaks compilation here rather than a workflow test at run time.
+ */
 export const VENDOR_ACTIVITIES = {
   altcraft: ['altcraftCreateExport', 'altcraftTaskStatus', 'altcraftDownload'],
   apsis: ['apsisRequestSegmentReport', 'apsisPollSegmentReport', 'apsisRequestProfileExport', 'apsisDownloadProfile'],
   mytracker: ['mytrackerCreateExport', 'mytrackerExportStatus', 'mytrackerDownload'],
-} as const;
-export const COMMON_ACTIVITIES = ['removeExportFiles', 'countTemporalActions'] as const;
+} as const satisfies {
+  altcraft: readonly (keyof AltcraftActivities)[];
+  apsis: readonly (keyof ApsisActivities)[];
+  mytracker: readonly (keyof MyTrackerActivities)[];
+} & Record<Vendor, readonly string[]>;
+export const COMMON_ACTIVITIES = [
+  'removeExportFiles',
+  'countTemporalActions',
+] as const satisfies readonly (keyof CommonActivities)[];
 /** Activities that stream storage links, run on `<queue>-downloads` (src/workflows/activity-options.ts). */
-export const DOWNLOAD_ACTIVITIES = ['altcraftDownload', 'mytrackerDownload'] as const;
-type ActivityName =
+export const DOWNLOAD_ACTIVITIES = [
+  'altcraftDownload',
+  'mytrackerDownload',
+] as const satisfies readonly (keyof Activities)[];
+export type ActivityName =
   (typeof VENDOR_ACTIVITIES)[keyof typeof VENDOR_ACTIVITIES][number] | (typeof COMMON_ACTIVITIES)[number];
 
-export interface Call {
+/** What the real activity `N` takes. */
+export type ActivityInput<N extends ActivityName> = Parameters<Activities[N]>[0];
+/** What the real activity `N` answers (awaited). */
+export type ActivityResult<N extends ActivityName> = Awaited<ReturnType<Activities[N]>>;
+
+/** One attempt of activity `N` as a double saw it. */
+export interface CallOf<N extends ActivityName> {
   workflowId: string;
-  name: ActivityName;
-  input: Record<string, unknown>;
+  name: N;
+  input: ActivityInput<N>;
   /** Workflow-clock time the attempt was scheduled (skipped time included). */
   at: number;
   attempt: number;
 }
+/** One attempt of any doubled activity; narrowed by its `name`. */
+export type Call = { [N in ActivityName]: CallOf<N> }[ActivityName];
 
-/** What a double does for one workflow; unset activities of a vendor fail the test loudly. */
-export type Script = Partial<Record<ActivityName, (input: never, call: Call) => unknown>>;
+/**
+ * A test double for activity `N`: the real activity's input and answer, plus the recorded call. A double under
+ * a name no activity has, or one that takes or answers something else, does not compile.
+ */
+export type Double<N extends ActivityName> = (
+  input: ActivityInput<N>,
+  call: CallOf<N>,
+) => ActivityResult<N> | Promise<ActivityResult<N>>;
+
+/** What the doubles do for one workflow; unset activities of a vendor fail the test loudly. */
+export type Script = { [N in ActivityName]?: Double<N> };
+
+/**
+ * What an activity without a double in the script does: the clean-up reports it removed the files, and the
+ * action count is the real activity (it only reads the workflow's history through the worker's client).
+ */
+const DEFAULT_DOUBLES: Script = {
+  removeExportFiles: () => ({ removed: true }),
+  countTemporalActions: (input) => createActionActivities().countTemporalActions(input),
+};
 
 /** The time-skipping server: $TEMPORAL_TEST_SERVER_PATH (set by scripts/test), else the project's own install. */
 export function testServerPath(): string {
@@ -112,34 +161,37 @@ export class Harness {
     this.scripts.set(workflowId, script);
   }
 
+  /** The calls of one workflow chain, all of them or those of one activity. */
+  callsOf(workflowId: string): Call[];
+  callsOf<N extends ActivityName>(workflowId: string, name: N): CallOf<N>[];
   callsOf(workflowId: string, name?: ActivityName): Call[] {
     return this.calls.filter((c) => c.workflowId === workflowId && (!name || c.name === name));
   }
 
-  private double(name: ActivityName) {
-    return async (input: Record<string, unknown>): Promise<unknown> => {
+  /** The double registered under activity `name`: records the call, then runs the script's double for it. */
+  private double<N extends ActivityName>(name: N): (input: ActivityInput<N>) => Promise<ActivityResult<N>> {
+    return async (input: ActivityInput<N>): Promise<ActivityResult<N>> => {
       const info = Context.current().info;
-      const call: Call = {
+      const call: CallOf<N> = {
         workflowId: info.workflowExecution?.workflowId ?? '?',
         name,
         input,
         at: info.currentAttemptScheduledTimestampMs,
         attempt: info.attempt,
       };
-      this.calls.push(call);
-      const script = this.scripts.get(call.workflowId) ?? {};
-      const handler = script[name];
-      if (handler) return (handler as (i: unknown, c: Call) => unknown)(input, call);
-      if (name === 'removeExportFiles') return { removed: true };
-      // The real activity: it only reads the workflow's history through the worker's client.
-      if (name === 'countTemporalActions')
-        return createActionActivities().countTemporalActions(input as { workflowId: string; runId: string });
+      // A CallOf<N> is the Call union's member for N; TypeScript cannot see that while N is still generic.
+      this.calls.push(call as Call);
+      const handler = (this.scripts.get(call.workflowId) ?? {})[name] ?? DEFAULT_DOUBLES[name];
+      if (handler) return handler(input, call);
       throw ApplicationFailure.create({ type: 'NoTestDouble', message: `no double for ${name}`, nonRetryable: true });
     };
   }
 
-  private activities(names: readonly ActivityName[]): Record<string, (input: Record<string, unknown>) => unknown> {
-    return Object.fromEntries(names.map((n) => [n, this.double(n)]));
+  /** The doubles for one worker's activities, each taking and answering what the real activity of its name does. */
+  private activities<N extends ActivityName>(names: readonly N[]) {
+    const doubles: Partial<Record<N, (input: ActivityInput<N>) => Promise<ActivityResult<N>>>> = {};
+    for (const n of names) doubles[n] = this.double(n);
+    return doubles;
   }
 
   /** Runs `fn` while a workflow worker (main queue) and one activity worker per vendor queue poll. */
@@ -154,13 +206,17 @@ export class Harness {
     });
     const vendors = await Promise.all(
       Object.entries(VENDOR_ACTIVITIES).map(([vendor, names]) =>
-        Worker.create({ connection, taskQueue: `${this.taskQueue}-${vendor}`, activities: this.activities(names) }),
+        Worker.create({
+          connection,
+          taskQueue: vendorTaskQueue(this.taskQueue, vendor as Vendor),
+          activities: this.activities(names),
+        }),
       ),
     );
     // Storage downloads (myTracker, Altcraft) run on their own queue, without the API's rate limit.
     const downloads = await Worker.create({
       connection,
-      taskQueue: `${this.taskQueue}-downloads`,
+      taskQueue: downloadsTaskQueue(this.taskQueue),
       activities: this.activities(DOWNLOAD_ACTIVITIES),
     });
     const all = [main, ...vendors, downloads];
@@ -189,6 +245,54 @@ export class Harness {
   }
 }
 
+/**
+ * The workflow function behind a provider's type name: the name in WORKFLOW_TYPES must be a workflow that
+ * src/workflows exports, and the function must take what the provider's input schema reads.
+ */
+export type ExportWorkflow<P extends SupportedProvider> = (typeof workflows)[(typeof WORKFLOW_TYPES)[P]];
+/** Both ways assignable: the same type. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/**
+ * Compile-time check that each export workflow takes exactly the provider's input (ProviderInput), so a start
+ * through PROVIDER_SPECS' type name with a ProviderInput is a start of that workflow with its own argument.
+ */
+const INPUTS_AGREE: { [P in SupportedProvider]: Same<Parameters<ExportWorkflow<P>>, [ProviderInput<P>]> } = {
+  altcraft: true,
+  'apsis-segment': true,
+  'apsis-profile': true,
+  mytracker: true,
+};
+void INPUTS_AGREE;
+/** Any export workflow (they all answer an ExportManifest). */
+type AnyExportWorkflow = ExportWorkflow<SupportedProvider>;
+
+/**
+ * Starts provider `P`'s export on the harness's queue under its contract type name (PROVIDER_SPECS), with an
+ * input typed as the client's own; time stands still until someone awaits its result.
+ */
+export function startExport<P extends SupportedProvider>(
+  h: Harness,
+  provider: P,
+  workflowId: string,
+  input: ProviderInput<P>,
+): Promise<WorkflowHandle<ExportWorkflow<P>>> {
+  return h.env.client.workflow.start(PROVIDER_SPECS[provider].workflowType, {
+    taskQueue: h.taskQueue,
+    workflowId,
+    args: [input],
+  });
+}
+
+/** A handle on an export the harness started, typed as an export workflow (its result is an ExportManifest). */
+export function exportHandle(h: Harness, workflowId: string): WorkflowHandle<AnyExportWorkflow> {
+  return h.env.client.workflow.getHandle<AnyExportWorkflow>(workflowId);
+}
+
+/** Where an export is, through the contract's progress query. */
+export function progressOf(handle: WorkflowHandle): Promise<ExportProgress> {
+  return handle.query(progressQuery);
+}
+
 /** A stored file as a download double returns it. */
 export function storedFile(name: string, bytes = 100): ManifestFile {
   return {
@@ -200,6 +304,11 @@ export function storedFile(name: string, bytes = 100): ManifestFile {
     encoding: null,
     rows: 1,
   };
+}
+
+/** A stored file as the Altcraft download answers it: with the token form that fetched it. */
+export function altcraftFile(name: string, bytes = 100): ActivityResult<'altcraftDownload'> {
+  return { ...storedFile(name, bytes), tokenForm: 'bearer' };
 }
 
 /** Durations (ms) of the timers a history started, in order. */

@@ -35,7 +35,7 @@ describe('parallel downloads under time skipping', { timeout: 120_000 }, () => {
         return { ...storedFile(i.fileName), tokenForm: 'query' };
       },
     });
-    const out = await runToEnd(h, 'altcraftExport', 'ac-parallel', { sourceType: 'database', sourceId: 5 });
+    const out = await runToEnd(h, 'altcraft', 'ac-parallel', { sourceType: 'database', sourceId: 5 });
     assert.equal(out.kind, 'completed', JSON.stringify(out));
     assert.equal(maxInFlight, 3, 'three downloads overlap, never more');
     assert.deepEqual(events.slice(0, 2), [`start ${urls[0]}`, `end ${urls[0]}`], 'the first file goes alone');

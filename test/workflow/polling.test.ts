@@ -3,7 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { DEFAULT_TIMING } from '../../src/shared/inputs';
 import { FAILURE_TYPES } from '../../src/shared/failure-types';
-import { HOUR, Harness, storedFile, timerDurations, type Call } from './harness';
+import type { ProviderInput } from '../../src/shared/provider-specs';
+import { HOUR, Harness, altcraftFile, storedFile, timerDurations, type ActivityResult } from './harness';
 import { gaps, runToEnd, running } from './run';
 
 /**
@@ -11,8 +12,13 @@ import { gaps, runToEnd, running } from './run';
  * the EXPORTFLOW_MAX_WAIT deadline, consecutive poll failures, continue-as-new and what a day of waiting costs.
  */
 
-const altcraftInput = { sourceType: 'segment', sourceId: 7 };
-const done = (urls = ['https://files.example/a.csv']) => ({ state: 'done', status: 'completed', urls, total: 1 });
+const altcraftInput = { sourceType: 'segment', sourceId: 7 } satisfies ProviderInput<'altcraft'>;
+const done = (urls = ['https://files.example/a.csv']): ActivityResult<'altcraftTaskStatus'> => ({
+  state: 'done',
+  status: 'completed',
+  urls,
+  total: 1,
+});
 
 describe('poll loop under time skipping', { timeout: 300_000 }, () => {
   let h: Harness;
@@ -23,12 +29,12 @@ describe('poll loop under time skipping', { timeout: 300_000 }, () => {
   function altcraftReadyAfter(workflowId: string, readyAfterMs: number): { readyAt: () => number } {
     let createdAt = 0;
     h.script(workflowId, {
-      altcraftCreateExport: (_i, call: Call) => {
+      altcraftCreateExport: (_i, call) => {
         createdAt = call.at;
         return { taskId: `task-${workflowId}` };
       },
-      altcraftTaskStatus: (_i, call: Call) => (call.at >= createdAt + readyAfterMs ? done() : running()),
-      altcraftDownload: (i: { fileName: string }) => storedFile(i.fileName),
+      altcraftTaskStatus: (_i, call) => (call.at >= createdAt + readyAfterMs ? done() : running()),
+      altcraftDownload: (i) => altcraftFile(i.fileName),
     });
     return { readyAt: () => createdAt + readyAfterMs };
   }
@@ -39,7 +45,7 @@ describe('poll loop under time skipping', { timeout: 300_000 }, () => {
       const id = `day-${n}`;
       const job = altcraftReadyAfter(id, 24 * HOUR);
       // Only the deadline is moved past the job (it would otherwise end the wait exactly when the file is ready).
-      const result = await runToEnd(h, 'altcraftExport', id, { ...altcraftInput, timing: { maxWaitMs: 30 * HOUR } });
+      const result = await runToEnd(h, 'altcraft', id, { ...altcraftInput, timing: { maxWaitMs: 30 * HOUR } });
       assert.equal(result.kind, 'completed', JSON.stringify(result));
       const polls = h.callsOf(id, 'altcraftTaskStatus');
       const runs = await h.runs(id);
@@ -75,10 +81,10 @@ describe('poll loop under time skipping', { timeout: 300_000 }, () => {
     h.script(id, {
       altcraftCreateExport: () => ({ taskId: 't' }),
       altcraftTaskStatus: () => (++polls >= 40 ? done() : running()),
-      altcraftDownload: (i: { fileName: string }) => storedFile(i.fileName),
+      altcraftDownload: (i) => altcraftFile(i.fileName),
     });
     const timing = { pollInitialMs: 10_000, pollMaxMs: 160_000, maxWaitMs: 24 * HOUR };
-    const result = await runToEnd(h, 'altcraftExport', id, { ...altcraftInput, timing });
+    const result = await runToEnd(h, 'altcraft', id, { ...altcraftInput, timing });
     assert.equal(result.kind, 'completed');
     const [history] = await h.runs(id);
     const timers = timerDurations(history!);
@@ -103,7 +109,7 @@ describe('poll loop under time skipping', { timeout: 300_000 }, () => {
     const id = 'retry-after';
     let polls = 0;
     h.script(id, {
-      apsisRequestSegmentReport: (_i, call: Call) => ({
+      apsisRequestSegmentReport: (_i, call) => ({
         reportId: 'r1',
         pollUrl: 'https://api.example/poll/r1',
         pollKind: 'v2',
@@ -116,7 +122,7 @@ describe('poll loop under time skipping', { timeout: 300_000 }, () => {
         return { state: 'stored', file: storedFile('report.csv') };
       },
     });
-    const result = await runToEnd(h, 'apsisSegmentExport', id, {
+    const result = await runToEnd(h, 'apsis-segment', id, {
       section: 'com.example.sec',
       segments: ['com.example.seg'],
     });
@@ -134,9 +140,9 @@ describe('poll loop under time skipping', { timeout: 300_000 }, () => {
       altcraftCreateExport: () => ({ taskId: 'slow' }),
       altcraftTaskStatus: () => ({ state: 'running', status: 'processing', progress: 42 }),
     });
-    const result = await runToEnd(h, 'altcraftExport', id, altcraftInput);
+    const result = await runToEnd(h, 'altcraft', id, altcraftInput);
     assert.equal(result.kind, 'failed');
-    assert.equal(result.kind === 'failed' && result.type, 'VendorTimeout');
+    assert.equal(result.kind === 'failed' && result.type, FAILURE_TYPES.timeout);
     assert.match(
       result.kind === 'failed' ? result.message : '',
       /Altcraft task slow did not finish within EXPORTFLOW_MAX_WAIT \(86400s\) \(last status "processing", 42%\)/,
@@ -159,14 +165,14 @@ describe('poll loop under time skipping', { timeout: 300_000 }, () => {
     h.script('poll-fail-9', {
       altcraftCreateExport: () => ({ taskId: 't9' }),
       altcraftTaskStatus: () => (++attempts <= 9 * 6 ? unavailable() : done()),
-      altcraftDownload: (i: { fileName: string }) => storedFile(i.fileName),
+      altcraftDownload: (i) => altcraftFile(i.fileName),
     });
-    const survived = await runToEnd(h, 'altcraftExport', 'poll-fail-9', altcraftInput);
+    const survived = await runToEnd(h, 'altcraft', 'poll-fail-9', altcraftInput);
     assert.equal(survived.kind, 'completed', JSON.stringify(survived));
 
     h.script('poll-fail-10', { altcraftCreateExport: () => ({ taskId: 't10' }), altcraftTaskStatus: unavailable });
-    const result = await runToEnd(h, 'altcraftExport', 'poll-fail-10', altcraftInput);
-    assert.equal(result.kind === 'failed' && result.type, 'VendorUnavailable');
+    const result = await runToEnd(h, 'altcraft', 'poll-fail-10', altcraftInput);
+    assert.equal(result.kind === 'failed' && result.type, FAILURE_TYPES.unavailable);
     const calls = h.callsOf('poll-fail-10', 'altcraftTaskStatus');
     // Each poll is one activity with 6 attempts (activity-options.ts); 10 such polls, then the export gives up.
     assert.equal(calls.filter((c) => c.attempt === 1).length, 10);
@@ -178,7 +184,7 @@ describe('poll loop under time skipping', { timeout: 300_000 }, () => {
     const timing = { pollInitialMs: 1000, pollMaxMs: 2000, pollsPerRun: 3 };
     let apsisPolls = 0;
     h.script('can-apsis', {
-      apsisRequestSegmentReport: (_i, call: Call) => ({
+      apsisRequestSegmentReport: (_i, call) => ({
         reportId: 'rep-1',
         pollUrl: 'https://api.example/poll/rep-1',
         pollKind: 'v2',
@@ -187,7 +193,7 @@ describe('poll loop under time skipping', { timeout: 300_000 }, () => {
       apsisPollSegmentReport: () =>
         ++apsisPolls >= 10 ? { state: 'stored', file: storedFile('r.csv') } : { state: 'notReady', status: 202 },
     });
-    const apsis = await runToEnd(h, 'apsisSegmentExport', 'can-apsis', {
+    const apsis = await runToEnd(h, 'apsis-segment', 'can-apsis', {
       section: 'com.example.sec',
       segments: ['com.example.seg'],
       timing,
@@ -213,9 +219,9 @@ describe('poll loop under time skipping', { timeout: 300_000 }, () => {
               files: [{ link: 'https://dl.example/1.csv.gz', expiresAt: 4e9, expired: false }],
             }
           : { state: 'running', status: 'In progress', progress: mtPolls * 10 },
-      mytrackerDownload: (i: { fileName: string }) => ({ stored: storedFile(i.fileName) }),
+      mytrackerDownload: (i) => ({ stored: storedFile(i.fileName) }),
     });
-    const mt = await runToEnd(h, 'mytrackerExport', 'can-mt', { segmentId: 9, timing });
+    const mt = await runToEnd(h, 'mytracker', 'can-mt', { segmentId: 9, timing });
     assert.equal(mt.kind, 'completed', JSON.stringify(mt));
     assert.equal((await h.runs('can-mt')).length, 3);
     assert.equal(h.callsOf('can-mt', 'mytrackerCreateExport').length, 1);

@@ -4,7 +4,7 @@ import { toFailure } from '../../src/activities/as-activity';
 import { ClassifiedError } from '../../src/providers/errors';
 import { quotaResetOf } from '../../src/providers/quota-reset';
 import { FAILURE_TYPES } from '../../src/shared/failure-types';
-import { Harness, storedFile, timerDurations, type Call } from './harness';
+import { Harness, storedFile, timerDurations, type ActivityResult, type Call } from './harness';
 import { runToEnd } from './run';
 
 /**
@@ -14,7 +14,7 @@ import { runToEnd } from './run';
  */
 
 const link = (n: number) => ({ link: `https://dl.example/${n}.csv.gz`, expiresAt: 4e9, expired: false });
-const success = { state: 'done', status: 'Success!', files: [link(1)] };
+const success: ActivityResult<'mytrackerExportStatus'> = { state: 'done', status: 'Success!', files: [link(1)] };
 
 /** myTracker's documented 429 body. */
 function myTrackerBody(resetInSecond: number, name = 'RequestsByUserPerMinute'): string {
@@ -52,13 +52,13 @@ describe('vendor quota blocks under time skipping', { timeout: 300_000 }, () => 
     let polls = 0;
     h.script(id, {
       mytrackerCreateExport: () => ({ exportId: '7' }),
-      mytrackerExportStatus: (_i, call: Call) => {
+      mytrackerExportStatus: (_i, call) => {
         if (++polls === 1) throw quota429(call, 'get.json', {}, myTrackerBody(75));
         return success;
       },
-      mytrackerDownload: (i: { fileName: string }) => ({ stored: storedFile(i.fileName) }),
+      mytrackerDownload: (i) => ({ stored: storedFile(i.fileName) }),
     });
-    const result = await runToEnd(h, 'mytrackerExport', id, { segmentId: 1 });
+    const result = await runToEnd(h, 'mytracker', id, { segmentId: 1 });
     assert.equal(result.kind, 'completed', JSON.stringify(result));
 
     const statusCalls = h.callsOf(id, 'mytrackerExportStatus');
@@ -92,13 +92,13 @@ describe('vendor quota blocks under time skipping', { timeout: 300_000 }, () => 
   test('a reset after EXPORTFLOW_MAX_WAIT fails at once as VendorTimeout, without a retry', async () => {
     const id = 'mt-late';
     h.script(id, {
-      mytrackerCreateExport: (_i, call: Call) => {
+      mytrackerCreateExport: (_i, call) => {
         throw quota429(call, 'create.json', {}, myTrackerBody(3600, 'RequestsByUserPerHour'));
       },
     });
-    const result = await runToEnd(h, 'mytrackerExport', id, { segmentId: 1, timing: { maxWaitMs: 600_000 } });
+    const result = await runToEnd(h, 'mytracker', id, { segmentId: 1, timing: { maxWaitMs: 600_000 } });
     assert.equal(result.kind, 'failed');
-    assert.equal(result.kind === 'failed' && result.type, 'VendorTimeout');
+    assert.equal(result.kind === 'failed' && result.type, FAILURE_TYPES.timeout);
     assert.match(
       result.kind === 'failed' ? result.message : '',
       /myTracker refuses calls over its quota \(account default\) until (\d{4}-\d\d-\d\d )?\d\d:\d\d UTC, after this export's EXPORTFLOW_MAX_WAIT deadline/,
@@ -111,7 +111,7 @@ describe('vendor quota blocks under time skipping', { timeout: 300_000 }, () => 
       const id = `mt-retry-after-${form}`;
       let creates = 0;
       h.script(id, {
-        mytrackerCreateExport: (_i, call: Call) => {
+        mytrackerCreateExport: (_i, call) => {
           if (++creates === 1) {
             const value = form === 'seconds' ? '120' : new Date(call.at + 120_000).toUTCString();
             throw quota429(call, 'create.json', { 'retry-after': value }, '{"code":429}');
@@ -119,9 +119,9 @@ describe('vendor quota blocks under time skipping', { timeout: 300_000 }, () => 
           return { exportId: '9' };
         },
         mytrackerExportStatus: () => success,
-        mytrackerDownload: (i: { fileName: string }) => ({ stored: storedFile(i.fileName) }),
+        mytrackerDownload: (i) => ({ stored: storedFile(i.fileName) }),
       });
-      const result = await runToEnd(h, 'mytrackerExport', id, { segmentId: 2 });
+      const result = await runToEnd(h, 'mytracker', id, { segmentId: 2 });
       assert.equal(result.kind, 'completed', `${form}: ${JSON.stringify(result)}`);
       const creates_ = h.callsOf(id, 'mytrackerCreateExport');
       assert.equal(creates_.length, 2);

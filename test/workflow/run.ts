@@ -1,24 +1,21 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ExportManifest } from '../../src/shared/manifest';
-import type { Harness } from './harness';
+import type { JobRunning } from '../../src/shared/job-poll';
+import type { ProviderInput, SupportedProvider } from '../../src/shared/provider-specs';
+import { exportHandle, startExport, type Harness } from './harness';
 
 export type Outcome =
   | { kind: 'completed'; manifest: ExportManifest }
   | { kind: 'failed'; type: string | undefined; message: string }
   | { kind: 'cancelled' };
 
-/** Starts a workflow on the harness's queue; time stands still until someone awaits its result. */
-export async function start(h: Harness, workflowType: string, workflowId: string, input: object): Promise<void> {
-  await h.env.client.workflow.start(workflowType, { taskQueue: h.taskQueue, workflowId, args: [input] });
-}
-
 /** Awaits the result (letting the server skip time) and says how the export ended. */
 export async function outcome(h: Harness, workflowId: string): Promise<Outcome> {
   try {
     return {
       kind: 'completed',
-      manifest: (await h.env.client.workflow.getHandle(workflowId).result()) as ExportManifest,
+      manifest: await exportHandle(h, workflowId).result(),
     };
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
@@ -30,10 +27,15 @@ export async function outcome(h: Harness, workflowId: string): Promise<Outcome> 
   }
 }
 
-/** Starts a workflow and awaits its end, with the workers running. */
-export function runToEnd(h: Harness, workflowType: string, workflowId: string, input: object): Promise<Outcome> {
+/** Starts a provider's export and awaits its end, with the workers running. */
+export function runToEnd<P extends SupportedProvider>(
+  h: Harness,
+  provider: P,
+  workflowId: string,
+  input: ProviderInput<P>,
+): Promise<Outcome> {
   return h.run(async () => {
-    await start(h, workflowType, workflowId, input);
+    await startExport(h, provider, workflowId, input);
     return outcome(h, workflowId);
   });
 }
@@ -52,4 +54,5 @@ export async function until(what: string, check: () => Promise<boolean> | boolea
   }
 }
 
-export const running = (status = 'processing') => ({ state: 'running', status, progress: null });
+/** A vendor job still running, as the status activities answer it. */
+export const running = (status = 'processing'): JobRunning => ({ state: 'running', status, progress: null });

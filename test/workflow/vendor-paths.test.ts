@@ -1,8 +1,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { FAILURE_TYPES, finalFailure } from '../../src/shared/failure-types';
-import { HOUR, Harness, storedFile, timerDurations, type Call } from './harness';
-import { outcome, runToEnd, start, until } from './run';
+import type { MyTrackerLink } from '../../src/providers/mytracker/client';
+import { apsisCallbackSignal } from '../../src/shared/contract';
+import {
+  HOUR,
+  Harness,
+  altcraftFile,
+  progressOf,
+  startExport,
+  storedFile,
+  timerDurations,
+  type ActivityResult,
+  type Call,
+} from './harness';
+import { outcome, runToEnd, until } from './run';
 
 /**
  * Each vendor's re-request path and its limit (MAX_REMOTE_ATTEMPTS = 3), myTracker's link refresh and expiry,
@@ -13,14 +25,18 @@ const gone = (what: string) => () => {
   throw finalFailure(FAILURE_TYPES.gone, `${what} is gone (HTTP 410)`);
 };
 const segmentInput = { section: 'com.example.sec', segments: ['com.example.seg'] };
-const report = (id: string, call: Call) => ({
+const report = (id: string, call: Call): ActivityResult<'apsisRequestSegmentReport'> => ({
   reportId: id,
   pollUrl: `https://api.example/poll/${id}`,
   pollKind: 'v2',
   validUntil: new Date(call.at + 24 * HOUR).toISOString(),
 });
 const link = (n: number, expired = false) => ({ link: `https://dl.example/${n}.csv.gz`, expiresAt: 4e9, expired });
-const success = (links: unknown[]) => ({ state: 'done', status: 'Success!', files: links });
+const success = (links: MyTrackerLink[]): ActivityResult<'mytrackerExportStatus'> => ({
+  state: 'done',
+  status: 'Success!',
+  files: links,
+});
 
 describe('vendor paths under time skipping', { timeout: 300_000 }, () => {
   let h: Harness;
@@ -32,10 +48,10 @@ describe('vendor paths under time skipping', { timeout: 300_000 }, () => {
     h.script('ac-gone-once', {
       altcraftCreateExport: () => ({ taskId: `t${++tasks}` }),
       altcraftTaskStatus: () => ({ state: 'done', status: 'completed', urls: ['u1', 'u2'], total: 2 }),
-      altcraftDownload: (i: { url: string; fileName: string }, call: Call) =>
-        tasks === 1 && i.url === 'u2' ? gone('the file')() : storedFile(`${call.attempt}-${i.fileName}`),
+      altcraftDownload: (i, call) =>
+        tasks === 1 && i.url === 'u2' ? gone('the file')() : altcraftFile(`${call.attempt}-${i.fileName}`),
     });
-    const once = await runToEnd(h, 'altcraftExport', 'ac-gone-once', { sourceType: 'database', sourceId: 3 });
+    const once = await runToEnd(h, 'altcraft', 'ac-gone-once', { sourceType: 'database', sourceId: 3 });
     assert.equal(once.kind, 'completed', JSON.stringify(once));
     assert.equal(once.kind === 'completed' && once.manifest.remote.attempts, 2);
     assert.equal(once.kind === 'completed' && once.manifest.files.length, 2, 'files of the spent task are not kept');
@@ -46,8 +62,8 @@ describe('vendor paths under time skipping', { timeout: 300_000 }, () => {
       altcraftTaskStatus: () => ({ state: 'done', status: 'completed', urls: ['u1'], total: 1 }),
       altcraftDownload: gone('the file'),
     });
-    const always = await runToEnd(h, 'altcraftExport', 'ac-gone-always', { sourceType: 'database', sourceId: 3 });
-    assert.equal(always.kind === 'failed' && always.type, 'VendorJobGone');
+    const always = await runToEnd(h, 'altcraft', 'ac-gone-always', { sourceType: 'database', sourceId: 3 });
+    assert.equal(always.kind === 'failed' && always.type, FAILURE_TYPES.gone);
     assert.match(
       always.kind === 'failed' ? always.message : '',
       /is gone.*\(gave up after requesting the task 3 times\)/,
@@ -62,12 +78,12 @@ describe('vendor paths under time skipping', { timeout: 300_000 }, () => {
       const id = `seg-${type}`;
       let reports = 0;
       h.script(id, {
-        apsisRequestSegmentReport: (_i, call: Call) => report(`rep-${++reports}`, call),
+        apsisRequestSegmentReport: (_i, call) => report(`rep-${++reports}`, call),
         apsisPollSegmentReport: () => {
           throw finalFailure(type, `APSIS says no (${type})`);
         },
       });
-      const result = await runToEnd(h, 'apsisSegmentExport', id, segmentInput);
+      const result = await runToEnd(h, 'apsis-segment', id, segmentInput);
       assert.equal(result.kind === 'failed' && result.type, type);
       assert.match(result.kind === 'failed' ? result.message : '', /gave up after requesting the report 3 times/);
       assert.equal(h.callsOf(id, 'apsisRequestSegmentReport').length, 3);
@@ -82,11 +98,11 @@ describe('vendor paths under time skipping', { timeout: 300_000 }, () => {
     let exports = 0;
     h.script('mt-error', {
       mytrackerCreateExport: () => ({ exportId: String(100 + ++exports) }),
-      mytrackerExportStatus: (i: { exportId: string }) =>
+      mytrackerExportStatus: (i) =>
         i.exportId === '103' ? success([link(1)]) : { state: 'errorOccurred', status: 'Error occurred' },
-      mytrackerDownload: (i: { fileName: string }) => ({ stored: storedFile(i.fileName) }),
+      mytrackerDownload: (i) => ({ stored: storedFile(i.fileName) }),
     });
-    const third = await runToEnd(h, 'mytrackerExport', 'mt-error', { segmentId: 5 });
+    const third = await runToEnd(h, 'mytracker', 'mt-error', { segmentId: 5 });
     assert.equal(third.kind, 'completed', JSON.stringify(third));
     assert.equal(third.kind === 'completed' && third.manifest.remote.id, '103');
     assert.equal(h.callsOf('mt-error', 'mytrackerExportStatus').length, 3 + 3 + 1);
@@ -95,8 +111,8 @@ describe('vendor paths under time skipping', { timeout: 300_000 }, () => {
       mytrackerCreateExport: () => ({ exportId: '200' }),
       mytrackerExportStatus: () => ({ state: 'errorOccurred', status: 'Error occurred' }),
     });
-    const never = await runToEnd(h, 'mytrackerExport', 'mt-error-always', { segmentId: 5 });
-    assert.equal(never.kind === 'failed' && never.type, 'VendorJobFailed');
+    const never = await runToEnd(h, 'mytracker', 'mt-error-always', { segmentId: 5 });
+    assert.equal(never.kind === 'failed' && never.type, FAILURE_TYPES.jobFailed);
     assert.match(
       never.kind === 'failed' ? never.message : '',
       /export 200 cannot deliver: .*"Error occurred" 3 polls.*\(gave up after requesting an export of segment 5 3 times\)/,
@@ -109,7 +125,7 @@ describe('vendor paths under time skipping', { timeout: 300_000 }, () => {
     h.script('mt-refresh', {
       mytrackerCreateExport: () => ({ exportId: '300' }),
       mytrackerExportStatus: () => success([link(1), link(2)]),
-      mytrackerDownload: (i: { link: string; fileName: string }) => {
+      mytrackerDownload: (i) => {
         if (i.link.endsWith('/2.csv.gz') && !refreshed) {
           refreshed = true;
           return { expired: 'link answered 410' };
@@ -117,7 +133,7 @@ describe('vendor paths under time skipping', { timeout: 300_000 }, () => {
         return { stored: storedFile(i.fileName) };
       },
     });
-    const ok = await runToEnd(h, 'mytrackerExport', 'mt-refresh', { segmentId: 6 });
+    const ok = await runToEnd(h, 'mytracker', 'mt-refresh', { segmentId: 6 });
     assert.equal(ok.kind, 'completed', JSON.stringify(ok));
     assert.equal(h.callsOf('mt-refresh', 'mytrackerCreateExport').length, 1);
     assert.equal(h.callsOf('mt-refresh', 'mytrackerExportStatus').length, 2, 'one get.json more, for fresh links');
@@ -127,10 +143,10 @@ describe('vendor paths under time skipping', { timeout: 300_000 }, () => {
     let exports = 0;
     h.script('mt-expired', {
       mytrackerCreateExport: () => ({ exportId: String(400 + ++exports) }),
-      mytrackerExportStatus: (i: { exportId: string }) => success([link(1, i.exportId === '401')]),
-      mytrackerDownload: (i: { fileName: string }) => ({ stored: storedFile(i.fileName) }),
+      mytrackerExportStatus: (i) => success([link(1, i.exportId === '401')]),
+      mytrackerDownload: (i) => ({ stored: storedFile(i.fileName) }),
     });
-    const renewed = await runToEnd(h, 'mytrackerExport', 'mt-expired', { segmentId: 6 });
+    const renewed = await runToEnd(h, 'mytracker', 'mt-expired', { segmentId: 6 });
     assert.equal(renewed.kind === 'completed' && renewed.manifest.remote.id, '402');
     assert.equal(renewed.kind === 'completed' && renewed.manifest.remote.attempts, 2);
 
@@ -140,8 +156,8 @@ describe('vendor paths under time skipping', { timeout: 300_000 }, () => {
       mytrackerExportStatus: () => success([link(1)]),
       mytrackerDownload: () => ({ expired: 'link answered 403' }),
     });
-    const dead = await runToEnd(h, 'mytrackerExport', 'mt-dead', { segmentId: 6 });
-    assert.equal(dead.kind === 'failed' && dead.type, 'VendorJobFailed');
+    const dead = await runToEnd(h, 'mytracker', 'mt-dead', { segmentId: 6 });
+    assert.equal(dead.kind === 'failed' && dead.type, FAILURE_TYPES.jobFailed);
     assert.match(dead.kind === 'failed' ? dead.message : '', /still failed after 3 refreshes/);
     assert.equal(h.callsOf('mt-dead', 'mytrackerCreateExport').length, 3);
     assert.equal(h.callsOf('mt-dead', 'mytrackerDownload').length, 3 * 4);
@@ -149,7 +165,7 @@ describe('vendor paths under time skipping', { timeout: 300_000 }, () => {
 
   test('APSIS profile: a callback before or after the wait completes it; duplicates and code 100 are ignored', async () => {
     const signal = (id: string, code: number, message: string) =>
-      h.env.client.workflow.getHandle(id).signal('apsisCallback', { code, message });
+      h.env.client.workflow.getHandle(id).signal(apsisCallbackSignal, { code, message });
     const script = (id: string, early: boolean) =>
       h.script(id, {
         apsisRequestProfileExport: async () => {
@@ -157,20 +173,19 @@ describe('vendor paths under time skipping', { timeout: 300_000 }, () => {
           if (early) await signal(id, 200, 'https://api.example/data/p-early');
           return { callbackBase: 'https://cb.example/apsis' };
         },
-        apsisDownloadProfile: (i: { fileName: string }) => storedFile(i.fileName),
+        apsisDownloadProfile: (i) => storedFile(i.fileName),
       });
 
     script('prof-early', true);
-    const early = await runToEnd(h, 'apsisProfileExport', 'prof-early', { exportKey: 'k1' });
+    const early = await runToEnd(h, 'apsis-profile', 'prof-early', { exportKey: 'k1' });
     assert.equal(early.kind === 'completed' && early.manifest.remote.id, 'p-early');
     assert.equal(timerDurations((await h.runs('prof-early'))[0]!).length <= 1, true);
 
     script('prof-late', false);
     const late = await h.run(async () => {
-      await start(h, 'apsisProfileExport', 'prof-late', { exportKey: 'k2' });
-      const handle = h.env.client.workflow.getHandle('prof-late');
+      const handle = await startExport(h, 'apsis-profile', 'prof-late', { exportKey: 'k2' });
       await until('the workflow to wait for the callback', async () => {
-        const p = await handle.query<{ vendorStatus: string | null }>('progress');
+        const p = await progressOf(handle);
         return p.vendorStatus === 'waiting for the APSIS callback';
       });
       await signal('prof-late', 100, 'export started');
@@ -191,8 +206,8 @@ describe('vendor paths under time skipping', { timeout: 300_000 }, () => {
     h.script('prof-silent', {
       apsisRequestProfileExport: () => ({ callbackBase: 'https://cb.example/apsis' }),
     });
-    const result = await runToEnd(h, 'apsisProfileExport', 'prof-silent', { exportKey: 'k3' });
-    assert.equal(result.kind === 'failed' && result.type, 'VendorTimeout');
+    const result = await runToEnd(h, 'apsis-profile', 'prof-silent', { exportKey: 'k3' });
+    assert.equal(result.kind === 'failed' && result.type, FAILURE_TYPES.timeout);
     assert.match(
       result.kind === 'failed' ? result.message : '',
       /never called back .*requested 3 times, waited up to 28800s each.*https:\/\/cb\.example\/apsis/,
@@ -214,13 +229,13 @@ describe('vendor paths under time skipping', { timeout: 300_000 }, () => {
       apsisRequestProfileExport: async () => {
         await h.env.client.workflow
           .getHandle('prof-gone')
-          .signal('apsisCallback', { code: 200, message: `https://api.example/data/g${++n}` });
+          .signal(apsisCallbackSignal, { code: 200, message: `https://api.example/data/g${++n}` });
         return { callbackBase: 'https://cb.example/apsis' };
       },
       apsisDownloadProfile: gone('the profile data'),
     });
-    const goneResult = await runToEnd(h, 'apsisProfileExport', 'prof-gone', { exportKey: 'k4' });
-    assert.equal(goneResult.kind === 'failed' && goneResult.type, 'VendorJobGone');
+    const goneResult = await runToEnd(h, 'apsis-profile', 'prof-gone', { exportKey: 'k4' });
+    assert.equal(goneResult.kind === 'failed' && goneResult.type, FAILURE_TYPES.gone);
     assert.match(
       goneResult.kind === 'failed' ? goneResult.message : '',
       /gone.*\(gave up after requesting the profile export 3 times\)/,
