@@ -9,15 +9,15 @@ import type { ExportManifest, SupportedProvider } from '../src/client';
 import { csvInfo, csvRows, type Simulator } from '../src/simulator';
 import { profileDocument } from '../src/simulator/apsis-profile';
 import { gzipInfo } from '../src/simulator/gzip';
+import type { ExportRequest } from '../test/helpers/export-request';
 import { jobsFor } from '../test/helpers/vendor-jobs';
 
-/** One planned export: its kind, the vendor subject only it uses, and its workflow id. */
-export interface PlannedExport {
-  provider: SupportedProvider;
+/** One planned export: its kind and input (paired as ExportClient.start takes them), the vendor subject only it
+ * uses, and its workflow id. */
+export type PlannedExport = ExportRequest & {
   subject: string;
   workflowId: string;
-  input: Record<string, unknown>;
-}
+};
 
 export interface ExportCheck {
   workflowId: string;

@@ -22,7 +22,6 @@ import { simulatorEnv, startSimulator, type SimRequest } from '../src/simulator'
 import { SIM_ACCESS_TOKEN, spawnCallbackReceiver } from '../test/helpers/apsis';
 import { spawnWorker, tempDir, type WorkerProcess } from '../test/helpers/processes';
 import { exportDirTexts, scanForSecrets } from '../test/helpers/secrets';
-import type { ExportRequest } from '../test/helpers/export-request';
 import { freePort } from '../test/helpers/temporal';
 import { checkExport, type ExportCheck, type PlannedExport } from './chaos-checks';
 
@@ -70,7 +69,7 @@ const MIX: SupportedProvider[] = [
 ];
 
 /** A planned export whose input is also checked against its provider's input type, so it starts without a cast. */
-type Planned = PlannedExport & ExportRequest;
+type Planned = PlannedExport;
 
 function planExports(): {
   exports: Planned[];

@@ -19,6 +19,7 @@ import { csvBytesOf, csvInfo, type Simulator } from '../../src/simulator';
 import { runCli, waitFor, type WorkerProcess } from '../helpers/processes';
 import { startSeaweedS3, type SeaweedS3 } from '../helpers/seaweedfs';
 import { startStack, type TestStack } from '../helpers/stack';
+import { FAILURE_TYPES } from '../../src/shared/failure-types';
 
 const sha = (b: Uint8Array) => crypto.createHash('sha256').update(b).digest('hex');
 
@@ -93,7 +94,7 @@ describe('S3 sink (SeaweedFS)', () => {
   test('a truncated body leaves no object and no unfinished upload', async () => {
     await assert.rejects(
       downloadToFile(spec('truncated', 'engine/wf-truncated')),
-      (e: unknown) => e instanceof ClassifiedError && e.type === 'DownloadIntegrityError' && e.retryable,
+      (e: unknown) => e instanceof ClassifiedError && e.type === FAILURE_TYPES.integrity && e.retryable,
     );
     assert.deepEqual(await keysUnder('engine/wf-truncated/'), []);
     assert.deepEqual(await uploadsUnder('engine/wf-truncated/'), []);
@@ -102,7 +103,7 @@ describe('S3 sink (SeaweedFS)', () => {
   test('a corrupt gzip stream is never completed into an object', async () => {
     await assert.rejects(
       downloadToFile(spec('badgzip', 'engine/wf-gzip', 'data.csv.gz')),
-      (e: unknown) => e instanceof ClassifiedError && e.type === 'DownloadIntegrityError',
+      (e: unknown) => e instanceof ClassifiedError && e.type === FAILURE_TYPES.integrity,
     );
     assert.deepEqual(await keysUnder('engine/wf-gzip/'), []);
     assert.deepEqual(await uploadsUnder('engine/wf-gzip/'), []);
@@ -111,7 +112,7 @@ describe('S3 sink (SeaweedFS)', () => {
   test('an unreachable bucket is a StorageError, not a stored file', async () => {
     await assert.rejects(
       downloadToFile({ ...spec('plain', 'x'), dir: 's3://no-such-bucket-here/x' }),
-      (e: unknown) => e instanceof ClassifiedError && e.type === 'StorageError',
+      (e: unknown) => e instanceof ClassifiedError && e.type === FAILURE_TYPES.storage,
     );
   });
 

@@ -10,6 +10,7 @@ import { ClassifiedError } from '../../src/providers/errors';
 import { csvBytesOf } from '../../src/simulator';
 import { answerBytes, csvSpec, listenLoopback } from '../helpers/downloads';
 import { tempDir } from '../helpers/processes';
+import { FAILURE_TYPES } from '../../src/shared/failure-types';
 
 /**
  * The download engine against a tiny local server whose misbehaviour each test chooses: Range support,
@@ -85,7 +86,7 @@ describe('download engine', () => {
     const dir = tempDir('engine');
     await assert.rejects(
       downloadToFile(spec('badgzip', dir)),
-      (e: unknown) => e instanceof ClassifiedError && e.type === 'DownloadIntegrityError' && e.retryable,
+      (e: unknown) => e instanceof ClassifiedError && e.type === FAILURE_TYPES.integrity && e.retryable,
     );
     assert.equal(fs.existsSync(path.join(dir, 'data.csv.gz')), false);
   });
@@ -93,7 +94,7 @@ describe('download engine', () => {
   test('404/410 at download means the link is gone (the workflow may request anew)', async () => {
     await assert.rejects(
       downloadToFile(spec('gone', tempDir('engine'))),
-      (e: unknown) => e instanceof ClassifiedError && e.type === 'VendorJobGone',
+      (e: unknown) => e instanceof ClassifiedError && e.type === FAILURE_TYPES.gone,
     );
   });
 

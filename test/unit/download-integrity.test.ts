@@ -11,6 +11,7 @@ import { ClassifiedError } from '../../src/providers/errors';
 import { csvBytesOf } from '../../src/simulator';
 import { csvSpec } from '../helpers/downloads';
 import { tempDir } from '../helpers/processes';
+import { FAILURE_TYPES } from '../../src/shared/failure-types';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -154,7 +155,7 @@ describe('download engine integrity', () => {
     const progress: number[] = [];
     await assert.rejects(
       downloadToFile(spec(dir, { onProgress: (p) => progress.push(p.offset) })),
-      (e: unknown) => e instanceof ClassifiedError && e.type === 'DownloadIntegrityError' && e.retryable,
+      (e: unknown) => e instanceof ClassifiedError && e.type === FAILURE_TYPES.integrity && e.retryable,
     );
     assert.equal(fs.existsSync(path.join(dir, 'file.csv')), false, 'nothing under the final name');
     const kept = fs.statSync(path.join(dir, '.file.csv.part')).size;
@@ -176,7 +177,7 @@ describe('download engine integrity', () => {
     };
     await assert.rejects(
       downloadToFile(spec(dir, { resume: { offset: 1000, etag: '"v1"', total: v1.length } })),
-      (e: unknown) => e instanceof ClassifiedError && e.type === 'DownloadIntegrityError' && e.retryable,
+      (e: unknown) => e instanceof ClassifiedError && e.type === FAILURE_TYPES.integrity && e.retryable,
     );
     assert.equal(fs.existsSync(path.join(dir, 'file.csv')), false);
   });
@@ -187,7 +188,7 @@ describe('download engine integrity', () => {
     handler = (_req, res) => res.writeHead(200, { 'content-length': gz.length }).end(gz);
     await assert.rejects(
       downloadToFile(spec(dir, { fileName: 'file.csv.gz' })),
-      (e: unknown) => e instanceof ClassifiedError && e.type === 'DownloadIntegrityError',
+      (e: unknown) => e instanceof ClassifiedError && e.type === FAILURE_TYPES.integrity,
     );
     assert.deepEqual(fs.readdirSync(dir), []);
   });
@@ -218,7 +219,7 @@ describe('download engine integrity', () => {
       await assert.rejects(
         downloadToFile(spec(dir)),
         (e: unknown) =>
-          e instanceof ClassifiedError && e.type === 'StorageError' && !e.retryable && /ENOSPC/.test(e.message),
+          e instanceof ClassifiedError && e.type === FAILURE_TYPES.storage && !e.retryable && /ENOSPC/.test(e.message),
       );
       assert.deepEqual(fs.readdirSync(dir), [], 'no final file and no part file');
     } finally {

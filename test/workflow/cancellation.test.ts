@@ -46,7 +46,7 @@ const report = (_i: unknown, call: Call): ActivityResult<'apsisRequestSegmentRep
 });
 const links = [1, 2, 3].map((n) => ({ link: `https://dl.example/${n}.csv.gz`, expiresAt: 4e9, expired: false }));
 // A short heartbeat timeout: the SDK sends heartbeats (and so learns of a cancel) at 80% of it. Create calls
-// keep a 30 s leash whatever this says (steps.ts createHeartbeatTimeoutMs), so cancelling one takes ~24 s.
+// keep a 30 s leash whatever this says (src/workflows/activity-options.ts createHeartbeatTimeoutMs), so cancelling one takes ~24 s.
 const timing = { pollInitialMs: 60_000, heartbeatTimeoutMs: 1000 };
 
 function exportOf<P extends SupportedProvider>(provider: P, input: ProviderInput<P>): Export {

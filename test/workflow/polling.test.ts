@@ -8,7 +8,7 @@ import { HOUR, Harness, altcraftFile, storedFile, timerDurations, type ActivityR
 import { gaps, runToEnd, running } from './run';
 
 /**
- * The poll loop (src/workflows/steps.ts pollUntilDone) under time skipping: back-off and jitter, Retry-After,
+ * The poll loop (src/workflows/poll.ts JobPoller.untilDone) under time skipping: back-off and jitter, Retry-After,
  * the EXPORTFLOW_MAX_WAIT deadline, consecutive poll failures, continue-as-new and what a day of waiting costs.
  */
 
