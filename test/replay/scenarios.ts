@@ -85,6 +85,18 @@ export const SCENARIOS: Scenario[] = [
     timing: { maxWaitMs: 4000 },
     setup: ({ sim }) => (sim.altcraft.config.taskDurationMs = 600_000),
   }),
+  // A 429 that says when the quota opens (Retry-After): waited out on one timer, the status call not retried.
+  scenario('altcraft', 'altcraft-quota-wait', 'completed', {
+    setup: ({ sim }) =>
+      sim.faults.add({
+        vendor: 'altcraft',
+        endpoint: 'status',
+        kind: 'status',
+        status: 429,
+        headers: { 'Retry-After': '2' },
+        times: 1,
+      }),
+  }),
   scenario('altcraft', 'altcraft-cancel-creating', 'cancelled', {
     setup: ({ sim }) =>
       sim.faults.add({ vendor: 'altcraft', endpoint: 'get_all', kind: 'delay', ms: 600_000, times: Infinity }),
@@ -154,6 +166,26 @@ export const SCENARIOS: Scenario[] = [
     timing: { pollInitialMs: 200, pollMaxMs: 300, pollsPerRun: 2 },
     setup: ({ sim }) => (sim.mytracker.config.exportDurationMs = 8000),
     minRuns: 3,
+  }),
+  // myTracker's documented quota answer (the reset in its body, no Retry-After) on a status poll: waited out.
+  scenario('mytracker', 'mytracker-quota-wait', 'completed', {
+    setup: ({ sim }) =>
+      sim.faults.add({
+        vendor: 'mytracker',
+        endpoint: 'get',
+        kind: 'status',
+        status: 429,
+        body: {
+          code: 429,
+          message: 'Too Many Requests',
+          data: {
+            error: {
+              info: { quotas: [{ name: 'RequestsByUserPerMinute', resetInSecond: 2, exceeded: true }] },
+            },
+          },
+        },
+        times: 1,
+      }),
   }),
   scenario('mytracker', 'mytracker-cancel-downloading', 'cancelled', {
     setup: ({ sim }) => Object.assign(sim.mytracker.config, { downloadBytesPerSec: 200, exportDurationMs: 300 }),
