@@ -49,6 +49,15 @@ function cancelWhen(phase: string, status?: RegExp): Scenario['drive'] {
   };
 }
 
+/** One 429 on a vendor endpoint that says (in its headers or body) when the quota opens again. */
+function quotaBlockOnce(
+  vendor: 'altcraft' | 'mytracker',
+  endpoint: string,
+  answer: { headers?: Record<string, string>; body?: unknown },
+): Scenario['setup'] {
+  return ({ sim }) => sim.faults.add({ vendor, endpoint, kind: 'status', status: 429, ...answer, times: 1 });
+}
+
 /** The one input each provider's scenarios export with. */
 const INPUTS: { [P in SupportedProvider]: ProviderInput<P> } = {
   altcraft: { sourceType: 'segment', sourceId: 42 },
@@ -87,15 +96,7 @@ export const SCENARIOS: Scenario[] = [
   }),
   // A 429 that says when the quota opens (Retry-After): waited out on one timer, the status call not retried.
   scenario('altcraft', 'altcraft-quota-wait', 'completed', {
-    setup: ({ sim }) =>
-      sim.faults.add({
-        vendor: 'altcraft',
-        endpoint: 'status',
-        kind: 'status',
-        status: 429,
-        headers: { 'Retry-After': '2' },
-        times: 1,
-      }),
+    setup: quotaBlockOnce('altcraft', 'status', { headers: { 'Retry-After': '2' } }),
   }),
   scenario('altcraft', 'altcraft-cancel-creating', 'cancelled', {
     setup: ({ sim }) =>
@@ -169,23 +170,13 @@ export const SCENARIOS: Scenario[] = [
   }),
   // myTracker's documented quota answer (the reset in its body, no Retry-After) on a status poll: waited out.
   scenario('mytracker', 'mytracker-quota-wait', 'completed', {
-    setup: ({ sim }) =>
-      sim.faults.add({
-        vendor: 'mytracker',
-        endpoint: 'get',
-        kind: 'status',
-        status: 429,
-        body: {
-          code: 429,
-          message: 'Too Many Requests',
-          data: {
-            error: {
-              info: { quotas: [{ name: 'RequestsByUserPerMinute', resetInSecond: 2, exceeded: true }] },
-            },
-          },
-        },
-        times: 1,
-      }),
+    setup: quotaBlockOnce('mytracker', 'get', {
+      body: {
+        code: 429,
+        message: 'Too Many Requests',
+        data: { error: { info: { quotas: [{ name: 'RequestsByUserPerMinute', resetInSecond: 2, exceeded: true }] } } },
+      },
+    }),
   }),
   scenario('mytracker', 'mytracker-cancel-downloading', 'cancelled', {
     setup: ({ sim }) => Object.assign(sim.mytracker.config, { downloadBytesPerSec: 200, exportDurationMs: 300 }),
