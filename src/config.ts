@@ -357,24 +357,30 @@ const AccountSuffixSchema = z
   .refine((name) => name !== 'DEFAULT', 'the account "default" uses the plain variables, without a suffix');
 
 /**
- * Finds every account the environment names, per vendor, from `<VAR>__<NAME>` (and the plain variables for
- * `default`), and validates their values. Base URLs of a named account never fall back to the default account's:
- * a token must not reach another account's panel by a missing line.
+ * The account names the environment mentions through each vendor's credential variables: every `<VAR>__<NAME>`
+ * (a secret also as `<VAR>__<NAME>_FILE`, before or after the files are read), lower-cased, and `default` when
+ * one of the vendor's own plain variables is set. A suffix that breaks the naming rule is a problem, named with
+ * its variable. The one place accounts are discovered: credentials (readAccounts) and quotas (src/quota) use it.
  */
-export function readAccounts(env: NodeJS.ProcessEnv): VendorAccounts {
+export function accountNamesIn(env: NodeJS.ProcessEnv): { names: Record<Vendor, Set<string>>; problems: string[] } {
   const names: Record<Vendor, Set<string>> = { altcraft: new Set(), apsis: new Set(), mytracker: new Set() };
   const problems: string[] = [];
   for (const key of Object.keys(env)) {
-    if (env[key] === undefined || env[key]!.trim() === '' || SECRET_WITH_SUFFIX.test(key)) continue;
-    const m = ACCOUNT_VARIABLE.exec(key);
-    if (!m) continue;
+    if (env[key] === undefined || env[key]!.trim() === '') continue;
+    const file = SECRET_WITH_SUFFIX.exec(key);
+    // `<SECRET>__<NAME>_FILE` names the account of `<SECRET>__<NAME>`; `<SECRET>_FILE` is the default's.
+    const variable = file ? `${file[1]}${file[2] ?? ''}` : key;
+    const m = ACCOUNT_VARIABLE.exec(variable);
+    if (!m) {
+      if (file && !file[2]) addPlain(file[1]!);
+      continue;
+    }
     const checked = AccountSuffixSchema.safeParse(m[2]);
     if (!checked.success) {
       problems.push(`${key}: ${checked.error.issues[0]!.message}`);
       continue;
     }
-    const vendor = VENDORS.find((v) => Object.values(VENDOR_VARIABLES[v]).some((f: VariableSpec) => f.name === m[1]))!;
-    names[vendor].add(checked.data.toLowerCase());
+    names[vendorOfVariable(m[1]!)].add(checked.data.toLowerCase());
   }
   for (const vendor of VENDORS) {
     const plain = Object.values(VENDOR_VARIABLES[vendor]).some(
@@ -382,6 +388,27 @@ export function readAccounts(env: NodeJS.ProcessEnv): VendorAccounts {
     );
     if (plain) names[vendor].add(DEFAULT_ACCOUNT);
   }
+  return { names, problems };
+
+  function addPlain(variable: string): void {
+    const vendor = VENDORS.find((v) =>
+      Object.values(VENDOR_VARIABLES[v]).some((f: VariableSpec) => f.name === variable),
+    );
+    if (vendor) names[vendor].add(DEFAULT_ACCOUNT);
+  }
+}
+
+function vendorOfVariable(variable: string): Vendor {
+  return VENDORS.find((v) => Object.values(VENDOR_VARIABLES[v]).some((f: VariableSpec) => f.name === variable))!;
+}
+
+/**
+ * Finds every account the environment names, per vendor, from `<VAR>__<NAME>` (and the plain variables for
+ * `default`), and validates their values. Base URLs of a named account never fall back to the default account's:
+ * a token must not reach another account's panel by a missing line.
+ */
+export function readAccounts(env: NodeJS.ProcessEnv): VendorAccounts {
+  const { names, problems } = accountNamesIn(env);
   const read = (vendor: Vendor, account: string): Record<string, string | undefined> => {
     const out: Record<string, string | undefined> = {};
     for (const [field, spec] of Object.entries(VENDOR_VARIABLES[vendor]) as [string, VariableSpec][]) {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { accountVariable } from '../config';
+import { accountNamesIn, accountVariable } from '../config';
 import { VENDORS, type Vendor } from '../shared/vendors';
+import { DEFAULT_ACCOUNT } from '../shared/inputs';
 
 /**
  * Vendor quotas per account: `EXPORTFLOW_QUOTA_<VENDOR>[__<ACCOUNT>]`, e.g. `10/s,100/min,1000/h`. They are held
@@ -126,14 +127,17 @@ export function sustainedRate(quota: Quota, burst = QUEUE_BURST): number {
   return Math.round(rate * SAFETY * 10_000) / 10_000;
 }
 
-/** Accounts named for a vendor in the environment: `default` plus every `<VAR>__<NAME>` of that vendor. */
+/**
+ * Accounts a vendor has quotas for: `default`, every account its credential variables name (the same discovery
+ * as the credentials', src/config.ts accountNamesIn), and every `EXPORTFLOW_QUOTA_<VENDOR>__<NAME>`.
+ */
 export function accountsIn(vendor: Vendor, env: NodeJS.ProcessEnv = process.env): string[] {
-  const prefixes = [`${vendor.toUpperCase()}_`, `EXPORTFLOW_QUOTA_${vendor.toUpperCase()}__`];
-  const names = new Set<string>(['default']);
+  const names = new Set<string>([DEFAULT_ACCOUNT, ...accountNamesIn(env).names[vendor]]);
+  const quotaPrefix = `EXPORTFLOW_QUOTA_${vendor.toUpperCase()}__`;
   for (const key of Object.keys(env)) {
-    if (!prefixes.some((p) => key.startsWith(p))) continue;
-    const match = /__([A-Z0-9_]+?)(?:_FILE)?$/.exec(key);
-    if (match && !match[1]!.startsWith('_')) names.add(match[1]!.toLowerCase());
+    if (key.startsWith(quotaPrefix) && key.length > quotaPrefix.length) {
+      names.add(key.slice(quotaPrefix.length).toLowerCase());
+    }
   }
   return [...names].sort();
 }

@@ -8,6 +8,7 @@ import {
   ConfigError,
   MissingCredentialError,
   accountCredentials,
+  accountNamesIn,
   configuredAccounts,
   readConfig,
 } from '../../src/config';
@@ -117,6 +118,35 @@ describe('<SECRET>_FILE', () => {
         /set either ALTCRAFT_TOKEN or ALTCRAFT_TOKEN_FILE/.test(err.message) &&
         !/inline-secret|file-secret/.test(err.message),
     );
+  });
+});
+
+describe('one account discovery for credentials and quotas', () => {
+  test('names come from __<NAME> variables and their _FILE forms, before or after the files are read', () => {
+    const raw = {
+      MYTRACKER_API_SECRET__EU_FILE: '/run/secrets/eu',
+      MYTRACKER_API_USER_ID__EU: '7',
+      APSIS_CLIENT_ID__US: 'c',
+      ALTCRAFT_TOKEN_FILE: '/run/secrets/default',
+      ALTCRAFT_TOKEN__EMPTY: ' ',
+    };
+    const { names, problems } = accountNamesIn(raw);
+    assert.deepEqual([...names.mytracker].sort(), ['eu']);
+    assert.deepEqual([...names.apsis].sort(), ['us']);
+    assert.deepEqual([...names.altcraft].sort(), ['default'], 'a _FILE of the plain secret is the default account');
+    assert.deepEqual(problems, []);
+    // The same environment once the files are read (what readConfig hands readAccounts) names the same accounts.
+    const read = accountNamesIn({ ...raw, MYTRACKER_API_SECRET__EU: 's', ALTCRAFT_TOKEN: 't' });
+    assert.deepEqual([...read.names.mytracker].sort(), ['eu']);
+    assert.deepEqual([...read.names.altcraft].sort(), ['default']);
+  });
+
+  test('a suffix that breaks the rule is a problem naming its variable', () => {
+    const { names, problems } = accountNamesIn({ ALTCRAFT_TOKEN__eu: 't', APSIS_CLIENT_ID__DEFAULT: 'c' });
+    assert.deepEqual([...names.altcraft], []);
+    assert.equal(problems.length, 2);
+    assert.match(problems[0]!, /^ALTCRAFT_TOKEN__eu: .*upper-case/);
+    assert.match(problems[1]!, /^APSIS_CLIENT_ID__DEFAULT: .*plain variables/);
   });
 });
 
