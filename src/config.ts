@@ -7,7 +7,7 @@ import { formatS3Uri, isS3Uri, parseS3Uri } from './util/s3-uri';
 import { parseCodecKeys } from './temporal/codec';
 import { readTemporalSettings } from './temporal/settings';
 import { DEFAULT_ACCOUNT } from './shared/inputs';
-import { VENDORS, type Vendor } from './shared/vendors';
+import { VENDOR_NAMES, VENDORS, type Vendor } from './shared/vendors';
 
 /** Environment variables (docs/configuration.md), read once and validated; a `.env` in the working directory is read too. */
 let dotenvLoaded = false;
@@ -238,12 +238,6 @@ export function callbackSecret(config: Config): string {
 // ---------------------------------------------------------------------------------------------------------------
 
 export { DEFAULT_ACCOUNT };
-
-export const VENDOR_LABELS: Record<Vendor, string> = {
-  altcraft: 'Altcraft',
-  apsis: 'APSIS One',
-  mytracker: 'myTracker',
-};
 
 /**
  * Each vendor's variables, per credential field. `secret` ones may come from `<NAME>_FILE`; `fallback` is the
@@ -480,7 +474,7 @@ export class MissingCredentialError extends Error {
     const [first, ...rest] = variables;
     super(
       `${first} is not set in the worker's environment${rest.length > 0 ? ` (nor ${rest.join(', ')})` : ''}, ` +
-        `so the worker cannot call ${VENDOR_LABELS[vendor]}` +
+        `so the worker cannot call ${VENDOR_NAMES[vendor]}` +
         (account === DEFAULT_ACCOUNT ? '' : ` for account "${account}"`),
     );
   }

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { z } from 'zod';
-import { VENDOR_LABELS, knownAccounts, missingVariables, type Config } from '../config';
+import { knownAccounts, missingVariables, type Config } from '../config';
 import { AltcraftClient } from '../providers/altcraft/client';
 import { ApsisTokenCache } from '../providers/apsis/token';
 import { ClassifiedError } from '../providers/errors';
@@ -10,7 +10,7 @@ import { FAILURE_TYPES } from '../shared/failure-types';
 import type { ActivityDeps } from './context';
 import { asVendorCall } from './as-activity';
 import { vendorCredentials } from './accounts';
-import { VENDORS, type Vendor } from '../shared/vendors';
+import { VENDOR_NAMES, VENDORS, type Vendor } from '../shared/vendors';
 
 /** The accounts this worker has variables for, per vendor (main task queue; no vendor call). */
 export function createAccountListActivities(deps: ActivityDeps) {
@@ -49,7 +49,7 @@ const QuotaAnswer = z.object({
 export function createAccountCheckActivities(deps: ActivityDeps) {
   const refused = (vendor: Vendor, err: unknown): AccountCheck | undefined =>
     err instanceof ClassifiedError && (err.type === FAILURE_TYPES.auth || err.type === FAILURE_TYPES.request)
-      ? { ok: false, detail: `${VENDOR_LABELS[vendor]} refused the credentials: ${err.message}` }
+      ? { ok: false, detail: `${VENDOR_NAMES[vendor]} refused the credentials: ${err.message}` }
       : undefined;
   return {
     altcraft: {

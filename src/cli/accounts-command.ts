@@ -3,9 +3,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { AccountsReport } from '../client';
 import { withClient } from './connect';
 import { EXIT } from './output';
-import { VENDORS } from '../shared/vendors';
-
-const LABELS = { altcraft: 'Altcraft', apsis: 'APSIS One', mytracker: 'myTracker' } as const;
+import { VENDOR_NAMES, VENDORS } from '../shared/vendors';
 
 /**
  * `exportflow accounts [--check] [--json]`: the vendor accounts the workers know, asked of a worker through the
@@ -44,7 +42,7 @@ function formatReport(report: AccountsReport): string {
   const lines: string[] = [];
   for (const vendor of VENDORS) {
     const accounts = report.vendors[vendor];
-    lines.push(`${LABELS[vendor]}: ${accounts.length === 0 ? 'no account configured' : ''}`.trimEnd());
+    lines.push(`${VENDOR_NAMES[vendor]}: ${accounts.length === 0 ? 'no account configured' : ''}`.trimEnd());
     for (const a of accounts) {
       const state = a.check
         ? `${a.check.ok ? 'ok' : 'FAILED'}: ${a.check.detail}`

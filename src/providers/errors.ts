@@ -1,12 +1,12 @@
 import type { FailureType } from '../shared/failure-types';
+import { VENDOR_NAMES, type Vendor } from '../shared/vendors';
 
 /**
  * Errors classified once where the HTTP answer is read: retryable ones are worth another
  * attempt (network, 5xx, 429); final ones are not (bad token, bad input, unknown id, vendor said "failed").
  * Messages name the vendor and endpoint and never carry a credential.
  */
-export const VENDOR_NAMES = { altcraft: 'Altcraft', apsis: 'APSIS One', mytracker: 'myTracker' } as const;
-export type Vendor = keyof typeof VENDOR_NAMES;
+export { VENDOR_NAMES, type Vendor };
 
 /**
  * An error classified once where it is read (a vendor answer, a download, a storage write): the failure type
@@ -31,7 +31,6 @@ export class ClassifiedError extends Error {
   }
 }
 
-// Old names, kept only while src/activities/download/** (changed on another branch) still imports them.
 /** Where a vendor call went, for messages: `Altcraft tasks/status`. */
 export function where(vendor: Vendor, endpoint: string): string {
   return `${VENDOR_NAMES[vendor]} ${endpoint}`;

@@ -5,3 +5,10 @@
  */
 export const VENDORS = ['altcraft', 'apsis', 'mytracker'] as const;
 export type Vendor = (typeof VENDORS)[number];
+
+/** How messages name each vendor: `APSIS One refuses calls…`, `Altcraft tasks/status`. */
+export const VENDOR_NAMES: Readonly<Record<Vendor, string>> = {
+  altcraft: 'Altcraft',
+  apsis: 'APSIS One',
+  mytracker: 'myTracker',
+};

@@ -6,8 +6,7 @@ import { METRIC_NAMES } from '../shared/metric-names';
 import { exportDeadline } from './deadline';
 import { inWorkflowSpan } from './trace-span';
 import type { ExportTracker } from './tracker';
-
-const VENDOR_NAMES = { altcraft: 'Altcraft', apsis: 'APSIS One', mytracker: 'myTracker' } as const;
+import { VENDOR_NAMES, type Vendor } from '../shared/vendors';
 
 /** Added to the vendor's reset so a fleet of waiting exports does not call back in the same second. */
 const MAX_JITTER_MS = 5_000;
@@ -16,7 +15,7 @@ const MIN_JITTER_MS = 1_000;
 export interface QuotaScope {
   tracker: ExportTracker;
   timing: Required<Timing>;
-  vendor: keyof typeof VENDOR_NAMES;
+  vendor: Vendor;
   account: string;
 }
 

@@ -1,4 +1,5 @@
 import { ClassifiedError, redactUrl, snippet } from '../../providers/errors';
+import { VENDOR_NAMES } from '../../shared/vendors';
 import { FAILURE_TYPES } from '../../shared/failure-types';
 import type { DownloadSpec } from './types';
 
@@ -31,5 +32,5 @@ export function downloadFailure(spec: DownloadSpec, err: unknown): ClassifiedErr
 }
 
 export function vendorLabel(spec: DownloadSpec): string {
-  return { altcraft: 'Altcraft', apsis: 'APSIS One', mytracker: 'myTracker' }[spec.vendor];
+  return VENDOR_NAMES[spec.vendor];
 }
