@@ -66,6 +66,21 @@ function sha256(data: Buffer): string {
 }
 
 /** Resolves when `promise` settles, or rejects after `ms` (a cancelled call must stop promptly, not at a timeout). */
+/** What `run` rejects with; the test fails with `never` if it resolves instead. */
+function rejection(run: Promise<unknown>, never: string): Promise<unknown> {
+  return run.then(
+    () => assert.fail(never),
+    (e: unknown) => e,
+  );
+}
+
+/** The ApplicationFailure `run` rejects with; the test fails if it resolves or rejects with anything else. */
+async function applicationFailure(run: Promise<unknown>, never: string): Promise<ApplicationFailure> {
+  const err = await rejection(run, never);
+  assert.ok(err instanceof ApplicationFailure, `an ApplicationFailure, got ${String(err)}`);
+  return err;
+}
+
 async function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
@@ -206,13 +221,10 @@ describe('activity glue', () => {
     test('a refused ?token= that an earlier file took is final and does not go back to Bearer', async () => {
       const acts = activities();
       handler = panelTaking({ bearer: true, query: false }, 403);
-      const err = await environment()
-        .exec(acts.altcraftDownload, { ...download, tokenForm: 'query' })
-        .then(
-          () => assert.fail('the download must fail'),
-          (e: unknown) => e,
-        );
-      assert.ok(err instanceof ApplicationFailure, `an ApplicationFailure, got ${String(err)}`);
+      const err = await applicationFailure(
+        environment().exec(acts.altcraftDownload, { ...download, tokenForm: 'query' }),
+        'the download must fail',
+      );
       assert.equal(err.type, FAILURE_TYPES.auth);
       assert.equal(err.nonRetryable, true);
       assert.equal(seen.length, 1);
@@ -221,13 +233,10 @@ describe('activity glue', () => {
     test('both forms refused: one final auth failure naming both forms and the variable, never the token', async () => {
       const acts = activities();
       handler = panelTaking({ bearer: false, query: false }, 403);
-      const err = await environment()
-        .exec(acts.altcraftDownload, download)
-        .then(
-          () => assert.fail('the download must fail'),
-          (e: unknown) => e,
-        );
-      assert.ok(err instanceof ApplicationFailure, `an ApplicationFailure, got ${String(err)}`);
+      const err = await applicationFailure(
+        environment().exec(acts.altcraftDownload, download),
+        'the download must fail',
+      );
       assert.equal(err.type, FAILURE_TYPES.auth);
       assert.equal(err.nonRetryable, true, 'Temporal must not retry a refused token');
       assert.match(err.message, /Bearer/);
@@ -246,13 +255,10 @@ describe('activity glue', () => {
     test('a failure that is not a refusal is not retried with ?token=: it stays retryable for Temporal', async () => {
       const acts = activities();
       handler = (_req, res) => void res.writeHead(503, { 'content-type': 'text/plain' }).end('busy');
-      const err = await environment()
-        .exec(acts.altcraftDownload, download)
-        .then(
-          () => assert.fail('the download must fail'),
-          (e: unknown) => e,
-        );
-      assert.ok(err instanceof ApplicationFailure, `an ApplicationFailure, got ${String(err)}`);
+      const err = await applicationFailure(
+        environment().exec(acts.altcraftDownload, download),
+        'the download must fail',
+      );
       assert.equal(err.type, FAILURE_TYPES.unavailable);
       assert.equal(err.nonRetryable, false);
       assert.equal(seen.length, 1);
@@ -262,13 +268,10 @@ describe('activity glue', () => {
     test('a worker without ALTCRAFT_TOKEN fails for good before calling the panel, naming the variable', async () => {
       const acts = activities({ ALTCRAFT_TOKEN: '' });
       handler = panelTaking({ bearer: true, query: true });
-      const err = await environment()
-        .exec(acts.altcraftDownload, download)
-        .then(
-          () => assert.fail('the download must fail'),
-          (e: unknown) => e,
-        );
-      assert.ok(err instanceof ApplicationFailure, `an ApplicationFailure, got ${String(err)}`);
+      const err = await applicationFailure(
+        environment().exec(acts.altcraftDownload, download),
+        'the download must fail',
+      );
       assert.equal(err.type, FAILURE_TYPES.workerMisconfigured);
       assert.equal(err.nonRetryable, true);
       assert.match(err.message, /ALTCRAFT_TOKEN/);
@@ -300,10 +303,7 @@ describe('activity glue', () => {
       env.cancel();
       const err = await within(
         10_000,
-        run.then(
-          () => assert.fail('a cancelled download must not succeed'),
-          (e: unknown) => e,
-        ),
+        rejection(run, 'a cancelled download must not succeed'),
         'the cancelled download',
       );
       assert.ok(
@@ -327,10 +327,7 @@ describe('activity glue', () => {
       env.cancel();
       const err = await within(
         10_000,
-        run.then(
-          () => assert.fail('a cancelled call must not succeed'),
-          (e: unknown) => e,
-        ),
+        rejection(run, 'a cancelled call must not succeed'),
         'the cancelled status call',
       );
       assert.ok(err instanceof CancelledFailure, `a CancelledFailure, got ${String(err)}`);
@@ -348,10 +345,7 @@ describe('activity glue', () => {
       env.cancel('TIMED_OUT', new ActivityCancellationDetails({ timedOut: true }));
       const err = await within(
         10_000,
-        run.then(
-          () => assert.fail('a timed-out call must not succeed'),
-          (e: unknown) => e,
-        ),
+        rejection(run, 'a timed-out call must not succeed'),
         'the timed-out status call',
       );
       await within(10_000, panel.closed(), 'the panel seeing the connection closed');
@@ -376,11 +370,7 @@ describe('activity glue', () => {
       const first = environment(workflowId);
       const beats: unknown[] = [];
       first.on('heartbeat', (details: unknown) => beats.push(details));
-      const err = await first.exec(acts.altcraftDownload, viaQuery).then(
-        () => assert.fail('the cut download must fail'),
-        (e: unknown) => e,
-      );
-      assert.ok(err instanceof ApplicationFailure, `an ApplicationFailure, got ${String(err)}`);
+      const err = await applicationFailure(first.exec(acts.altcraftDownload, viaQuery), 'the cut download must fail');
       assert.equal(err.type, FAILURE_TYPES.integrity);
       assert.equal(err.nonRetryable, false, 'Temporal retries an interrupted download');
       assert.ok(!JSON.stringify(beats).includes(TOKEN), 'heartbeat details (kept in history) never hold the token');
@@ -423,13 +413,10 @@ describe('activity glue', () => {
       handler = (_req, res) =>
         void res.writeHead(429, { 'retry-after': '7', 'content-type': 'text/plain' }).end('slow');
       const asked = Date.now();
-      const err = await environment()
-        .exec(acts.altcraftTaskStatus, { taskId: 'task-1' })
-        .then(
-          () => assert.fail('the call must fail'),
-          (e: unknown) => e,
-        );
-      assert.ok(err instanceof ApplicationFailure, `an ApplicationFailure, got ${String(err)}`);
+      const err = await applicationFailure(
+        environment().exec(acts.altcraftTaskStatus, { taskId: 'task-1' }),
+        'the call must fail',
+      );
       assert.equal(err.type, FAILURE_TYPES.rateLimited);
       // Retries would spend the vendor's error budget: the workflow waits until resetAt on a timer instead.
       assert.equal(err.nonRetryable, true);
@@ -448,13 +435,10 @@ describe('activity glue', () => {
     test('a 429 that says nothing of when stays a retryable VendorRateLimited (Temporal backs off)', async () => {
       const acts = activities();
       handler = (_req, res) => void res.writeHead(429, { 'content-type': 'text/plain' }).end('slow');
-      const err = await environment()
-        .exec(acts.altcraftTaskStatus, { taskId: 'task-1' })
-        .then(
-          () => assert.fail('the call must fail'),
-          (e: unknown) => e,
-        );
-      assert.ok(err instanceof ApplicationFailure, `an ApplicationFailure, got ${String(err)}`);
+      const err = await applicationFailure(
+        environment().exec(acts.altcraftTaskStatus, { taskId: 'task-1' }),
+        'the call must fail',
+      );
       assert.equal(err.type, FAILURE_TYPES.rateLimited);
       assert.equal(err.nonRetryable, false);
     });
@@ -513,13 +497,10 @@ describe('activity glue', () => {
       assert.ok('expired' in out && /403/.test(out.expired), 'the refresh says why');
 
       handler = (_req, res) => void res.writeHead(500).end('oops');
-      const err = await environment()
-        .exec(acts.mytrackerDownload, link)
-        .then(
-          () => assert.fail('a 500 must fail the attempt'),
-          (e: unknown) => e,
-        );
-      assert.ok(err instanceof ApplicationFailure, `an ApplicationFailure, got ${String(err)}`);
+      const err = await applicationFailure(
+        environment().exec(acts.mytrackerDownload, link),
+        'a 500 must fail the attempt',
+      );
       assert.equal(err.type, FAILURE_TYPES.unavailable);
       assert.equal(err.nonRetryable, false);
     });
@@ -636,18 +617,15 @@ describe('activity glue', () => {
     test('CALLBACK_PUBLIC_URL on port 0 fails for good before asking APSIS', async () => {
       const acts = apsis({ CALLBACK_PUBLIC_URL: 'http://127.0.0.1:0' });
       handler = withTokens((_req, res) => void res.writeHead(202).end('{}'));
-      const err = await environment()
-        .exec(acts.apsisRequestProfileExport, {
+      const err = await applicationFailure(
+        environment().exec(acts.apsisRequestProfileExport, {
           exportKey: 'profile-1',
           history: false,
           typeDefinitions: false,
           merged: false,
-        })
-        .then(
-          () => assert.fail('must fail'),
-          (e: unknown) => e,
-        );
-      assert.ok(err instanceof ApplicationFailure, `an ApplicationFailure, got ${String(err)}`);
+        }),
+        'must fail',
+      );
       assert.equal(err.type, FAILURE_TYPES.workerMisconfigured);
       assert.match(err.message, /CALLBACK_PUBLIC_URL/);
       assert.equal(seen.length, 0);
