@@ -8,18 +8,12 @@
  *   node --import tsx bench/actions.ts [--polls 20] [--follow-s 120]
  */
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ExportClient, type ExportManifest } from '../src/client';
-import { readConfig } from '../src/config';
-import { ensureTemporalCli, startDevServer } from '../src/dev/temporal-server';
-import { createLogger } from '../src/util/logger';
+import { type ExportManifest } from '../src/client';
 import { createExportSchedule } from '../src/client/schedules';
-import { simulatorEnv, startSimulator } from '../src/simulator';
-import { startWorker } from '../src/worker';
 import { describeMachine, printTable } from './machine';
+import { startBenchStack } from './stack';
 import { exportRequest, type ExportRequest } from '../test/helpers/export-request';
 import { freePort } from '../test/helpers/temporal';
 
@@ -89,37 +83,25 @@ async function main(): Promise<void> {
   const followS = Number(values['follow-s']);
   // Polls at 1-2 s (the issue's setting): ~2 s apart once capped, so a job of N polls takes about 2N s.
   const jobMs = polls * POLL_MAX_MS;
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'exportflow-bench-actions-'));
   const metricsPort = await freePort();
   const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
-  const temporal = await startDevServer({
-    cli: await ensureTemporalCli(),
-    address: `127.0.0.1:${await freePort()}`,
-    uiPort: null,
-    extraArgs: ['--metrics-port', String(metricsPort)],
+  const stack = await startBenchStack({
+    name: 'actions',
+    devServerArgs: ['--metrics-port', String(metricsPort)],
+    sim: {
+      altcraft: { taskDurationMs: jobMs, rowsFor: () => 1000 },
+      apsis: { reportReadyAfterMs: jobMs, callbackDelayMs: 300 },
+      mytracker: { exportDurationMs: jobMs },
+    },
+    env: {
+      EXPORTFLOW_POLL_INITIAL: `${POLL_INITIAL_MS}ms`,
+      EXPORTFLOW_POLL_MAX: `${POLL_MAX_MS}ms`,
+      // Under an hour: the deadline rule is active on every step (the case that once cost a timer per poll).
+      EXPORTFLOW_MAX_WAIT: '30m',
+      CALLBACK_LISTEN: `127.0.0.1:${await freePort()}`,
+    },
   });
-  const sim = await startSimulator({
-    altcraft: { taskDurationMs: jobMs, rowsFor: () => 1000 },
-    apsis: { reportReadyAfterMs: jobMs, callbackDelayMs: 300 },
-    mytracker: { exportDurationMs: jobMs },
-  });
-  const callbackPort = await freePort();
-  const env = {
-    TEMPORAL_ADDRESS: temporal.address,
-    EXPORTFLOW_TASK_QUEUE: `bench-actions-${process.pid}`,
-    EXPORT_DIR: path.join(work, 'exports'),
-    EXPORTFLOW_DATA_DIR: path.join(work, 'data'),
-    EXPORTFLOW_POLL_INITIAL: `${POLL_INITIAL_MS}ms`,
-    EXPORTFLOW_POLL_MAX: `${POLL_MAX_MS}ms`,
-    // Under an hour: the deadline rule is active on every step (the case that once cost a timer per poll).
-    EXPORTFLOW_MAX_WAIT: '30m',
-    CALLBACK_LISTEN: `127.0.0.1:${callbackPort}`,
-    LOG_LEVEL: 'warn',
-    ...simulatorEnv(sim),
-  };
-  const config = readConfig(env);
-  const worker = await startWorker(config, createLogger('warn', { service: 'bench' }));
-  const client = await ExportClient.connect({}, config);
+  const { env, sim, client } = stack;
   const rows: (string | number)[][] = [];
   const notes: string[] = [];
 
@@ -195,7 +177,7 @@ async function main(): Promise<void> {
     const scheduleId = `bench-actions-${process.pid}`;
     await createExportSchedule(
       client.temporal,
-      env.EXPORTFLOW_TASK_QUEUE,
+      stack.taskQueue,
       scheduleId,
       'altcraft',
       { sourceType: 'database', sourceId: 2 },
@@ -260,11 +242,7 @@ async function main(): Promise<void> {
     console.log('');
     for (const n of notes) console.log(`- ${n}`);
   } finally {
-    await client.close();
-    await worker.shutdown();
-    await sim.close();
-    await temporal.stop();
-    fs.rmSync(work, { recursive: true, force: true });
+    await stack.stop();
   }
 }
 

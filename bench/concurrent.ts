@@ -18,15 +18,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ExportClient } from '../src/client';
-import { readConfig } from '../src/config';
-import { ensureTemporalCli, startDevServer } from '../src/dev/temporal-server';
-import { createLogger } from '../src/util/logger';
-import { simulatorEnv, startSimulator } from '../src/simulator';
-import { startWorker, VENDOR_LIMITS } from '../src/worker';
+import { VENDOR_LIMITS } from '../src/worker';
 import { describeMachine, printTable } from './machine';
+import { startBenchStack } from './stack';
 import { startServer, type Run } from './tools';
-import { freePort } from '../test/helpers/temporal';
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -163,27 +158,12 @@ async function main(): Promise<void> {
   const limits = VENDOR_LIMITS.altcraft as { maxConcurrent: number };
   limits.maxConcurrent = Math.max(limits.maxConcurrent, Math.min(200, vendorRate));
 
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'exportflow-bench-concurrent-'));
-  const temporal = await startDevServer({
-    cli: await ensureTemporalCli(),
-    address: `127.0.0.1:${await freePort()}`,
-    uiPort: null,
+  const stack = await startBenchStack({
+    name: 'concurrent',
+    sim: { altcraft: { taskDurationMs: taskMs, rowsFor: () => rows } },
+    env: { EXPORTFLOW_POLL_INITIAL: '500ms', EXPORTFLOW_POLL_MAX: '2s' },
   });
-  const sim = await startSimulator({ altcraft: { taskDurationMs: taskMs, rowsFor: () => rows } });
-  const env = {
-    TEMPORAL_ADDRESS: temporal.address,
-    EXPORTFLOW_TASK_QUEUE: `bench-${process.pid}`,
-    EXPORT_DIR: path.join(work, 'exports'),
-    EXPORTFLOW_DATA_DIR: path.join(work, 'data'),
-    EXPORTFLOW_POLL_INITIAL: '500ms',
-    EXPORTFLOW_POLL_MAX: '2s',
-    CALLBACK_LISTEN: '127.0.0.1:0',
-    LOG_LEVEL: 'warn',
-    ...simulatorEnv(sim),
-  };
-  const config = readConfig(env);
-  const worker = await startWorker(config, createLogger('warn', { service: 'bench' }));
-  const client = await ExportClient.connect({}, config);
+  const { client } = stack;
   const table: (string | number)[][] = [];
   try {
     for (const n of counts) {
@@ -237,11 +217,7 @@ async function main(): Promise<void> {
     );
     console.log('\nTarget: all concurrent exports complete.');
   } finally {
-    await client.close();
-    await worker.shutdown();
-    await sim.close();
-    await temporal.stop();
-    fs.rmSync(work, { recursive: true, force: true });
+    await stack.stop();
   }
 }
 
