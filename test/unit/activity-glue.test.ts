@@ -316,7 +316,11 @@ describe('activity glue', () => {
       assert.ok(!fs.existsSync(path.join(dir, download.fileName)), 'nothing under the final name');
     });
 
-    test('cancelling a vendor call still waiting for its answer aborts it and ends as cancelled', async () => {
+    /** A status call the panel holds open, ended by `cancel` once it arrived: what the call rejects with. */
+    async function cancelHeldStatusCall(
+      cancel: (env: MockActivityEnvironment) => void,
+      what: string,
+    ): Promise<{ err: unknown; panel: ReturnType<typeof holdOpen> }> {
       const acts = activities();
       const panel = holdOpen();
       handler = panel.hold;
@@ -324,28 +328,20 @@ describe('activity glue', () => {
       const arrivedNow = nextRequest();
       const run = env.exec(acts.altcraftTaskStatus, { taskId: 'task-1' });
       await within(10_000, arrivedNow, 'the status request');
-      env.cancel();
-      const err = await within(
-        10_000,
-        rejection(run, 'a cancelled call must not succeed'),
-        'the cancelled status call',
-      );
+      cancel(env);
+      const err = await within(10_000, rejection(run, `${what} must not succeed`), what);
+      return { err, panel };
+    }
+
+    test('cancelling a vendor call still waiting for its answer aborts it and ends as cancelled', async () => {
+      const { err, panel } = await cancelHeldStatusCall((env) => env.cancel(), 'the cancelled status call');
       assert.ok(err instanceof CancelledFailure, `a CancelledFailure, got ${String(err)}`);
       await within(10_000, panel.closed(), 'the panel seeing the connection closed');
     });
 
     test('a heartbeat timeout aborts the call too, but is reported as a retryable failure, not a cancel', async () => {
-      const acts = activities();
-      const panel = holdOpen();
-      handler = panel.hold;
-      const env = environment();
-      const arrivedNow = nextRequest();
-      const run = env.exec(acts.altcraftTaskStatus, { taskId: 'task-1' });
-      await within(10_000, arrivedNow, 'the status request');
-      env.cancel('TIMED_OUT', new ActivityCancellationDetails({ timedOut: true }));
-      const err = await within(
-        10_000,
-        rejection(run, 'a timed-out call must not succeed'),
+      const { err, panel } = await cancelHeldStatusCall(
+        (env) => env.cancel('TIMED_OUT', new ActivityCancellationDetails({ timedOut: true })),
         'the timed-out status call',
       );
       await within(10_000, panel.closed(), 'the panel seeing the connection closed');
